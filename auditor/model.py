@@ -1,0 +1,117 @@
+"""Plain records shared by the stages: what a pytest run produced, and auditor's exit codes."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed", "crashed"]
+FAILED_OUTCOMES = frozenset({"failed", "error", "crashed"})
+
+
+class ExitCode(enum.IntEnum):
+    """auditor's exit codes; ``run`` follows pytest's."""
+
+    OK = 0
+    TESTS_FAILED = 1
+    INTERRUPTED = 2
+    INTERNAL_ERROR = 3
+    USAGE_ERROR = 4
+    NO_TESTS = 5
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One test as the plugin recorded it (all phases folded into one outcome)."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    outcome: Outcome
+    duration: float  #: seconds, setup + call + teardown
+    worker: str | None  #: "gw0"…, "main" without xdist, None when a crash hid it
+    start: float | None  #: epoch seconds
+    stop: float | None
+    reason: str | None  #: the short failure or skip reason
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """What one test-running process measured about itself."""
+
+    worker: str
+    tests: int
+    busy_s: float  #: wall seconds spent inside tests
+    cpu_s: float  #: CPU seconds spent inside tests
+    collect_s: float  #: from session start to the end of collection (start-up cost)
+    maxrss_kb: float  #: peak resident memory
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One pytest run: its exit code, timings and the plugin's records."""
+
+    returncode: int
+    wall_s: float
+    cpu_s: float  #: CPU seconds of pytest and all its workers
+    collected: tuple[str, ...] | None  #: None when collection never finished
+    collect_errors: tuple[tuple[str, str], ...]  #: (nodeid, reason)
+    tests: tuple[TestRecord, ...]
+    workers: tuple[WorkerRecord, ...]
+    session_start: float | None = None
+    collection_done: float | None = None
+    session_finish: float | None = None
+    command: tuple[str, ...] = field(default=())
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Collected tests that never reported: their worker died, or the run stopped early."""
+        seen = {record.nodeid for record in self.tests}
+        return tuple(nodeid for nodeid in self.collected or () if nodeid not in seen)
+
+    @property
+    def failures(self) -> tuple[TestRecord, ...]:
+        return tuple(record for record in self.tests if record.failed)
+
+    def outcome_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for record in self.tests:
+            counts[record.outcome] = counts.get(record.outcome, 0) + 1
+        return counts
+
+
+def read_results(path: Path, returncode: int, wall_s: float, cpu_s: float,
+                 command: tuple[str, ...]) -> RunResult:
+    """Parse the plugin's JSON lines; a file cut short by a crash yields what it holds."""
+    records: dict[str, list[dict[str, Any]]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the last line of a killed run may be cut short
+            records.setdefault(record.pop("type"), []).append(record)
+    start = records.get("session_start", [{}])[0]
+    finish = records.get("session_finish", [{}])[0]
+    collected = records.get("collected")
+    return RunResult(
+        returncode=returncode,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        collected=tuple(collected[0]["ids"]) if collected else None,
+        collect_errors=tuple((r["nodeid"], r["reason"] or "") for r in records.get("collect_error", [])),
+        tests=tuple(TestRecord(**r) for r in records.get("test", [])),
+        workers=tuple(WorkerRecord(**{k: r[k] for k in WorkerRecord.__dataclass_fields__})
+                      for r in records.get("worker", [])),
+        session_start=start.get("time"),
+        collection_done=finish.get("collection_done"),
+        session_finish=finish.get("time"),
+        command=command,
+    )

@@ -1,0 +1,44 @@
+"""The pytest side of auditor, auto-loaded through the ``pytest11`` entry point.
+
+It is inert unless asked. Two things it always does: register the ``serial`` marker (so suites
+rewritten by ``auditor fix`` pass ``--strict-markers``) and honour ``serial`` marks in an xdist run.
+Everything else runs only when its ``--auditor-*`` option is given.
+
+This package imports nothing but the standard library and pytest: it must load in a user's
+interpreter where auditor itself is not installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.plugin.record import ResultsRecorder, WorkerStats
+from auditor.plugin.serial import SERIAL_MARKER_DOC, SerialController, SerialWorker
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("auditor", "test-isolation auditor")
+    group.addoption(
+        "--auditor-results",
+        dest="auditor_results",
+        metavar="PATH",
+        help="write one JSON record per test (and one per session) to PATH, as JSON lines",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", SERIAL_MARKER_DOC)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        lockdir = workerinput.get("auditor_lockdir")
+        if lockdir:
+            config.pluginmanager.register(SerialWorker(lockdir), "auditor-serial-worker")
+    elif hasattr(config.hook, "pytest_configure_node"):
+        # xdist is loaded (under either plugin name): hand every worker the run's lock folder.
+        config.pluginmanager.register(SerialController(), "auditor-serial-controller")
+
+    results = config.getoption("auditor_results", None)
+    if results:
+        config.pluginmanager.register(WorkerStats(config), "auditor-worker-stats")
+        if workerinput is None:
+            config.pluginmanager.register(ResultsRecorder(config, results), "auditor-results")

@@ -1,0 +1,190 @@
+"""Per-test result records, written as JSON lines to the file named by ``--auditor-results``.
+
+The controller (or the only process, without xdist) writes; workers never write shared files.
+Workers measure their own busy and CPU time, collection time and peak memory, and ship them to the
+controller through xdist's ``workeroutput``. Record types, one JSON object per line:
+
+- ``session_start``: ``time``, ``pid``, ``pytest`` (version).
+- ``collected``: ``ids`` in collection order (the first worker's, under xdist: all are identical).
+- ``collect_error``: ``nodeid``, ``reason``.
+- ``test``: ``nodeid``, ``outcome`` (passed, failed, error, skipped, xfailed, xpassed, crashed),
+  ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
+  and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null). Written in the
+  order the controller learns of them: the executed order without xdist.
+- ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s``, ``maxrss_kb``.
+- ``session_finish``: ``time``, ``exitstatus``, ``collection_done`` (epoch seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from collections.abc import Generator
+from typing import IO, Any
+
+import pytest
+
+_REASON_LIMIT = 500
+_WORSE = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 1, "failed": 2, "error": 2}
+
+
+class WorkerStats:
+    """In every process that runs tests: busy and CPU seconds, collection time, peak memory."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.session_start = time.time()
+        self.stats: dict[str, float] = {
+            "tests": 0, "busy_s": 0.0, "cpu_s": 0.0, "collect_s": 0.0, "maxrss_kb": 0.0,
+        }
+
+    def pytest_sessionstart(self) -> None:
+        self.session_start = time.time()
+
+    def pytest_collection_finish(self) -> None:
+        self.stats["collect_s"] = time.time() - self.session_start
+        self._publish()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self) -> Generator[None, None, None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.stats["tests"] += 1
+        self.stats["busy_s"] += time.perf_counter() - wall
+        self.stats["cpu_s"] += time.process_time() - cpu
+        self._publish()
+
+    def _publish(self) -> None:
+        self.stats["maxrss_kb"] = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            # Updated after every test, so the controller has it whenever the worker stops.
+            workeroutput["auditor_stats"] = dict(self.stats)
+
+
+class ResultsRecorder:
+    """On the controller, or the only process: one ``test`` record per test, and the session."""
+
+    def __init__(self, config: pytest.Config, path: str) -> None:
+        self.config = config
+        self.file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self.pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self.collected = False
+        self.collect_errors: set[str] = set()
+        self.collection_done: float | None = None
+        self._write(type="session_start", time=time.time(), pid=os.getpid(),
+                    pytest=pytest.__version__)
+        if hasattr(config.hook, "pytest_xdist_node_collection_finished"):
+            config.pluginmanager.register(_XdistResults(self), "auditor-results-xdist")
+
+    def _write(self, **record: Any) -> None:
+        self.file.write(json.dumps(record) + "\n")
+
+    def write_collected(self, ids: list[str]) -> None:
+        self.collection_done = time.time()
+        if not self.collected:
+            self.collected = True
+            self._write(type="collected", ids=ids)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.write_collected([item.nodeid for item in session.items])
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and report.nodeid not in self.collect_errors:
+            self.collect_errors.add(report.nodeid)
+            self._write(type="collect_error", nodeid=report.nodeid, reason=_reason(report))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "???":  # xdist's report for a test whose worker crashed
+            self._crashed(report)
+            return
+        worker = getattr(report, "worker_id", None) or "main"
+        record = self.pending.setdefault((worker, report.nodeid), {
+            "type": "test", "nodeid": report.nodeid, "outcome": "passed", "duration": 0.0,
+            "worker": worker, "start": report.start, "stop": report.stop, "reason": None,
+        })
+        record["duration"] += report.duration
+        record["stop"] = report.stop
+        outcome = _phase_outcome(report)
+        if _WORSE[outcome] > _WORSE[record["outcome"]] or (
+            report.when == "call" and _WORSE[outcome] == _WORSE[record["outcome"]]
+        ):
+            record["outcome"] = outcome
+            record["reason"] = _reason(report)
+        if report.when == "teardown":
+            self._write(**self.pending.pop((worker, report.nodeid)))
+
+    def _crashed(self, report: pytest.TestReport) -> None:
+        found = [key for key in self.pending if key[1] == report.nodeid]
+        record = self.pending.pop(found[0]) if found else {
+            "type": "test", "nodeid": report.nodeid, "duration": 0.0, "worker": None,
+            "start": None, "stop": None,
+        }
+        record.update(outcome="crashed", reason=_reason(report))
+        self._write(**record)
+
+    def write_worker(self, worker: str, stats: dict[str, float]) -> None:
+        self._write(type="worker", worker=worker, **stats)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        for record in self.pending.values():  # a phase never reported (interrupted run)
+            self._write(**record)
+        self.pending.clear()
+        local = session.config.pluginmanager.get_plugin("auditor-worker-stats")
+        if isinstance(local, WorkerStats) and local.stats["tests"]:
+            local._publish()
+            self.write_worker("main", local.stats)
+        self._write(type="session_finish", time=time.time(), exitstatus=int(exitstatus),
+                    collection_done=self.collection_done)
+
+    def pytest_unconfigure(self) -> None:
+        self.file.close()
+
+
+class _XdistResults:
+    """The controller's xdist hooks, registered only when xdist is loaded."""
+
+    def __init__(self, recorder: ResultsRecorder) -> None:
+        self.recorder = recorder
+        self.setup_at = time.time()
+        self.startup: dict[str, float] = {}
+
+    def pytest_xdist_setupnodes(self) -> None:
+        self.setup_at = time.time()
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        # A worker's real start-up cost: interpreter, imports, plugins and collection.
+        self.startup[node.gateway.id] = time.time() - self.setup_at
+        self.recorder.write_collected(list(ids))
+
+    def pytest_testnodedown(self, node: Any) -> None:
+        stats = getattr(node, "workeroutput", {}).get("auditor_stats")
+        if stats:
+            worker = node.gateway.id
+            self.recorder.write_worker(worker, {
+                **stats, "collect_s": self.startup.get(worker, stats["collect_s"]),
+            })
+
+
+def _phase_outcome(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    return "skipped" if report.skipped else "passed"
+
+
+def _reason(report: pytest.TestReport | pytest.CollectReport) -> str | None:
+    longrepr = report.longrepr
+    if longrepr is None or report.passed:
+        return None
+    if isinstance(longrepr, tuple):  # a skip: (path, lineno, reason)
+        text = str(longrepr[2])
+    else:
+        crash = getattr(longrepr, "reprcrash", None)
+        lines = str(longrepr).strip().splitlines()
+        text = crash.message if crash is not None else (lines[-1] if lines else "")
+    return text[:_REASON_LIMIT]

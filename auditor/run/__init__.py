@@ -1,0 +1,1 @@
+"""Stage 7, run: the CI entry point. The selection with -n auto, serial tests kept safe."""

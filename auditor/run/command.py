@@ -1,0 +1,119 @@
+"""``auditor run``: the selection in parallel, ``serial`` tests kept safe, the time profiled."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from auditor import select
+from auditor.model import ExitCode
+from auditor.run import profile, workers
+from auditor.run.verdict import judge
+from auditor.runner import PytestCall, run_pytest
+
+#: Set for the child pytest when unset, as the CI scripts auditor replaces did.
+ENV_DEFAULTS = {
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "TZ": "UTC",
+    "LC_ALL": "C",
+    "LANG": "C",
+    "CI_QUARANTINE": "1",
+}
+RUN_SCHEMA = "auditor.run/1"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    root: Path  #: the project folder pytest runs in
+    paths: tuple[str, ...]
+    selection_file: str | None
+    workers: str  #: a count, "auto", "logical" or "adaptive"
+    report_dir: Path
+    pytest_args: tuple[str, ...]
+
+
+def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> ExitCode:
+    """Run the selection once with xdist; write run.json; return pytest-style exit code."""
+    try:
+        selection = select.resolve(list(options.paths), options.selection_file, options.root)
+    except select.NothingSelected as exc:
+        print(f"ERROR: {exc}", file=err)
+        return ExitCode.NO_TESTS
+    except select.SelectionError as exc:
+        print(f"ERROR: {exc}", file=err)
+        return ExitCode.INTERRUPTED
+    run_json = options.report_dir / "run.json"
+    cores = workers.cpu_count()
+    history = _history(run_json, options.root, selection)
+    choice = workers.choose(options.workers, history, cores, str(run_json))
+    call = PytestCall(
+        args=(*options.pytest_args, *selection.args),
+        workers=choice.arg,
+        manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
+    )
+    started = time.perf_counter()
+    result = run_pytest(call, cwd=options.root, env=child_env())
+    total = time.perf_counter() - started
+    verdict = judge(result, options.pytest_args)
+    for note in verdict.notes:
+        print(f"auditor: {note}", file=err)
+    summary = {
+        "schema": RUN_SCHEMA,
+        "exit_code": int(verdict.code),
+        "pytest_exit_code": result.returncode,
+        "root": str(options.root),
+        "selection": {"source": selection.source, "entries": list(selection.args)},
+        "workers_requested": options.workers,
+        "workers_arg": choice.arg,
+        "tests": {"collected": len(result.collected or ()), **result.outcome_counts()},
+        "failed_count": len(result.failures) + len(result.missing),
+        "failures": [{"nodeid": r.nodeid, "outcome": r.outcome, "reason": r.reason,
+                      "worker": r.worker} for r in result.failures],
+        "missing": list(result.missing),
+        "notes": list(verdict.notes),
+        "profile": profile.build(result, workers_reason=choice.reason, total_s=total),
+        "command": list(result.command[1:]),
+    }
+    _write_json(run_json, summary)
+    for line in profile.lines(summary["profile"]):
+        print(line, file=out)
+    _append_step_summary(summary)
+    return verdict.code
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in ENV_DEFAULTS.items():
+        env.setdefault(name, value)
+    return env
+
+
+def _history(run_json: Path, root: Path, selection: select.Selection) -> workers.History | None:
+    try:
+        data: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same_suite = data.get("root") == str(root) and data.get("selection", {}).get(
+        "entries") == list(selection.args)
+    if data.get("schema") != RUN_SCHEMA or not same_suite:
+        return None
+    return workers.History.from_run_json(data.get("profile", {}) | {"tests": data["tests"]})
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    scratch.replace(path)
+
+
+def _append_step_summary(summary: dict[str, Any]) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(profile.markdown(summary) + "\n")

@@ -1,0 +1,46 @@
+"""The verdict of a run, from the plugin's records rather than pytest's exit code alone.
+
+pytest's exit code misleads in two known cases: a worker that crashed leaves tests that were
+collected but never reported (with ``--max-worker-restart=0`` the run can even end 1 with tests
+silently skipped), and ``-x`` / ``--maxfail`` under xdist exits 2 although tests failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.model import ExitCode, RunResult
+
+COLLECT_ONLY = frozenset({"--co", "--collect-only", "--collectonly"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: ExitCode
+    notes: tuple[str, ...]  #: sentences for the user, one per problem pytest's summary may hide
+
+
+def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
+    """Exit code and notes for one ``auditor run``; codes follow pytest's."""
+    rc = result.returncode
+    if rc < 0:
+        return Verdict(ExitCode.INTERNAL_ERROR, (f"pytest was killed by signal {-rc}",))
+    if rc in (ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
+        return Verdict(ExitCode(min(rc, ExitCode.NO_TESTS)), ())
+    notes = [f"{r.nodeid}: {r.reason or 'its worker crashed'}"
+             for r in result.tests if r.outcome == "crashed"]
+    notes += [f"{nodeid}: collection error: {reason}" for nodeid, reason in result.collect_errors]
+    missing = result.missing
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        cause = "the run stopped early" if result.failures else "a worker died"
+        notes.append(f"{len(missing)} collected test(s) never reported ({cause}): {shown}")
+    if result.collect_errors:
+        return Verdict(ExitCode.INTERRUPTED, tuple(notes))
+    if result.failures or missing:
+        return Verdict(ExitCode.TESTS_FAILED, tuple(notes))
+    if rc == ExitCode.NO_TESTS or result.collected == ():
+        return Verdict(ExitCode.NO_TESTS, ("no tests ran: the selection collected no test",))
+    if rc == ExitCode.TESTS_FAILED:
+        notes.append("pytest exited 1 without reporting a failed test; see its output above")
+    return Verdict(ExitCode(rc) if rc in iter(ExitCode) else ExitCode.INTERNAL_ERROR, tuple(notes))

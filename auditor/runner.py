@@ -1,0 +1,82 @@
+"""The one process boundary: every pytest run auditor makes starts here.
+
+auditor never imports the user's tests. It runs ``<python> -m pytest`` in a subprocess with its
+plugin loaded explicitly, and reads back the JSON records the plugin wrote.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from auditor.model import RunResult, read_results
+
+# -p no:auditor first: the pytest11 entry point registers this same module as "auditor", and
+# pluggy refuses a module registered under two names ("Plugin already registered under a
+# different name"). Blocking the entry point makes -p auditor.plugin work with autoload on or off.
+PLUGIN_ARGS = ("-p", "no:auditor", "-p", "auditor.plugin")
+
+
+@dataclass(frozen=True)
+class PytestCall:
+    """How to run pytest once."""
+
+    args: tuple[str, ...]  #: selection and pass-through arguments
+    workers: str | int = 0  #: xdist's -n: 0 runs in one process, "auto" or a count distributes
+    seed: int | None = None  #: pytest-randomly seed; None disables randomly (-p no:randomly)
+    extra_plugin_args: tuple[str, ...] = ()  #: more --auditor-* options
+    manage_randomly: bool = True  #: False leaves randomly to the user's own -p / options
+
+    def argv(self, results: Path) -> list[str]:
+        # -p xdist, not -p xdist.plugin: under the latter, randomly cannot see xdist and every
+        # worker dies with KeyError 'randomly_seed'. Explicit -p keeps runs the same whether
+        # PYTEST_DISABLE_PLUGIN_AUTOLOAD is set or not; under autoload they are no-ops.
+        randomly: tuple[str, ...] = ()
+        if self.seed is not None:
+            randomly = ("-p", "randomly", f"--randomly-seed={self.seed}")
+        elif self.manage_randomly:
+            randomly = ("-p", "no:randomly")
+        return [
+            *PLUGIN_ARGS, "-p", "xdist", *randomly, "-n", str(self.workers),
+            f"--auditor-results={results}", *self.extra_plugin_args, *self.args,
+        ]
+
+
+def run_pytest(call: PytestCall, *, cwd: Path, env: Mapping[str, str] | None = None,
+               python: str = sys.executable, output: IO[str] | None = None) -> RunResult:
+    """Run pytest once in ``cwd`` and return what the plugin recorded.
+
+    ``output`` receives pytest's terminal output; None lets it through to ours.
+    """
+    with tempfile.TemporaryDirectory(prefix="auditor-run-") as scratch:
+        results = Path(scratch) / "results.jsonl"
+        command = [python, "-m", "pytest", *call.argv(results)]
+        before = _children_cpu()
+        started = time.perf_counter()
+        returncode = _wait(subprocess.Popen(
+            command, cwd=cwd, env=dict(env) if env is not None else None,
+            stdout=output, stderr=subprocess.STDOUT if output is not None else None,
+        ))
+        wall = time.perf_counter() - started
+        return read_results(results, returncode, wall, _children_cpu() - before, tuple(command))
+
+
+def _wait(process: subprocess.Popen[bytes]) -> int:
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached pytest too (same process group): let it finish its report first.
+        process.wait()
+        raise
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
