@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from auditor import __version__
 from auditor.model import ExitCode
@@ -23,15 +24,29 @@ def _workers(value: str) -> str:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the exit code of the command for usage errors (pytest's 4 for run)."""
+
+    usage_exit_code = 2
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.usage_exit_code, f"{self.prog}: error: {message}\n")
+
+
+class _RunParser(_Parser):
+    usage_exit_code = ExitCode.USAGE_ERROR
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="auditor",
         description="Audit and fix pytest test isolation, then run the suite with -n auto safely.",
         epilog="exit codes: 0 ok, 1 tests failed, 2 interrupted or bad selection, "
         "3 internal error, 4 usage error, 5 no tests",
     )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_RunParser)
     commands.required = True
 
     run = commands.add_parser(

@@ -50,7 +50,8 @@ class WorkerRecord:
     tests: int
     busy_s: float  #: wall seconds spent inside tests
     cpu_s: float  #: CPU seconds spent inside tests
-    collect_s: float  #: from session start to the end of collection (start-up cost)
+    collect_s: float  #: in the worker, from session start to the end of collection
+    startup_s: float  #: from starting the workers to the end of this one's collection
     maxrss_kb: float  #: peak resident memory
 
 

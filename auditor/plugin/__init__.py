@@ -13,7 +13,12 @@ from __future__ import annotations
 import pytest
 
 from auditor.plugin.record import ResultsRecorder, WorkerStats
-from auditor.plugin.serial import SERIAL_MARKER_DOC, SerialController, SerialWorker
+from auditor.plugin.serial import (
+    SERIAL_MARKER_DOC,
+    SerialController,
+    SerialWorker,
+    check_serial_marks,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,3 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(WorkerStats(config), "auditor-worker-stats")
         if workerinput is None:
             config.pluginmanager.register(ResultsRecorder(config, results), "auditor-results")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    check_serial_marks(item)

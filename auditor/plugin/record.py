@@ -11,7 +11,9 @@ controller through xdist's ``workeroutput``. Record types, one JSON object per l
   ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
   and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null). Written in the
   order the controller learns of them: the executed order without xdist.
-- ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s``, ``maxrss_kb``.
+- ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s`` (in the worker, from
+  session start to the end of collection), ``startup_s`` (as the controller saw it: from starting
+  the workers to this one's collection), ``maxrss_kb``.
 - ``session_finish``: ``time``, ``exitstatus``, ``collection_done`` (epoch seconds).
 """
 
@@ -136,7 +138,7 @@ class ResultsRecorder:
         local = session.config.pluginmanager.get_plugin("auditor-worker-stats")
         if isinstance(local, WorkerStats) and local.stats["tests"]:
             local._publish()
-            self.write_worker("main", local.stats)
+            self.write_worker("main", {**local.stats, "startup_s": local.stats["collect_s"]})
         self._write(type="session_finish", time=time.time(), exitstatus=int(exitstatus),
                     collection_done=self.collection_done)
 
@@ -164,9 +166,8 @@ class _XdistResults:
         stats = getattr(node, "workeroutput", {}).get("auditor_stats")
         if stats:
             worker = node.gateway.id
-            self.recorder.write_worker(worker, {
-                **stats, "collect_s": self.startup.get(worker, stats["collect_s"]),
-            })
+            startup = self.startup.get(worker, stats["collect_s"])
+            self.recorder.write_worker(worker, {**stats, "startup_s": startup})
 
 
 def _phase_outcome(report: pytest.TestReport) -> str:

@@ -49,6 +49,7 @@ def serial_spec(item: pytest.Item) -> SerialSpec | None:
     """The ``serial`` request of ``item``, or None when it has no ``serial`` mark.
 
     A bare ``serial`` anywhere (function, class or module) wins over keys: the test is exclusive.
+    Raises ValueError, saying how to write it, for arguments that are not resource keys.
     """
     marks = list(item.iter_markers("serial"))
     if not marks:
@@ -57,7 +58,7 @@ def serial_spec(item: pytest.Item) -> SerialSpec | None:
     exclusive = False
     for mark in marks:
         if mark.kwargs:
-            raise pytest.UsageError(
+            raise ValueError(
                 f"{item.nodeid}: serial() takes resource keys as positional strings, "
                 f"e.g. @pytest.mark.serial('port:18765'); got keyword arguments {sorted(mark.kwargs)}"
             )
@@ -65,12 +66,20 @@ def serial_spec(item: pytest.Item) -> SerialSpec | None:
             exclusive = True
         for key in mark.args:
             if not isinstance(key, str) or not key:
-                raise pytest.UsageError(
+                raise ValueError(
                     f"{item.nodeid}: serial() resource keys must be non-empty strings, "
                     f"e.g. @pytest.mark.serial('port:18765'); got {key!r}"
                 )
             keys.add(key)
     return SerialSpec(exclusive=exclusive, keys=tuple(sorted(keys)))
+
+
+def check_serial_marks(item: pytest.Item) -> None:
+    """Fail a test whose ``serial`` marks are malformed, with the way to write them."""
+    try:
+        serial_spec(item)
+    except ValueError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 class SerialController:
@@ -98,7 +107,10 @@ class SerialWorker:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
-            spec = serial_spec(item)
+            try:
+                spec = serial_spec(item)
+            except ValueError:
+                continue  # fails in its own setup, see check_serial_marks
             if spec is not None:
                 self.specs[item.nodeid] = spec
         # Every worker reorders its own collection the same way, so xdist's check that all

@@ -102,7 +102,7 @@ def _history(run_json: Path, root: Path, selection: select.Selection) -> workers
         "entries") == list(selection.args)
     if data.get("schema") != RUN_SCHEMA or not same_suite:
         return None
-    return workers.History.from_run_json(data.get("profile", {}) | {"tests": data["tests"]})
+    return workers.History.from_profile(data.get("profile", {}), data["tests"]["collected"])
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ def build(result: RunResult, *, workers_reason: str, total_s: float) -> dict[str
         "per_worker": [
             {"worker": w.worker, "tests": w.tests, "busy_s": round(w.busy_s, 3),
              "cpu_s": round(w.cpu_s, 3), "collect_s": round(w.collect_s, 3),
+             "startup_s": round(w.startup_s, 3),
              "maxrss_kb": int(w.maxrss_kb)}
             for w in per_worker
         ],
@@ -57,8 +58,9 @@ def _tests(count: int) -> str:
 def lines(profile: dict[str, Any]) -> list[str]:
     """The ``[PROFILE]`` lines printed after the run."""
     out = [
-        f"[PROFILE] collection {_seconds(profile['collection_s'])}, execution "
-        f"{_seconds(profile['execution_s'])}, total {_seconds(profile['total_s'])}",
+        f"[PROFILE] collection {_seconds(profile['collection_s'])}",
+        f"[PROFILE] execution {_seconds(profile['execution_s'])}",
+        f"[PROFILE] total {_seconds(profile['total_s'])}",
         f"[PROFILE] tests {profile['tests']}, average "
         f"{_seconds(profile['average_s'])} per test, workers used {profile['workers_used']}",
         f"[PROFILE] workers: {profile['workers_reason']}",

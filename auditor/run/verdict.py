@@ -33,7 +33,8 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
     missing = result.missing
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        cause = "the run stopped early" if result.failures else "a worker died"
+        crashed = any(r.outcome == "crashed" for r in result.tests)
+        cause = "the run stopped early" if result.failures and not crashed else "a worker died"
         notes.append(f"{len(missing)} collected test(s) never reported ({cause}): {shown}")
     if result.collect_errors:
         return Verdict(ExitCode.INTERRUPTED, tuple(notes))

@@ -1,14 +1,15 @@
 """How many xdist workers a run uses: a count, ``auto``, or ``adaptive``.
 
 ``-n auto`` counts cores. Suites whose tests mostly wait (I/O, sleeps, subprocesses, servers)
-finish sooner with more workers, and tiny suites sooner with fewer: every worker starts an
-interpreter and collects the whole selection. ``adaptive`` reads the previous run's measurements
-from run.json and picks the count whose predicted wall time is lowest:
+finish sooner with more workers, and small suites sooner with fewer: xdist starts its workers one
+after the other, and each collects the whole selection. ``adaptive`` reads the previous run's
+measurements from run.json and picks the count whose predicted wall time is lowest:
 
-    predicted(n) = start-up(n) + max(busy / n, cpu / cores)
+    predicted(n) = spawn × n + collect × max(1, n / cores) + max(busy / n, cpu / cores)
+    predicted(0) = collect + busy                                    (no xdist: one process)
 
-``busy`` is the wall time the tests took in all workers together, ``cpu`` the CPU time they used;
-start-up is one worker's collection time, stretched when more workers than cores compete for them.
+``busy`` is the wall time the tests took in all workers together, ``cpu`` the CPU time they used,
+``collect`` one worker's collection time and ``spawn`` the time xdist took to start one worker.
 """
 
 from __future__ import annotations
@@ -31,25 +32,30 @@ class WorkerChoice:
 
 @dataclass(frozen=True)
 class History:
-    """What adaptive needs from the previous run."""
+    """What adaptive needs from the previous run, as measured by it."""
 
     tests: int
     busy_s: float  #: total wall seconds inside tests, all workers
     cpu_s: float  #: total CPU seconds inside tests, all workers
-    startup_s: float  #: one worker's collection time, as measured
-    workers: int  #: how many workers measured it
+    collect_s: float  #: the slowest worker's collection
+    spawn_s: float  #: starting one worker (0 when the run had no workers)
+    workers: int  #: how many workers measured it (0: no xdist)
 
     @classmethod
-    def from_run_json(cls, data: dict[str, Any]) -> History | None:
-        per_worker = data.get("per_worker") or []
-        if not per_worker or not data.get("tests", {}).get("collected"):
+    def from_profile(cls, profile: dict[str, Any], tests: int) -> History | None:
+        per_worker = profile.get("per_worker") or []
+        if not per_worker or not tests:
             return None
+        distributed = [w for w in per_worker if w["worker"] != "main"]
+        collect = max(w["collect_s"] for w in per_worker)
+        startup = max(w["startup_s"] for w in per_worker)
         return cls(
-            tests=int(data["tests"]["collected"]),
+            tests=tests,
             busy_s=sum(w["busy_s"] for w in per_worker),
             cpu_s=sum(w["cpu_s"] for w in per_worker),
-            startup_s=max(w["collect_s"] for w in per_worker),
-            workers=len(per_worker),
+            collect_s=collect,
+            spawn_s=max(0.0, startup - collect) / len(distributed) if distributed else 0.0,
+            workers=len(distributed),
         )
 
 
@@ -63,35 +69,37 @@ def cpu_count() -> int:
 
 def predict(n: int, history: History, cores: int) -> float:
     """Predicted wall seconds of a run with ``n`` workers (0: no xdist, one process)."""
-    # Undo the stretch of the run that measured it: with more workers than cores, start-up and
+    # Undo the stretch of the run that measured it: with more workers than cores, collection and
     # busy time include waiting for a CPU (at most the CPU time once more per extra worker/core).
     measured_stretch = max(1.0, history.workers / cores)
-    startup = history.startup_s / measured_stretch
+    collect = history.collect_s / measured_stretch
     busy = max(history.cpu_s, history.busy_s - history.cpu_s * (measured_stretch - 1))
-    processes = max(n, 1)
-    stretch = max(1.0, processes / cores)
-    return startup * stretch + max(busy / processes, history.cpu_s / cores)
+    if n == 0:
+        return collect + busy
+    spawn = history.spawn_s if history.workers else collect / 2  # a guess until measured
+    return spawn * n + collect * max(1.0, n / cores) + max(busy / n, history.cpu_s / cores)
 
 
 def choose(request: str, history: History | None, cores: int, source: str) -> WorkerChoice:
     """Resolve ``-n`` (a count, ``auto`` or ``adaptive``) into the value pytest gets."""
     if request != "adaptive":
-        if request == "auto":
-            return WorkerChoice("auto", f"-n auto: xdist starts one worker per core ({cores})")
+        if request in ("auto", "logical"):
+            return WorkerChoice(request, f"-n {request}: xdist starts one worker per core ({cores})")
         return WorkerChoice(request, f"-n {request}: as requested")
     if history is None:
         return WorkerChoice("auto", f"adaptive: no previous run in {source}, so -n auto ({cores})")
-    candidates = range(0, min(ADAPTIVE_MAX_FACTOR * cores, max(history.tests, 1)) + 1)
+    candidates = range(0, min(ADAPTIVE_MAX_FACTOR * cores, history.tests) + 1)
     predictions = {n: predict(n, history, cores) for n in candidates}
     best = min(predictions, key=lambda n: (round(predictions[n], 2), n))
     cpu_share = history.cpu_s / history.busy_s if history.busy_s else 1.0
     others = ", ".join(
-        f"-n {n}: {predictions[n]:.1f} s" for n in sorted({0, cores, 2 * cores, 4 * cores} - {best})
-        if n in predictions
+        f"-n {n}: {predictions[n]:.1f} s"
+        for n in sorted({0, cores, 2 * cores, 4 * cores} - {best}) if n in predictions
     )
     reason = (
-        f"adaptive: -n {best}, predicted {predictions[best]:.1f} s ({others}); previous run in "
-        f"{source}: {history.tests} tests busy {history.busy_s:.1f} s, {cpu_share:.0%} of it on "
-        f"the CPU, worker start-up {history.startup_s:.1f} s"
+        f"adaptive: -n {best}, predicted {predictions[best]:.1f} s ({others}); from the previous "
+        f"run in {source}: {history.tests} tests busy {history.busy_s:.1f} s, {cpu_share:.0%} of "
+        f"it on the CPU, collection {history.collect_s:.1f} s, {history.spawn_s:.2f} s to start "
+        "a worker"
     )
     return WorkerChoice(str(best), reason, predictions[best])

@@ -1,0 +1,130 @@
+"""The pytest plugin in real pytest subprocesses: inert by default, serial marks, records."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from tests.helpers import clean_env, read_jsonl, run_pytest
+from tests.suites import OUTCOMES_SUITE, SERIAL_SUITE
+
+ORDER_SUITE = {
+    "conftest.py": '''
+import pathlib
+def pytest_configure(config):
+    loaded = config.pluginmanager.hasplugin("auditor")
+    (pathlib.Path(__file__).parent / "loaded.txt").write_text(str(loaded))
+''',
+    "test_b.py": "def test_b2(): pass\ndef test_b1(): pass\n",
+    "test_a.py": "def test_a3(): pass\ndef test_a1(): pass\ndef test_a2(): pass\n",
+}
+
+
+def executed(stdout: str) -> list[str]:
+    return [line.split()[0] for line in stdout.splitlines() if line.endswith("PASSED")]
+
+
+def test_inert_without_options_or_serial_marks(suite) -> None:  # type: ignore[no-untyped-def]
+    root = suite(ORDER_SUITE)
+    locks_before = set(Path(tempfile.gettempdir()).glob("auditor-serial-*"))
+    with_plugin = run_pytest(root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider")
+    assert (root / "loaded.txt").read_text() == "True"
+    without = run_pytest(root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider",
+                         "-p", "no:auditor")
+    assert (root / "loaded.txt").read_text() == "False"
+    assert executed(with_plugin.stdout) == executed(without.stdout)
+    assert len(executed(with_plugin.stdout)) == 5
+    distributed = run_pytest(root, "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider")
+    assert distributed.returncode == 0
+    assert sorted(p.name for p in root.iterdir()) == sorted([*ORDER_SUITE, "loaded.txt",
+                                                             "pytest.ini"])
+    assert set(Path(tempfile.gettempdir()).glob("auditor-serial-*")) == locks_before
+
+
+def test_serial_marker_is_registered_for_strict_markers(suite) -> None:  # type: ignore[no-untyped-def]
+    root = suite({"test_m.py": "import pytest\n@pytest.mark.serial\ndef test_m(): pass\n"
+                               "@pytest.mark.serial('file:x')\ndef test_k(): pass\n"})
+    assert run_pytest(root, "--strict-markers", "-p", "no:xdist").returncode == 0
+    # With autoload off, the plugin loads by its entry-point name, like -p xdist.
+    no_autoload = clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert run_pytest(root, "--strict-markers", "-p", "auditor", env=no_autoload).returncode == 0
+    unknown = run_pytest(root, "--strict-markers", "-p", "no:auditor", "-p", "no:xdist")
+    assert "'serial' not found in `markers` configuration option" in unknown.stdout
+
+
+def test_bad_serial_arguments_fail_the_test_with_the_fix(suite) -> None:  # type: ignore[no-untyped-def]
+    root = suite({"test_m.py": "import pytest\n@pytest.mark.serial(18765)\ndef test_m(): pass\n"
+                               "def test_ok(): pass\n"})
+    for workers in ("0", "2"):
+        result = run_pytest(root, "-n", workers)
+        assert result.returncode == 1
+        assert ("test_m.py::test_m: serial() resource keys must be non-empty strings, "
+                "e.g. @pytest.mark.serial('port:18765'); got 18765") in result.stdout
+        assert "1 passed, 1 error" in result.stdout
+
+
+def intervals(root: Path) -> dict[str, tuple[float, float]]:
+    rows = [json.loads(line) for line in (root / "intervals.log").read_text().splitlines()]
+    return {name: (start, stop) for name, start, stop in rows}
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def assert_serial_semantics(spans: dict[str, tuple[float, float]]) -> None:
+    assert len(spans) == 9
+    exclusive = spans.pop("exclusive")
+    assert [name for name, span in spans.items() if overlap(span, exclusive)] == []
+    assert not overlap(spans["keyed_a"], spans["keyed_b"])
+    # Keys exclude only each other: unmarked tests ran beside the keyed ones. (Deterministic
+    # enough: xdist's first batch hands both keyed tests to one worker, plain ones to the other.)
+    beside = [name for name, span in spans.items() if name.startswith("plain")
+              and (overlap(span, spans["keyed_a"]) or overlap(span, spans["keyed_b"]))]
+    assert beside
+
+
+def test_serial_marks_are_honoured_by_plain_pytest_n(suite) -> None:  # type: ignore[no-untyped-def]
+    root = suite(SERIAL_SUITE)
+    result = run_pytest(root, "-n", "3", "-p", "no:randomly")
+    assert result.returncode == 0, result.stdout
+    assert_serial_semantics(intervals(root))
+
+
+def test_records_every_outcome_in_execution_order(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = suite(OUTCOMES_SUITE)
+    results = tmp_path / "results.jsonl"
+    run_pytest(root, "-p", "no:randomly", "-p", "no:xdist", f"--auditor-results={results}")
+    records = read_jsonl(results)
+    assert [r["type"] for r in records] == (
+        ["session_start", "collected"] + ["test"] * 7 + ["worker", "session_finish"])
+    tests = {r["nodeid"].split("::")[1]: r for r in records if r["type"] == "test"}
+    assert [f"test_outcomes.py::{name}" for name in tests] == records[1]["ids"]
+    assert {name: r["outcome"] for name, r in tests.items()} == {
+        "test_pass": "passed", "test_fail": "failed", "test_setup_error": "error",
+        "test_teardown_error": "error", "test_skip": "skipped", "test_xfail": "xfailed",
+        "test_xpass": "xpassed",
+    }
+    assert tests["test_fail"]["reason"].startswith("AssertionError: one is not two")
+    assert tests["test_setup_error"]["reason"] == "RuntimeError: fixture exploded"
+    assert tests["test_skip"]["reason"] == "Skipped: not today"
+    assert tests["test_pass"]["reason"] is None
+    assert all(r["worker"] == "main" and r["start"] <= r["stop"] for r in tests.values())
+    worker = records[-2]
+    assert worker["worker"] == "main" and worker["tests"] == 7 and worker["maxrss_kb"] > 0
+    assert records[-1]["exitstatus"] == 1
+
+
+def test_records_under_xdist_name_the_worker(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = suite(OUTCOMES_SUITE)
+    results = tmp_path / "results.jsonl"
+    run_pytest(root, "-n", "2", f"--auditor-results={results}")
+    records = read_jsonl(results)
+    tests = [r for r in records if r["type"] == "test"]
+    assert len(tests) == 7
+    assert {r["worker"] for r in tests} <= {"gw0", "gw1"}
+    workers = [r for r in records if r["type"] == "worker"]
+    assert sorted(w["worker"] for w in workers) == ["gw0", "gw1"]
+    assert sum(w["tests"] for w in workers) == 7
+    assert all(w["startup_s"] >= w["collect_s"] > 0 for w in workers)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from auditor.run.workers import History, choose, predict
+
+
+def history(busy: float, cpu: float, collect: float = 1.0, tests: int = 80,
+            workers: int = 2, spawn: float = 0.4) -> History:
+    return History(tests=tests, busy_s=busy, cpu_s=cpu, collect_s=collect, spawn_s=spawn,
+                   workers=workers)
+
+
+def test_auto_and_counts_pass_through() -> None:
+    assert choose("auto", None, 2, "reports/run.json").arg == "auto"
+    assert choose("3", None, 2, "reports/run.json").arg == "3"
+
+
+def test_adaptive_without_history_falls_back_to_auto() -> None:
+    choice = choose("adaptive", None, 2, "reports/run.json")
+    assert choice.arg == "auto"
+    assert "no previous run in reports/run.json" in choice.reason
+
+
+def test_waiting_suite_gets_more_workers_than_cores() -> None:
+    # 20 s of tests of which 2 s on the CPU: the CPU is idle most of the time.
+    choice = choose("adaptive", history(busy=20.0, cpu=2.0), 2, "reports/run.json")
+    assert int(choice.arg) > 2
+    assert choice.reason.startswith(f"adaptive: -n {choice.arg}, predicted")
+    assert "10% of it on the CPU" in choice.reason
+
+
+def test_cpu_bound_suite_gets_no_more_workers_than_cores() -> None:
+    choice = choose("adaptive", history(busy=20.0, cpu=19.5), 2, "reports/run.json")
+    assert choice.arg == "2"
+
+
+def test_tiny_suite_runs_without_workers() -> None:
+    # 0.2 s of tests cannot pay for starting a worker.
+    choice = choose("adaptive", history(busy=0.2, cpu=0.2), 2, "r.json")
+    assert choice.arg == "0"
+
+
+def test_never_more_workers_than_tests() -> None:
+    choice = choose("adaptive", history(busy=30.0, cpu=0.1, tests=3), 2, "r.json")
+    assert int(choice.arg) <= 3
+
+
+@pytest.mark.parametrize("workers", [2, 8])
+def test_prediction_undoes_the_stretch_of_an_oversubscribed_measure(workers: int) -> None:
+    # The same CPU-bound suite, measured at -n 2 and at -n 8 on 2 cores: at -n 8 each test
+    # waited for a CPU, so busy time and start-up were stretched 4 times.
+    stretch = max(1, workers // 2)
+    measured = history(busy=10.0 * stretch, cpu=10.0, collect=1.0 * stretch, workers=workers)
+    assert predict(2, measured, 2) == pytest.approx(2 * 0.4 + 1.0 + 5.0)
+
+
+def test_seed_shaped_suite() -> None:
+    # Close to the 81-file suite of the issue (sequential 19.4 s, -n 2 12.7 s, -n 4 10.4 s,
+    # -n 8 18.0 s on 2 cores): adaptive must land between the cores and 4 × cores.
+    measured = history(busy=16.5, cpu=5.0, collect=2.5, spawn=0.5, workers=2)
+    assert 2 < int(choose("adaptive", measured, 2, "r.json").arg) < 8
+
+
+def test_history_from_a_run_profile() -> None:
+    profile = {"per_worker": [
+        {"worker": "gw0", "busy_s": 4.0, "cpu_s": 1.0, "collect_s": 1.0, "startup_s": 1.5},
+        {"worker": "gw1", "busy_s": 5.0, "cpu_s": 1.0, "collect_s": 1.2, "startup_s": 2.0},
+    ]}
+    measured = History.from_profile(profile, tests=10)
+    assert measured == History(tests=10, busy_s=9.0, cpu_s=2.0, collect_s=1.2, spawn_s=0.4,
+                               workers=2)
+    assert History.from_profile({"per_worker": []}, tests=10) is None
