@@ -56,18 +56,42 @@ def _parser() -> argparse.ArgumentParser:
         "safe, and profile where the time goes. Arguments after -- go to pytest.",
         usage="auditor run [options] [PATHS ...] [-- PYTEST_ARGS ...]",
     )
-    run.add_argument("paths", nargs="*", metavar="PATHS",
-                     help="test paths or node ids (default: --selection, then "
-                     "[tool.auditor] selection in pyproject.toml, then pytest's defaults)")
-    run.add_argument("--selection", metavar="FILE",
-                     help="a file with one test path or node id per line (# comments)")
-    run.add_argument("-n", "--workers", type=_workers, default="auto", metavar="N",
-                     help="xdist workers: a number, 'auto' (one per core, the default) or "
-                     "'adaptive' (chosen from the previous run's profile)")
-    run.add_argument("-C", "--project", type=Path, default=Path("."), metavar="DIR",
-                     help="run in DIR, as if started there (default: the current folder)")
-    run.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                     help="where run.json goes, relative to the project (default: reports)")
+    run.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATHS",
+        help="test paths or node ids (default: --selection, then "
+        "[tool.auditor] selection in pyproject.toml, then pytest's defaults)",
+    )
+    run.add_argument(
+        "--selection",
+        metavar="FILE",
+        help="a file with one test path or node id per line (# comments)",
+    )
+    run.add_argument(
+        "-n",
+        "--workers",
+        type=_workers,
+        default="auto",
+        metavar="N",
+        help="xdist workers: a number, 'auto' (one per core, the default) or "
+        "'adaptive' (chosen from the previous run's profile)",
+    )
+    run.add_argument(
+        "-C",
+        "--project",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="run in DIR, as if started there (default: the current folder)",
+    )
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where run.json goes, relative to the project (default: reports)",
+    )
     return parser
 
 
@@ -77,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     passthrough: list[str] = []
     if "--" in args:
         split = args.index("--")
-        args, passthrough = args[:split], args[split + 1:]
+        args, passthrough = args[:split], args[split + 1 :]
     parser = _parser()
     options = parser.parse_args(args)
     if options.command == "run":
@@ -90,15 +114,21 @@ def _run(options: argparse.Namespace, passthrough: list[str]) -> int:
 
     root = options.project.resolve()
     if not root.is_dir():
-        print(f"ERROR: {options.project} is not a folder; -C takes the project folder",
-              file=sys.stderr)
+        print(
+            f"ERROR: {options.project} is not a folder; -C takes the project folder",
+            file=sys.stderr,
+        )
         return ExitCode.USAGE_ERROR
-    report_dir = options.report_dir if options.report_dir.is_absolute() else root / options.report_dir
-    return run(RunOptions(
-        root=root,
-        paths=tuple(options.paths),
-        selection_file=options.selection,
-        workers=options.workers,
-        report_dir=report_dir,
-        pytest_args=tuple(passthrough),
-    ))
+    report_dir = (
+        options.report_dir if options.report_dir.is_absolute() else root / options.report_dir
+    )
+    return run(
+        RunOptions(
+            root=root,
+            paths=tuple(options.paths),
+            selection_file=options.selection,
+            workers=options.workers,
+            report_dir=report_dir,
+            pytest_args=tuple(passthrough),
+        )
+    )

@@ -88,8 +88,9 @@ class RunResult:
         return counts
 
 
-def read_results(path: Path, returncode: int, wall_s: float, cpu_s: float,
-                 command: tuple[str, ...]) -> RunResult:
+def read_results(
+    path: Path, returncode: int, wall_s: float, cpu_s: float, command: tuple[str, ...]
+) -> RunResult:
     """Parse the plugin's JSON lines; a file cut short by a crash yields what it holds."""
     records: dict[str, list[dict[str, Any]]] = {}
     if path.exists():
@@ -107,10 +108,14 @@ def read_results(path: Path, returncode: int, wall_s: float, cpu_s: float,
         wall_s=wall_s,
         cpu_s=cpu_s,
         collected=tuple(collected[0]["ids"]) if collected else None,
-        collect_errors=tuple((r["nodeid"], r["reason"] or "") for r in records.get("collect_error", [])),
+        collect_errors=tuple(
+            (r["nodeid"], r["reason"] or "") for r in records.get("collect_error", [])
+        ),
         tests=tuple(TestRecord(**r) for r in records.get("test", [])),
-        workers=tuple(WorkerRecord(**{k: r[k] for k in WorkerRecord.__dataclass_fields__})
-                      for r in records.get("worker", [])),
+        workers=tuple(
+            WorkerRecord(**{k: r[k] for k in WorkerRecord.__dataclass_fields__})
+            for r in records.get("worker", [])
+        ),
         session_start=start.get("time"),
         collection_done=finish.get("collection_done"),
         session_finish=finish.get("time"),

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -44,13 +44,26 @@ class PytestCall:
         elif self.manage_randomly:
             randomly = ("-p", "no:randomly")
         return [
-            *PLUGIN_ARGS, "-p", "xdist", *randomly, "-n", str(self.workers),
-            f"--auditor-results={results}", *self.extra_plugin_args, *self.args,
+            *PLUGIN_ARGS,
+            "-p",
+            "xdist",
+            *randomly,
+            "-n",
+            str(self.workers),
+            f"--auditor-results={results}",
+            *self.extra_plugin_args,
+            *self.args,
         ]
 
 
-def run_pytest(call: PytestCall, *, cwd: Path, env: Mapping[str, str] | None = None,
-               python: str = sys.executable, output: IO[str] | None = None) -> RunResult:
+def run_pytest(
+    call: PytestCall,
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    python: str = sys.executable,
+    output: IO[str] | None = None,
+) -> RunResult:
     """Run pytest once in ``cwd`` and return what the plugin recorded.
 
     ``output`` receives pytest's terminal output; None lets it through to ours.
@@ -60,10 +73,15 @@ def run_pytest(call: PytestCall, *, cwd: Path, env: Mapping[str, str] | None = N
         command = [python, "-m", "pytest", *call.argv(results)]
         before = _children_cpu()
         started = time.perf_counter()
-        returncode = _wait(subprocess.Popen(
-            command, cwd=cwd, env=dict(env) if env is not None else None,
-            stdout=output, stderr=subprocess.STDOUT if output is not None else None,
-        ))
+        returncode = _wait(
+            subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdout=output,
+                stderr=subprocess.STDOUT if output is not None else None,
+            )
+        )
         wall = time.perf_counter() - started
         return read_results(results, returncode, wall, _children_cpu() - before, tuple(command))
 

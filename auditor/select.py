@@ -46,7 +46,9 @@ def read_selection_file(name: str, root: Path) -> tuple[str, ...]:
     except (FileNotFoundError, IsADirectoryError):
         raise SelectionError(f"{name} not found") from None
     except UnicodeDecodeError as exc:
-        raise SelectionError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise SelectionError(
+            f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     entries = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         entry = raw.split(" #", 1)[0].strip()

@@ -23,8 +23,11 @@ class Completed:
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "GITHUB_")) and k != "CI_QUARANTINE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "GITHUB_")) and k != "CI_QUARANTINE"
+    }
     env.update(overrides)
     return env
 
@@ -32,8 +35,12 @@ def clean_env(**overrides: str) -> dict[str, str]:
 def auditor(root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
     """``python -m auditor ARGS`` in ``root``, as a user would run it."""
     proc = subprocess.run(
-        [sys.executable, "-m", "auditor", *args], cwd=root, capture_output=True, text=True,
-        env=env if env is not None else clean_env(), timeout=300,
+        [sys.executable, "-m", "auditor", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        timeout=300,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr, root)
 
@@ -41,8 +48,12 @@ def auditor(root: Path, *args: str, env: dict[str, str] | None = None) -> Comple
 def run_pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
     """``python -m pytest ARGS`` in ``root``."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *args], cwd=root, capture_output=True, text=True,
-        env=env if env is not None else clean_env(), timeout=300,
+        [sys.executable, "-m", "pytest", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        timeout=300,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr, root)
 

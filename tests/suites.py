@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Every test appends [name, start, stop] to intervals.log beside it, so that tests can assert
 # on who ran at the same time as whom, from the tests' own clocks.
-_INTERVALS = '''
+_INTERVALS = """
 import json, pathlib, time
 import pytest
 
@@ -14,10 +14,11 @@ def hold(name, seconds=0.3):
     stop = time.time()
     with open(pathlib.Path(__file__).parent / "intervals.log", "a") as log:
         log.write(json.dumps([name, start, stop]) + "\\n")
-'''
+"""
 
 SERIAL_SUITE = {
-    "test_serial.py": _INTERVALS + '''
+    "test_serial.py": _INTERVALS
+    + """
 @pytest.mark.serial("port:18765")
 def test_keyed_a():
     hold("keyed_a")
@@ -33,11 +34,11 @@ def test_exclusive():
 @pytest.mark.parametrize("i", range(6))
 def test_plain(i):
     hold(f"plain{i}")
-''',
+""",
 }
 
 OUTCOMES_SUITE = {
-    "test_outcomes.py": '''
+    "test_outcomes.py": """
 import pytest
 
 @pytest.fixture
@@ -71,11 +72,11 @@ def test_xfail():
 @pytest.mark.xfail(reason="fixed already")
 def test_xpass():
     pass
-''',
+""",
 }
 
 CRASH_SUITE = {
-    "test_crash.py": '''
+    "test_crash.py": """
 import os
 
 def test_before():
@@ -89,5 +90,5 @@ def test_after_1():
 
 def test_after_2():
     pass
-''',
+""",
 }

@@ -10,12 +10,12 @@ from tests.helpers import clean_env, read_jsonl, run_pytest
 from tests.suites import OUTCOMES_SUITE, SERIAL_SUITE
 
 ORDER_SUITE = {
-    "conftest.py": '''
+    "conftest.py": """
 import pathlib
 def pytest_configure(config):
     loaded = config.pluginmanager.hasplugin("auditor")
     (pathlib.Path(__file__).parent / "loaded.txt").write_text(str(loaded))
-''',
+""",
     "test_b.py": "def test_b2(): pass\ndef test_b1(): pass\n",
     "test_a.py": "def test_a3(): pass\ndef test_a1(): pass\ndef test_a2(): pass\n",
 }
@@ -30,21 +30,27 @@ def test_inert_without_options_or_serial_marks(suite) -> None:  # type: ignore[n
     locks_before = set(Path(tempfile.gettempdir()).glob("auditor-serial-*"))
     with_plugin = run_pytest(root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider")
     assert (root / "loaded.txt").read_text() == "True"
-    without = run_pytest(root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider",
-                         "-p", "no:auditor")
+    without = run_pytest(
+        root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:auditor"
+    )
     assert (root / "loaded.txt").read_text() == "False"
     assert executed(with_plugin.stdout) == executed(without.stdout)
     assert len(executed(with_plugin.stdout)) == 5
     distributed = run_pytest(root, "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider")
     assert distributed.returncode == 0
-    assert sorted(p.name for p in root.iterdir()) == sorted([*ORDER_SUITE, "loaded.txt",
-                                                             "pytest.ini"])
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [*ORDER_SUITE, "loaded.txt", "pytest.ini"]
+    )
     assert set(Path(tempfile.gettempdir()).glob("auditor-serial-*")) == locks_before
 
 
 def test_serial_marker_is_registered_for_strict_markers(suite) -> None:  # type: ignore[no-untyped-def]
-    root = suite({"test_m.py": "import pytest\n@pytest.mark.serial\ndef test_m(): pass\n"
-                               "@pytest.mark.serial('file:x')\ndef test_k(): pass\n"})
+    root = suite(
+        {
+            "test_m.py": "import pytest\n@pytest.mark.serial\ndef test_m(): pass\n"
+            "@pytest.mark.serial('file:x')\ndef test_k(): pass\n"
+        }
+    )
     assert run_pytest(root, "--strict-markers", "-p", "no:xdist").returncode == 0
     # With autoload off, the plugin loads by its entry-point name, like -p xdist.
     no_autoload = clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
@@ -54,13 +60,19 @@ def test_serial_marker_is_registered_for_strict_markers(suite) -> None:  # type:
 
 
 def test_bad_serial_arguments_fail_the_test_with_the_fix(suite) -> None:  # type: ignore[no-untyped-def]
-    root = suite({"test_m.py": "import pytest\n@pytest.mark.serial(18765)\ndef test_m(): pass\n"
-                               "def test_ok(): pass\n"})
+    root = suite(
+        {
+            "test_m.py": "import pytest\n@pytest.mark.serial(18765)\ndef test_m(): pass\n"
+            "def test_ok(): pass\n"
+        }
+    )
     for workers in ("0", "2"):
         result = run_pytest(root, "-n", workers)
         assert result.returncode == 1
-        assert ("test_m.py::test_m: serial() resource keys must be non-empty strings, "
-                "e.g. @pytest.mark.serial('port:18765'); got 18765") in result.stdout
+        assert (
+            "test_m.py::test_m: serial() resource keys must be non-empty strings, "
+            "e.g. @pytest.mark.serial('port:18765'); got 18765"
+        ) in result.stdout
         assert "1 passed, 1 error" in result.stdout
 
 
@@ -80,8 +92,12 @@ def assert_serial_semantics(spans: dict[str, tuple[float, float]]) -> None:
     assert not overlap(spans["keyed_a"], spans["keyed_b"])
     # Keys exclude only each other: unmarked tests ran beside the keyed ones. (Deterministic
     # enough: xdist's first batch hands both keyed tests to one worker, plain ones to the other.)
-    beside = [name for name, span in spans.items() if name.startswith("plain")
-              and (overlap(span, spans["keyed_a"]) or overlap(span, spans["keyed_b"]))]
+    beside = [
+        name
+        for name, span in spans.items()
+        if name.startswith("plain")
+        and (overlap(span, spans["keyed_a"]) or overlap(span, spans["keyed_b"]))
+    ]
     assert beside
 
 
@@ -98,12 +114,17 @@ def test_records_every_outcome_in_execution_order(suite, tmp_path: Path) -> None
     run_pytest(root, "-p", "no:randomly", "-p", "no:xdist", f"--auditor-results={results}")
     records = read_jsonl(results)
     assert [r["type"] for r in records] == (
-        ["session_start", "collected"] + ["test"] * 7 + ["worker", "session_finish"])
+        ["session_start", "collected"] + ["test"] * 7 + ["worker", "session_finish"]
+    )
     tests = {r["nodeid"].split("::")[1]: r for r in records if r["type"] == "test"}
     assert [f"test_outcomes.py::{name}" for name in tests] == records[1]["ids"]
     assert {name: r["outcome"] for name, r in tests.items()} == {
-        "test_pass": "passed", "test_fail": "failed", "test_setup_error": "error",
-        "test_teardown_error": "error", "test_skip": "skipped", "test_xfail": "xfailed",
+        "test_pass": "passed",
+        "test_fail": "failed",
+        "test_setup_error": "error",
+        "test_teardown_error": "error",
+        "test_skip": "skipped",
+        "test_xfail": "xfailed",
         "test_xpass": "xpassed",
     }
     assert tests["test_fail"]["reason"].startswith("AssertionError: one is not two")

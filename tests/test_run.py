@@ -24,8 +24,7 @@ def test_version_help_and_module_entry(tmp_path: Path) -> None:
 
 def test_serial_under_auditor_run_without_plugin_autoload(suite) -> None:  # type: ignore[no-untyped-def]
     root = suite(SERIAL_SUITE)
-    result = run_auditor(root, "run", "-n", "2",
-                         env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+    result = run_auditor(root, "run", "-n", "2", env=clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert_serial_semantics(intervals(root))
     summary = result.run_json()
@@ -55,13 +54,15 @@ def test_adaptive_without_history_falls_back_to_auto(suite) -> None:  # type: ig
 def test_crashed_worker_is_named_and_fails_the_run(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = suite(CRASH_SUITE)
     step_summary = tmp_path / "summary.md"
-    result = run_auditor(root, "run", "-n", "2",
-                         env=clean_env(GITHUB_STEP_SUMMARY=str(step_summary)))
+    result = run_auditor(
+        root, "run", "-n", "2", env=clean_env(GITHUB_STEP_SUMMARY=str(step_summary))
+    )
     assert result.returncode == 1
     assert "auditor: test_crash.py::test_dies: worker 'gw" in result.stderr
     summary = result.run_json()
     assert [(f["nodeid"], f["outcome"]) for f in summary["failures"]] == [
-        ("test_crash.py::test_dies", "crashed")]
+        ("test_crash.py::test_dies", "crashed")
+    ]
     assert summary["tests"]["passed"] == 3
     markdown = step_summary.read_text()
     assert markdown.startswith("## auditor run: failed (exit 1)")
@@ -72,7 +73,9 @@ def test_tests_lost_with_a_worker_are_named(suite) -> None:  # type: ignore[no-u
     # Without restarts, xdist drops what the dead worker still had to run and pytest's summary
     # does not mention it; the collected-vs-reported check does.
     root = suite(CRASH_SUITE)
-    result = run_auditor(root, "run", "-n", "1", "--", "--max-worker-restart=0", "-p", "no:cacheprovider")
+    result = run_auditor(
+        root, "run", "-n", "1", "--", "--max-worker-restart=0", "-p", "no:cacheprovider"
+    )
     assert result.returncode == 1
     summary = result.run_json()
     assert set(summary["missing"]) == {"test_crash.py::test_after_1", "test_crash.py::test_after_2"}
@@ -88,31 +91,51 @@ def test_exitfirst_under_xdist_is_a_test_failure(suite) -> None:  # type: ignore
 
 
 def test_selection_file_from_pyproject(suite) -> None:  # type: ignore[no-untyped-def]
-    root = suite({
-        "pyproject.toml": '[tool.auditor]\nselection = "tools/ci/test_selection.txt"\n',
-        "tools/ci/test_selection.txt": "\ufeff# CI selection\ntests/test_a.py\n\n"
-                                       "tests/test_b.py::test_b1\n",
-        "tests/test_a.py": "def test_a(): pass\n",
-        "tests/test_b.py": "def test_b1(): pass\ndef test_b2(): pass\n",
-        "tests/test_c.py": "def test_c(): pass\n",
-    })
+    root = suite(
+        {
+            "pyproject.toml": '[tool.auditor]\nselection = "tools/ci/test_selection.txt"\n',
+            "tools/ci/test_selection.txt": "\ufeff# CI selection\ntests/test_a.py\n\n"
+            "tests/test_b.py::test_b1\n",
+            "tests/test_a.py": "def test_a(): pass\n",
+            "tests/test_b.py": "def test_b1(): pass\ndef test_b2(): pass\n",
+            "tests/test_c.py": "def test_c(): pass\n",
+        }
+    )
     result = run_auditor(root, "run", "-n", "0")
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.run_json()
-    assert summary["selection"] == {"source": "tools/ci/test_selection.txt",
-                                    "entries": ["tests/test_a.py", "tests/test_b.py::test_b1"]}
+    assert summary["selection"] == {
+        "source": "tools/ci/test_selection.txt",
+        "entries": ["tests/test_a.py", "tests/test_b.py::test_b1"],
+    }
     assert summary["tests"] == {"collected": 2, "passed": 2}
 
 
-@pytest.mark.parametrize(("files", "args", "code", "message"), [
-    ({}, ["--selection", "tools/ci/test_selection.txt"], 2,
-     "ERROR: tools/ci/test_selection.txt not found"),
-    ({"sel.txt": "# ok\ntest_a.py\nmissing.py\n", "test_a.py": ""}, ["--selection", "sel.txt"], 2,
-     "ERROR: sel.txt:3: missing.py does not exist"),
-    ({"sel.txt": "# nothing here\n"}, ["--selection", "sel.txt"], 5,
-     "ERROR: nothing selected: sel.txt lists no test paths, only blank lines and comments"),
-    ({}, ["-n", "many"], 4, "'many' is not a worker count; use a number, 'auto' or 'adaptive'"),
-], ids=["missing file", "bad line", "empty", "bad -n"])
+@pytest.mark.parametrize(
+    ("files", "args", "code", "message"),
+    [
+        (
+            {},
+            ["--selection", "tools/ci/test_selection.txt"],
+            2,
+            "ERROR: tools/ci/test_selection.txt not found",
+        ),
+        (
+            {"sel.txt": "# ok\ntest_a.py\nmissing.py\n", "test_a.py": ""},
+            ["--selection", "sel.txt"],
+            2,
+            "ERROR: sel.txt:3: missing.py does not exist",
+        ),
+        (
+            {"sel.txt": "# nothing here\n"},
+            ["--selection", "sel.txt"],
+            5,
+            "ERROR: nothing selected: sel.txt lists no test paths, only blank lines and comments",
+        ),
+        ({}, ["-n", "many"], 4, "'many' is not a worker count; use a number, 'auto' or 'adaptive'"),
+    ],
+    ids=["missing file", "bad line", "empty", "bad -n"],
+)
 def test_bad_input(suite, files, args, code, message) -> None:  # type: ignore[no-untyped-def]
     result = run_auditor(suite(files), "run", *args)
     assert result.returncode == code

@@ -21,8 +21,11 @@ def write(root: Path, text: str, name: str = "sel.txt", encoding: str = "utf-8")
 
 
 def test_comments_blank_lines_and_node_ids(root: Path) -> None:
-    name = write(root, "# the CI selection\n\ntests/test_a.py\n  \n"
-                       "tests/test_b.py::test_b  # trailing note\n   # indented comment\n")
+    name = write(
+        root,
+        "# the CI selection\n\ntests/test_a.py\n  \n"
+        "tests/test_b.py::test_b  # trailing note\n   # indented comment\n",
+    )
     selection = resolve([], name, root)
     assert selection.args == ("tests/test_a.py", "tests/test_b.py::test_b")
     assert selection.source == "sel.txt"
@@ -47,13 +50,13 @@ def test_line_naming_a_missing_path(root: Path) -> None:
 @pytest.mark.parametrize("text", ["", "\n\n", "# only\n# comments\n"])
 def test_nothing_selected(root: Path, text: str) -> None:
     name = write(root, text)
-    with pytest.raises(NothingSelected, match="nothing selected: sel.txt lists no test paths"):
+    with pytest.raises(NothingSelected, match=r"nothing selected: sel\.txt lists no test paths"):
         resolve([], name, root)
 
 
 def test_not_utf8(root: Path) -> None:
     (root / "sel.txt").write_bytes(b"tests/test_\xff.py\n")
-    with pytest.raises(SelectionError, match="sel.txt is not UTF-8 text"):
+    with pytest.raises(SelectionError, match=r"sel\.txt is not UTF-8 text"):
         resolve([], "sel.txt", root)
 
 
@@ -78,7 +81,7 @@ def test_without_any_selection_pytest_defaults_apply(root: Path) -> None:
 
 def test_command_line_paths_win_and_are_checked(root: Path) -> None:
     assert resolve(["tests/test_a.py::test_a"], None, root).args == ("tests/test_a.py::test_a",)
-    with pytest.raises(SelectionError, match="tests/nope.py does not exist"):
+    with pytest.raises(SelectionError, match=r"tests/nope\.py does not exist"):
         resolve(["tests/nope.py"], None, root)
     with pytest.raises(SelectionError, match="not both"):
         resolve(["tests/test_a.py"], "sel.txt", root)

@@ -10,8 +10,12 @@ def record(nodeid: str, outcome: str = "passed", reason: str | None = None) -> T
     return TestRecord(nodeid, outcome, 0.1, "gw0", 1.0, 1.1, reason)  # type: ignore[arg-type]
 
 
-def result(rc: int, collected: tuple[str, ...] | None, *tests: TestRecord,
-           collect_errors: tuple[tuple[str, str], ...] = ()) -> RunResult:
+def result(
+    rc: int,
+    collected: tuple[str, ...] | None,
+    *tests: TestRecord,
+    collect_errors: tuple[tuple[str, str], ...] = (),
+) -> RunResult:
     return RunResult(rc, 1.0, 1.0, collected, collect_errors, tests, ())
 
 
@@ -27,7 +31,9 @@ def test_maxfail_under_xdist_exits_2_but_tests_failed() -> None:
 
 
 def test_crashed_worker_is_named() -> None:
-    crash = record("t.py::test_die", "crashed", "worker 'gw0' crashed while running 't.py::test_die'")
+    crash = record(
+        "t.py::test_die", "crashed", "worker 'gw0' crashed while running 't.py::test_die'"
+    )
     verdict = judge(result(1, ("t.py::test_die", "t.py::ok"), crash, record("t.py::ok")))
     assert verdict.code == ExitCode.TESTS_FAILED
     assert verdict.notes[0] == "t.py::test_die: worker 'gw0' crashed while running 't.py::test_die'"
@@ -44,8 +50,10 @@ def test_collection_error_interrupts() -> None:
     assert judge(run).code == ExitCode.INTERRUPTED
 
 
-@pytest.mark.parametrize(("rc", "expected"), [(3, ExitCode.INTERNAL_ERROR), (4, ExitCode.USAGE_ERROR),
-                                              (-9, ExitCode.INTERNAL_ERROR)])
+@pytest.mark.parametrize(
+    ("rc", "expected"),
+    [(3, ExitCode.INTERNAL_ERROR), (4, ExitCode.USAGE_ERROR), (-9, ExitCode.INTERNAL_ERROR)],
+)
 def test_pytest_errors_pass_through(rc: int, expected: ExitCode) -> None:
     assert judge(result(rc, None)).code == expected
 

@@ -5,10 +5,17 @@ import pytest
 from auditor.run.workers import History, choose, predict
 
 
-def history(busy: float, cpu: float, collect: float = 1.0, tests: int = 80,
-            workers: int = 2, spawn: float = 0.4) -> History:
-    return History(tests=tests, busy_s=busy, cpu_s=cpu, collect_s=collect, spawn_s=spawn,
-                   workers=workers)
+def history(
+    busy: float,
+    cpu: float,
+    collect: float = 1.0,
+    tests: int = 80,
+    workers: int = 2,
+    spawn: float = 0.4,
+) -> History:
+    return History(
+        tests=tests, busy_s=busy, cpu_s=cpu, collect_s=collect, spawn_s=spawn, workers=workers
+    )
 
 
 def test_auto_and_counts_pass_through() -> None:
@@ -63,11 +70,14 @@ def test_seed_shaped_suite() -> None:
 
 
 def test_history_from_a_run_profile() -> None:
-    profile = {"per_worker": [
-        {"worker": "gw0", "busy_s": 4.0, "cpu_s": 1.0, "collect_s": 1.0, "startup_s": 1.5},
-        {"worker": "gw1", "busy_s": 5.0, "cpu_s": 1.0, "collect_s": 1.2, "startup_s": 2.0},
-    ]}
+    profile = {
+        "per_worker": [
+            {"worker": "gw0", "busy_s": 4.0, "cpu_s": 1.0, "collect_s": 1.0, "startup_s": 1.5},
+            {"worker": "gw1", "busy_s": 5.0, "cpu_s": 1.0, "collect_s": 1.2, "startup_s": 2.0},
+        ]
+    }
     measured = History.from_profile(profile, tests=10)
-    assert measured == History(tests=10, busy_s=9.0, cpu_s=2.0, collect_s=1.2, spawn_s=0.4,
-                               workers=2)
+    assert measured == History(
+        tests=10, busy_s=9.0, cpu_s=2.0, collect_s=1.2, spawn_s=0.4, workers=2
+    )
     assert History.from_profile({"per_worker": []}, tests=10) is None

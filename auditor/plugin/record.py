@@ -39,7 +39,11 @@ class WorkerStats:
         self.config = config
         self.session_start = time.time()
         self.stats: dict[str, float] = {
-            "tests": 0, "busy_s": 0.0, "cpu_s": 0.0, "collect_s": 0.0, "maxrss_kb": 0.0,
+            "tests": 0,
+            "busy_s": 0.0,
+            "cpu_s": 0.0,
+            "collect_s": 0.0,
+            "maxrss_kb": 0.0,
         }
 
     def pytest_sessionstart(self) -> None:
@@ -76,8 +80,9 @@ class ResultsRecorder:
         self.collected = False
         self.collect_errors: set[str] = set()
         self.collection_done: float | None = None
-        self._write(type="session_start", time=time.time(), pid=os.getpid(),
-                    pytest=pytest.__version__)
+        self._write(
+            type="session_start", time=time.time(), pid=os.getpid(), pytest=pytest.__version__
+        )
         if hasattr(config.hook, "pytest_xdist_node_collection_finished"):
             config.pluginmanager.register(_XdistResults(self), "auditor-results-xdist")
 
@@ -99,14 +104,23 @@ class ResultsRecorder:
             self._write(type="collect_error", nodeid=report.nodeid, reason=_reason(report))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "???":  # xdist's report for a test whose worker crashed
+        if str(report.when) == "???":  # xdist's report for a test whose worker crashed
             self._crashed(report)
             return
         worker = getattr(report, "worker_id", None) or "main"
-        record = self.pending.setdefault((worker, report.nodeid), {
-            "type": "test", "nodeid": report.nodeid, "outcome": "passed", "duration": 0.0,
-            "worker": worker, "start": report.start, "stop": report.stop, "reason": None,
-        })
+        record = self.pending.setdefault(
+            (worker, report.nodeid),
+            {
+                "type": "test",
+                "nodeid": report.nodeid,
+                "outcome": "passed",
+                "duration": 0.0,
+                "worker": worker,
+                "start": report.start,
+                "stop": report.stop,
+                "reason": None,
+            },
+        )
         record["duration"] += report.duration
         record["stop"] = report.stop
         outcome = _phase_outcome(report)
@@ -120,10 +134,18 @@ class ResultsRecorder:
 
     def _crashed(self, report: pytest.TestReport) -> None:
         found = [key for key in self.pending if key[1] == report.nodeid]
-        record = self.pending.pop(found[0]) if found else {
-            "type": "test", "nodeid": report.nodeid, "duration": 0.0, "worker": None,
-            "start": None, "stop": None,
-        }
+        record = (
+            self.pending.pop(found[0])
+            if found
+            else {
+                "type": "test",
+                "nodeid": report.nodeid,
+                "duration": 0.0,
+                "worker": None,
+                "start": None,
+                "stop": None,
+            }
+        )
         record.update(outcome="crashed", reason=_reason(report))
         self._write(**record)
 
@@ -139,8 +161,12 @@ class ResultsRecorder:
         if isinstance(local, WorkerStats) and local.stats["tests"]:
             local._publish()
             self.write_worker("main", {**local.stats, "startup_s": local.stats["collect_s"]})
-        self._write(type="session_finish", time=time.time(), exitstatus=int(exitstatus),
-                    collection_done=self.collection_done)
+        self._write(
+            type="session_finish",
+            time=time.time(),
+            exitstatus=int(exitstatus),
+            collection_done=self.collection_done,
+        )
 
     def pytest_unconfigure(self) -> None:
         self.file.close()

@@ -60,7 +60,8 @@ def serial_spec(item: pytest.Item) -> SerialSpec | None:
         if mark.kwargs:
             raise ValueError(
                 f"{item.nodeid}: serial() takes resource keys as positional strings, "
-                f"e.g. @pytest.mark.serial('port:18765'); got keyword arguments {sorted(mark.kwargs)}"
+                "e.g. @pytest.mark.serial('port:18765'); "
+                f"got keyword arguments {sorted(mark.kwargs)}"
             )
         if not mark.args:
             exclusive = True

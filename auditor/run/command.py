@@ -62,7 +62,8 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
     verdict = judge(result, options.pytest_args)
     for note in verdict.notes:
         print(f"auditor: {note}", file=err)
-    summary = {
+    run_profile = profile.build(result, workers_reason=choice.reason, total_s=total)
+    summary: dict[str, Any] = {
         "schema": RUN_SCHEMA,
         "exit_code": int(verdict.code),
         "pytest_exit_code": result.returncode,
@@ -72,15 +73,17 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
         "workers_arg": choice.arg,
         "tests": {"collected": len(result.collected or ()), **result.outcome_counts()},
         "failed_count": len(result.failures) + len(result.missing),
-        "failures": [{"nodeid": r.nodeid, "outcome": r.outcome, "reason": r.reason,
-                      "worker": r.worker} for r in result.failures],
+        "failures": [
+            {"nodeid": r.nodeid, "outcome": r.outcome, "reason": r.reason, "worker": r.worker}
+            for r in result.failures
+        ],
         "missing": list(result.missing),
         "notes": list(verdict.notes),
-        "profile": profile.build(result, workers_reason=choice.reason, total_s=total),
+        "profile": run_profile,
         "command": list(result.command[1:]),
     }
     _write_json(run_json, summary)
-    for line in profile.lines(summary["profile"]):
+    for line in profile.lines(run_profile):
         print(line, file=out)
     _append_step_summary(summary)
     return verdict.code
@@ -98,8 +101,9 @@ def _history(run_json: Path, root: Path, selection: select.Selection) -> workers
         data: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same_suite = data.get("root") == str(root) and data.get("selection", {}).get(
-        "entries") == list(selection.args)
+    same_suite = data.get("root") == str(root) and data.get("selection", {}).get("entries") == list(
+        selection.args
+    )
     if data.get("schema") != RUN_SCHEMA or not same_suite:
         return None
     return workers.History.from_profile(data.get("profile", {}), data["tests"]["collected"])

@@ -28,10 +28,15 @@ def build(result: RunResult, *, workers_reason: str, total_s: float) -> dict[str
         "workers_used": len([w for w in per_worker if w.worker != "main"]),
         "workers_reason": workers_reason,
         "per_worker": [
-            {"worker": w.worker, "tests": w.tests, "busy_s": round(w.busy_s, 3),
-             "cpu_s": round(w.cpu_s, 3), "collect_s": round(w.collect_s, 3),
-             "startup_s": round(w.startup_s, 3),
-             "maxrss_kb": int(w.maxrss_kb)}
+            {
+                "worker": w.worker,
+                "tests": w.tests,
+                "busy_s": round(w.busy_s, 3),
+                "cpu_s": round(w.cpu_s, 3),
+                "collect_s": round(w.collect_s, 3),
+                "startup_s": round(w.startup_s, 3),
+                "maxrss_kb": int(w.maxrss_kb),
+            }
             for w in per_worker
         ],
         "balance": round(min(busy) / max(busy), 3) if busy and max(busy) > 0 else None,
@@ -67,16 +72,21 @@ def lines(profile: dict[str, Any]) -> list[str]:
     ]
     if profile["per_worker"]:
         busy = ", ".join(
-            f"{w['worker']} {w['busy_s']:.2f} s ({_tests(w['tests'])})" for w in profile["per_worker"]
+            f"{w['worker']} {w['busy_s']:.2f} s ({_tests(w['tests'])})"
+            for w in profile["per_worker"]
         )
         balance = profile["balance"]
-        out.append(f"[PROFILE] busy per worker: {busy}"
-                   + (f"; balance {balance:.0%}" if balance is not None else ""))
+        out.append(
+            f"[PROFILE] busy per worker: {busy}"
+            + (f"; balance {balance:.0%}" if balance is not None else "")
+        )
     for entry in profile["slowest"]:
         out.append(f"[PROFILE] slow: {entry['duration_s']:.2f} s {entry['nodeid']}")
     if profile["peak_memory_kb"] is not None:
-        out.append(f"[PROFILE] peak memory: {profile['peak_memory_kb'] / 1024:.1f} MiB "
-                   f"({profile['peak_memory_worker']})")
+        out.append(
+            f"[PROFILE] peak memory: {profile['peak_memory_kb'] / 1024:.1f} MiB "
+            f"({profile['peak_memory_worker']})"
+        )
     return out
 
 
@@ -85,14 +95,17 @@ def markdown(summary: dict[str, Any]) -> str:
     profile, counts = summary["profile"], summary["tests"]
     verdict = "passed" if summary["exit_code"] == 0 else f"failed (exit {summary['exit_code']})"
     rows = [
-        "## auditor run: " + verdict, "",
+        "## auditor run: " + verdict,
+        "",
         "| tests | passed | failed | skipped | workers | collection | execution | total |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {counts['collected']} | {counts.get('passed', 0)} | {summary['failed_count']} | "
         f"{counts.get('skipped', 0)} | {profile['workers_used']} | "
         f"{_seconds(profile['collection_s'])} | {_seconds(profile['execution_s'])} | "
-        f"{_seconds(profile['total_s'])} |", "",
-        f"Workers: {profile['workers_reason']}", "",
+        f"{_seconds(profile['total_s'])} |",
+        "",
+        f"Workers: {profile['workers_reason']}",
+        "",
     ]
     problems = [(f["nodeid"], f["outcome"], f["reason"] or "") for f in summary["failures"]]
     problems += [(nodeid, "never reported", "") for nodeid in summary["missing"]]

@@ -27,12 +27,17 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
         return Verdict(ExitCode.INTERNAL_ERROR, (f"pytest was killed by signal {-rc}",))
     if rc in (ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
         return Verdict(ExitCode(min(rc, ExitCode.NO_TESTS)), ())
-    notes = [f"{r.nodeid}: {r.reason or 'its worker crashed'}"
-             for r in result.tests if r.outcome == "crashed"]
+    notes = [
+        f"{r.nodeid}: {r.reason or 'its worker crashed'}"
+        for r in result.tests
+        if r.outcome == "crashed"
+    ]
     notes += [f"{nodeid}: collection error: {reason}" for nodeid, reason in result.collect_errors]
     missing = result.missing
     if missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        shown = ", ".join(missing[:10]) + (
+            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        )
         crashed = any(r.outcome == "crashed" for r in result.tests)
         cause = "the run stopped early" if result.failures and not crashed else "a worker died"
         notes.append(f"{len(missing)} collected test(s) never reported ({cause}): {shown}")
@@ -44,4 +49,5 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
         return Verdict(ExitCode.NO_TESTS, ("no tests ran: the selection collected no test",))
     if rc == ExitCode.TESTS_FAILED:
         notes.append("pytest exited 1 without reporting a failed test; see its output above")
-    return Verdict(ExitCode(rc) if rc in iter(ExitCode) else ExitCode.INTERNAL_ERROR, tuple(notes))
+    known = rc in {int(code) for code in ExitCode}
+    return Verdict(ExitCode(rc) if known else ExitCode.INTERNAL_ERROR, tuple(notes))

@@ -84,7 +84,9 @@ def choose(request: str, history: History | None, cores: int, source: str) -> Wo
     """Resolve ``-n`` (a count, ``auto`` or ``adaptive``) into the value pytest gets."""
     if request != "adaptive":
         if request in ("auto", "logical"):
-            return WorkerChoice(request, f"-n {request}: xdist starts one worker per core ({cores})")
+            return WorkerChoice(
+                request, f"-n {request}: xdist starts one worker per core ({cores})"
+            )
         return WorkerChoice(request, f"-n {request}: as requested")
     if history is None:
         return WorkerChoice("auto", f"adaptive: no previous run in {source}, so -n auto ({cores})")
@@ -94,7 +96,8 @@ def choose(request: str, history: History | None, cores: int, source: str) -> Wo
     cpu_share = history.cpu_s / history.busy_s if history.busy_s else 1.0
     others = ", ".join(
         f"-n {n}: {predictions[n]:.1f} s"
-        for n in sorted({0, cores, 2 * cores, 4 * cores} - {best}) if n in predictions
+        for n in sorted({0, cores, 2 * cores, 4 * cores} - {best})
+        if n in predictions
     )
     reason = (
         f"adaptive: -n {best}, predicted {predictions[best]:.1f} s ({others}); from the previous "
