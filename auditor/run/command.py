@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from auditor import select
 from auditor.model import ExitCode
+from auditor.redact import redact
 from auditor.run import profile, workers
 from auditor.run.verdict import judge
 from auditor.runner import PytestCall, run_pytest
@@ -57,7 +58,8 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
         manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
     )
     started = time.perf_counter()
-    result = run_pytest(call, cwd=options.root, env=child_env())
+    env = child_env()
+    result = run_pytest(call, cwd=options.root, env=env)
     total = time.perf_counter() - started
     verdict = judge(result, options.pytest_args)
     for note in verdict.notes:
@@ -74,11 +76,16 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
         "tests": {"collected": len(result.collected or ()), **result.outcome_counts()},
         "failed_count": len(result.failures) + len(result.missing),
         "failures": [
-            {"nodeid": r.nodeid, "outcome": r.outcome, "reason": r.reason, "worker": r.worker}
+            {
+                "nodeid": r.nodeid,
+                "outcome": r.outcome,
+                "worker": r.worker,
+                "reason": redact(r.reason, env) if r.reason else None,
+            }
             for r in result.failures
         ],
         "missing": list(result.missing),
-        "notes": list(verdict.notes),
+        "notes": [redact(note, env) for note in verdict.notes],
         "profile": run_profile,
         "command": list(result.command[1:]),
     }
