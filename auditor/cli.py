@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
-from auditor import __version__
+from auditor import __version__, select
 from auditor.model import ExitCode
 
 
@@ -27,7 +27,7 @@ def _workers(value: str) -> str:
 class _Parser(argparse.ArgumentParser):
     """argparse, with the exit code of the command for usage errors (pytest's 4 for run)."""
 
-    usage_exit_code = 2
+    usage_exit_code: int = 2
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _RunParser(_Parser):
-    usage_exit_code = ExitCode.USAGE_ERROR
+    usage_exit_code: int = ExitCode.USAGE_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,11 +64,6 @@ def _parser() -> argparse.ArgumentParser:
         "[tool.auditor] selection in pyproject.toml, then pytest's defaults)",
     )
     run.add_argument(
-        "--selection",
-        metavar="FILE",
-        help="a file with one test path or node id per line (# comments)",
-    )
-    run.add_argument(
         "-n",
         "--workers",
         type=_workers,
@@ -77,7 +72,51 @@ def _parser() -> argparse.ArgumentParser:
         help="xdist workers: a number, 'auto' (one per core, the default) or "
         "'adaptive' (chosen from the previous run's profile)",
     )
-    run.add_argument(
+    _add_selection_options(run)
+
+    audit = commands.add_parser(
+        "audit",
+        help="find and classify tests that are not isolated",
+        description="Run the selection under random orders and several xdist seeds and worker "
+        "counts, then classify every test that failed anywhere, with evidence and a reproduce "
+        "command. Writes audit.json and audit.md.",
+    )
+    cast(_Parser, audit).usage_exit_code = 2  # audit: 2 for any usage error
+    audit.add_argument("paths", nargs="*", metavar="PATHS", help="test paths or node ids")
+    audit.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="the campaign's seed, to repeat an audit exactly (default: random)",
+    )
+    audit.add_argument(
+        "--orders", type=int, default=4, metavar="N", help="random orders to run (default: 4)"
+    )
+    audit.add_argument(
+        "--xdist-seeds",
+        type=int,
+        default=2,
+        metavar="N",
+        help="xdist runs per worker count, each with its own seed (default: 2)",
+    )
+    audit.add_argument(
+        "--reruns",
+        type=int,
+        default=3,
+        metavar="N",
+        help="fresh-process reruns per triage step (default: 3)",
+    )
+    _add_selection_options(audit)
+    return parser
+
+
+def _add_selection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--selection",
+        metavar="FILE",
+        help="a file with one test path or node id per line (# comments)",
+    )
+    command.add_argument(
         "-C",
         "--project",
         type=Path,
@@ -85,14 +124,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="run in DIR, as if started there (default: the current folder)",
     )
-    run.add_argument(
+    command.add_argument(
         "--report-dir",
         type=Path,
         default=Path("reports"),
         metavar="DIR",
-        help="where run.json goes, relative to the project (default: reports)",
+        help="where reports go, relative to the project (default: reports)",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,16 +140,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in args:
         split = args.index("--")
         args, passthrough = args[:split], args[split + 1 :]
-    parser = _parser()
-    options = parser.parse_args(args)
+    options = _parser().parse_args(args)
+    resolved = _project(options)
+    if isinstance(resolved, ExitCode):
+        return resolved
+    root, selection = resolved
+    report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
-        return _run(options, passthrough)
+        from auditor.run.command import RunOptions, run
+
+        return run(RunOptions(root, selection, options.workers, report_dir, tuple(passthrough)))
+    if options.command == "audit":
+        from auditor.audit import AuditOptions, audit
+
+        return audit(
+            AuditOptions(
+                root,
+                selection,
+                report_dir,
+                seed=options.seed,
+                orders=options.orders,
+                seeds=options.xdist_seeds,
+                reruns=options.reruns,
+            )
+        )
     raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover
 
 
-def _run(options: argparse.Namespace, passthrough: list[str]) -> int:
-    from auditor.run.command import RunOptions, run
-
+def _project(options: argparse.Namespace) -> tuple[Path, select.Selection] | ExitCode:
+    """The project folder and the selection, or the exit code after saying what is wrong."""
     root = options.project.resolve()
     if not root.is_dir():
         print(
@@ -119,16 +176,11 @@ def _run(options: argparse.Namespace, passthrough: list[str]) -> int:
             file=sys.stderr,
         )
         return ExitCode.USAGE_ERROR
-    report_dir = (
-        options.report_dir if options.report_dir.is_absolute() else root / options.report_dir
-    )
-    return run(
-        RunOptions(
-            root=root,
-            paths=tuple(options.paths),
-            selection_file=options.selection,
-            workers=options.workers,
-            report_dir=report_dir,
-            pytest_args=tuple(passthrough),
-        )
-    )
+    try:
+        return root, select.resolve(list(options.paths), options.selection, root)
+    except select.NothingSelected as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return ExitCode.NO_TESTS
+    except select.SelectionError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return ExitCode.INTERRUPTED

@@ -6,6 +6,7 @@ plugin loaded explicitly, and reads back the JSON records the plugin wrote.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -17,6 +18,15 @@ from pathlib import Path
 from typing import IO
 
 from auditor.model import RunResult, read_results
+
+#: Set for every child pytest when unset, as the CI scripts auditor replaces did.
+ENV_DEFAULTS = {
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "TZ": "UTC",
+    "LC_ALL": "C",
+    "LANG": "C",
+    "CI_QUARANTINE": "1",
+}
 
 # -p no:auditor first: the pytest11 entry point registers this same module as "auditor", and
 # pluggy refuses a module registered under two names ("Plugin already registered under a
@@ -33,27 +43,31 @@ class PytestCall:
     seed: int | None = None  #: pytest-randomly seed; None disables randomly (-p no:randomly)
     extra_plugin_args: tuple[str, ...] = ()  #: more --auditor-* options
     manage_randomly: bool = True  #: False leaves randomly to the user's own -p / options
+    reorganize: bool = True  #: False keeps the command-line order under a randomly seed
+    dist: str | None = None  #: xdist's --dist ("each" replays the order once per worker)
 
     def argv(self, results: Path) -> list[str]:
+        return [
+            *PLUGIN_ARGS,
+            *self.user_argv(),
+            f"--auditor-results={results}",
+            *self.extra_plugin_args,
+        ]
+
+    def user_argv(self) -> list[str]:
+        """The arguments without auditor's plugin: what a user types to run the same thing."""
         # -p xdist, not -p xdist.plugin: under the latter, randomly cannot see xdist and every
         # worker dies with KeyError 'randomly_seed'. Explicit -p keeps runs the same whether
         # PYTEST_DISABLE_PLUGIN_AUTOLOAD is set or not; under autoload they are no-ops.
         randomly: tuple[str, ...] = ()
         if self.seed is not None:
             randomly = ("-p", "randomly", f"--randomly-seed={self.seed}")
+            if not self.reorganize:
+                randomly += ("--randomly-dont-reorganize",)
         elif self.manage_randomly:
             randomly = ("-p", "no:randomly")
-        return [
-            *PLUGIN_ARGS,
-            "-p",
-            "xdist",
-            *randomly,
-            "-n",
-            str(self.workers),
-            f"--auditor-results={results}",
-            *self.extra_plugin_args,
-            *self.args,
-        ]
+        dist = ("--dist", self.dist) if self.dist else ()
+        return ["-p", "xdist", *randomly, "-n", str(self.workers), *dist, *self.args]
 
 
 def run_pytest(
@@ -84,6 +98,14 @@ def run_pytest(
         )
         wall = time.perf_counter() - started
         return read_results(results, returncode, wall, _children_cpu() - before, tuple(command))
+
+
+def child_env() -> dict[str, str]:
+    """Our environment with :data:`ENV_DEFAULTS` filled in where unset."""
+    env = dict(os.environ)
+    for name, value in ENV_DEFAULTS.items():
+        env.setdefault(name, value)
+    return env
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:

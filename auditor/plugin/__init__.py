@@ -29,6 +29,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write one JSON record per test (and one per session) to PATH, as JSON lines",
     )
+    group.addoption(
+        "--auditor-one-worker-at-a-time",
+        dest="auditor_one_worker_at_a_time",
+        action="store_true",
+        help="xdist workers start together but run their tests one worker after another "
+        "(with --dist each: independent replays that share start-up and never overlap)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,7 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         lockdir = workerinput.get("auditor_lockdir")
         if lockdir:
-            config.pluginmanager.register(SerialWorker(lockdir), "auditor-serial-worker")
+            exclusive = bool(config.getoption("auditor_one_worker_at_a_time"))
+            worker = SerialWorker(lockdir, whole_session=exclusive)
+            config.pluginmanager.register(worker, "auditor-serial-worker")
     elif hasattr(config.hook, "pytest_configure_node"):
         # xdist is loaded (under either plugin name): hand every worker the run's lock folder.
         config.pluginmanager.register(SerialController(), "auditor-serial-controller")

@@ -101,9 +101,18 @@ class SerialController:
 class SerialWorker:
     """On an xdist worker: takes the locks that the ``serial`` marks of each test ask for."""
 
-    def __init__(self, lockdir: str) -> None:
+    def __init__(self, lockdir: str, whole_session: bool = False) -> None:
         self.lockdir = lockdir
+        self.whole_session = whole_session
         self.specs: dict[str, SerialSpec] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self) -> Generator[None, None, None]:
+        if not self.whole_session:
+            yield
+            return
+        with self._flock("session", fcntl.LOCK_EX):
+            yield
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

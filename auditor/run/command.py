@@ -13,26 +13,18 @@ from typing import IO, Any
 from auditor import select
 from auditor.model import ExitCode
 from auditor.redact import redact
+from auditor.report import write_json
 from auditor.run import profile, workers
 from auditor.run.verdict import judge
-from auditor.runner import PytestCall, run_pytest
+from auditor.runner import PytestCall, child_env, run_pytest
 
-#: Set for the child pytest when unset, as the CI scripts auditor replaces did.
-ENV_DEFAULTS = {
-    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-    "TZ": "UTC",
-    "LC_ALL": "C",
-    "LANG": "C",
-    "CI_QUARANTINE": "1",
-}
 RUN_SCHEMA = "auditor.run/1"
 
 
 @dataclass(frozen=True)
 class RunOptions:
     root: Path  #: the project folder pytest runs in
-    paths: tuple[str, ...]
-    selection_file: str | None
+    selection: select.Selection
     workers: str  #: a count, "auto", "logical" or "adaptive"
     report_dir: Path
     pytest_args: tuple[str, ...]
@@ -40,14 +32,7 @@ class RunOptions:
 
 def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> ExitCode:
     """Run the selection once with xdist; write run.json; return pytest-style exit code."""
-    try:
-        selection = select.resolve(list(options.paths), options.selection_file, options.root)
-    except select.NothingSelected as exc:
-        print(f"ERROR: {exc}", file=err)
-        return ExitCode.NO_TESTS
-    except select.SelectionError as exc:
-        print(f"ERROR: {exc}", file=err)
-        return ExitCode.INTERRUPTED
+    selection = options.selection
     run_json = options.report_dir / "run.json"
     cores = workers.cpu_count()
     history = _history(run_json, options.root, selection)
@@ -89,18 +74,11 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
         "profile": run_profile,
         "command": list(result.command[1:]),
     }
-    _write_json(run_json, summary)
+    write_json(run_json, summary)
     for line in profile.lines(run_profile):
         print(line, file=out)
     _append_step_summary(summary)
     return verdict.code
-
-
-def child_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name, value in ENV_DEFAULTS.items():
-        env.setdefault(name, value)
-    return env
 
 
 def _history(run_json: Path, root: Path, selection: select.Selection) -> workers.History | None:
@@ -114,13 +92,6 @@ def _history(run_json: Path, root: Path, selection: select.Selection) -> workers
     if data.get("schema") != RUN_SCHEMA or not same_suite:
         return None
     return workers.History.from_profile(data.get("profile", {}), data["tests"]["collected"])
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    scratch.replace(path)
 
 
 def _append_step_summary(summary: dict[str, Any]) -> None:

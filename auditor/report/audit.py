@@ -1,0 +1,129 @@
+"""``audit.json`` (schema ``auditor.audit/1``, read by other tools: keep its keys) and audit.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from auditor.campaign.execute import RunOutcome
+from auditor.campaign.plan import RunPlan
+from auditor.classify import Finding
+from auditor.redact import redact
+
+SCHEMA = "auditor.audit/1"
+
+
+def run_entry(outcome: RunOutcome) -> dict[str, Any]:
+    plan = outcome.plan
+    entry: dict[str, Any] = {
+        "kind": plan.kind,
+        "seed": plan.seed,
+        "workers": plan.repeats if plan.repeats > 1 else plan.workers,
+        "duration_s": round(outcome.result.wall_s, 3),
+        "failed": sorted(outcome.failed()),
+    }
+    if plan.ids:
+        entry["ids"] = list(plan.ids)
+    if plan.kind == "xdist" or plan.repeats > 1:
+        entry["sequences"] = {w: list(s) for w, s in sorted(outcome.sequences().items())}
+    elif not plan.ids:
+        entry["order"] = list(next(iter(outcome.sequences().values()), ()))
+    return entry
+
+
+def _ref(plan: RunPlan) -> dict[str, Any]:
+    return {"kind": plan.kind, "seed": plan.seed, "workers": plan.workers}
+
+
+def finding_entry(finding: Finding, env: Mapping[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"kind": finding.kind}
+    if finding.kind == "shared-resource":
+        entry["tests"] = list(finding.tests)
+        entry["resources"] = []
+    entry["test"] = finding.test
+    if finding.kind == "order-dependent":
+        entry.update(polluters=[], cleaners=[], state=[])
+    if finding.kind == "brittle":
+        entry.update(state_setters=[], state=[])
+    entry.update(
+        reproduce=finding.reproduce,
+        failed_in=[_ref(p) for p in finding.failed_in],
+        passed_in=[_ref(p) for p in finding.passed_in],
+        sequence=list(finding.sequence),
+        reruns=finding.reruns,
+        failures=finding.failures,
+        runs=finding.runs,
+        reason=redact(finding.reason, env) if finding.reason else None,
+    )
+    return entry
+
+
+def build(
+    *,
+    tests: int,
+    seed: int,
+    outcomes: Sequence[RunOutcome],
+    findings: Sequence[Finding],
+    partial: bool,
+    baseline_s: float | None,
+    elapsed_s: float,
+    reruns: int,
+    collect_errors: Sequence[tuple[str, str]],
+    env: Mapping[str, str],
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "partial": partial,
+        "tests": tests,
+        "seed": seed,
+        "reruns": reruns,
+        "cost": {
+            "runs": len(outcomes),
+            "seconds": round(elapsed_s, 3),
+            "sequential_runs": round(elapsed_s / baseline_s, 2) if baseline_s else None,
+        },
+        "collect_errors": [{"nodeid": n, "reason": redact(r, env)} for n, r in collect_errors],
+        "runs": [run_entry(o) for o in outcomes],
+        "findings": [finding_entry(f, env) for f in findings],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    cost = report["cost"]
+    lines = [
+        "# auditor audit" + (" (partial: interrupted)" if report["partial"] else ""),
+        "",
+        f"{report['tests']} tests, {len(report['findings'])} findings; {cost['runs']} runs in "
+        f"{cost['seconds']:.1f} s ({cost['sequential_runs']}× one sequential run); campaign "
+        f"seed {report['seed']}; each verdict rests on {report['reruns']} reruns per step.",
+        "",
+    ]
+    for finding in report["findings"]:
+        subject = ", ".join(f"`{t}`" for t in finding.get("tests") or [finding["test"]])
+        lines += [f"## {finding['kind']}: {subject}", ""]
+        if finding["reason"]:
+            lines += [f"Failure: `{finding['reason'].splitlines()[0]}`", ""]
+        failed = ", ".join(_describe(r) for r in finding["failed_in"]) or "none"
+        passed = ", ".join(_describe(r) for r in finding["passed_in"]) or "none"
+        lines += [
+            f"- failed in: {failed}",
+            f"- passed in: {passed}",
+            f"- failed {finding['failures']} of {finding['runs']} observations; "
+            f"{finding['reruns']} reruns",
+        ]
+        if len(finding["sequence"]) > 1:
+            lines.append(
+                f"- failing sequence: {len(finding['sequence'])} tests, ending "
+                + " → ".join(f"`{t}`" for t in finding["sequence"][-3:])
+            )
+        lines += ["", "```", finding["reproduce"], "```", ""]
+    return "\n".join(lines)
+
+
+def _describe(ref: dict[str, Any]) -> str:
+    text = str(ref["kind"])
+    if ref["seed"] is not None:
+        text += f" seed {ref['seed']}"
+    if ref["workers"]:
+        text += f" -n {ref['workers']}"
+    return text
