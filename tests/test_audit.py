@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,25 @@ def test_selection_errors_behave_as_in_run(tmp_path: Path) -> None:
     result = auditor(tmp_path, "audit", "--selection", "tools/ci/test_selection.txt")
     assert result.returncode == 2
     assert "ERROR: tools/ci/test_selection.txt not found" in result.stderr
+
+
+def test_interrupt_writes_the_report_so_far(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "project", {"test_a.py": "def test_a(): pass\n"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "audit", "--seed", "3"],
+        cwd=root,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # interrupt as soon as the first campaign run has finished
+        if line.startswith("run 1:"):
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.communicate(timeout=120)[0]
+    assert process.returncode == 2, rest
+    report = json.loads((root / "reports" / "audit.json").read_text())
+    assert report["partial"] is True
+    assert 1 <= len(report["runs"]) < 9
