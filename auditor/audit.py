@@ -16,7 +16,7 @@ from auditor import report, select
 from auditor.campaign import plan as plans
 from auditor.campaign.execute import Executor, RunOutcome
 from auditor.classify import Finding, failed_anywhere, shell_command, triage
-from auditor.collect import collect
+from auditor.collect import Collection, collect
 from auditor.model import ExitCode
 from auditor.report import audit as audit_report
 from auditor.run.workers import cpu_count
@@ -102,12 +102,12 @@ class _Session:
     def command(self, plan: plans.RunPlan) -> str:
         return shell_command(self.executor.call(plan).user_argv())
 
-    def write(self, collection: object) -> None:
+    def write(self, collection: Collection) -> None:
         baseline = next(
             (o.result.wall_s for o in self.outcomes if o.plan.kind == "sequential"), None
         )
         data = audit_report.build(
-            tests=len(getattr(collection, "ids", ())),
+            tests=len(collection.ids),
             seed=self.seed,
             outcomes=self.outcomes,
             findings=self.findings,
@@ -115,7 +115,7 @@ class _Session:
             baseline_s=baseline,
             elapsed_s=time.perf_counter() - self.started,
             reruns=self.options.reruns,
-            collect_errors=getattr(collection, "errors", ()),
+            collect_errors=collection.errors,
             env=self.executor.env,
         )
         report.write_json(self.options.report_dir / "audit.json", data)

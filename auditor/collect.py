@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ class Collection:
 
 def collect(selection: tuple[str, ...], root: Path, env: Mapping[str, str]) -> Collection:
     """Collect once (``--collect-only``), without randomly, so the order is pytest's default."""
-    with open("/dev/null", "w") as sink:
+    with open(os.devnull, "w") as sink:
         result = run_pytest(
             PytestCall(args=("--collect-only", "-q", *selection)), cwd=root, env=env, output=sink
         )
