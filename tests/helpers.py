@@ -32,10 +32,10 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def auditor(root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
-    """``python -m auditor ARGS`` in ``root``, as a user would run it."""
+def run_module(module: str, root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
+    """``python -m MODULE ARGS`` in ``root``, as a user would run it."""
     proc = subprocess.run(
-        [sys.executable, "-m", "auditor", *args],
+        [sys.executable, "-m", module, *args],
         cwd=root,
         capture_output=True,
         text=True,
@@ -43,19 +43,14 @@ def auditor(root: Path, *args: str, env: dict[str, str] | None = None) -> Comple
         timeout=300,
     )
     return Completed(proc.returncode, proc.stdout, proc.stderr, root)
+
+
+def auditor(root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
+    return run_module("auditor", root, *args, env=env)
 
 
 def run_pytest(root: Path, *args: str, env: dict[str, str] | None = None) -> Completed:
-    """``python -m pytest ARGS`` in ``root``."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env if env is not None else clean_env(),
-        timeout=300,
-    )
-    return Completed(proc.returncode, proc.stdout, proc.stderr, root)
+    return run_module("pytest", root, *args, env=env)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
