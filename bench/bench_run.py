@@ -18,16 +18,21 @@ What it measures
     adaptive runs read their own predecessor's run.json, as in CI. ``auditor run -n auto`` writes
     to reports/auto/ so that it never feeds adaptive.
 
-    It prints the machine facts, a table (median seconds, ratio to sequential) and the two
-    figures the project promises, with PASS/FAIL:
+    The selection file is sorted, as CI lists usually are, so the 41 e2e files come first. xdist
+    hands each worker a contiguous first chunk (a quarter of its share), so at -n auto one worker
+    gets mostly e2e tests: expect -n auto to gain much less than 2× over sequential here.
+
+    It prints the machine facts, a table (median seconds, ratio to sequential, run-to-run spread
+    as (slowest - fastest) / median) and the two figures the project promises, with PASS/FAIL:
     ``auditor run -n auto`` vs bare ``pytest -n auto`` (target: at most +3 %), and adaptive vs the
-    best of bare ``-n auto`` / 2×auto / 4×auto (target: at most +5 %).
+    best of bare ``-n auto`` / 2×auto / 4×auto (target: at most +5 %). With 3 repetitions the
+    spread on a shared 2-core machine can exceed those targets: raise --repeats to resolve them.
 
 How to run (from the repository root, with the project venv)
     .venv/bin/python bench/bench_run.py [--repeats 3] [--out bench/out]
 
     OUT/suite/ holds the generated suite, OUT/logs/ every run's output, OUT/bench_run.json the
-    results. Standard library only; about (repeats + 1) × 1 min on 2 cores.
+    results. Standard library only; about 1.5 min per repetition on 2 cores, plus a minute.
 """
 
 from __future__ import annotations
@@ -140,6 +145,7 @@ class Figure:
     label: str
     percent: float
     target_percent: float
+    spread_percent: float  #: the larger run-to-run spread of the two variants compared
 
     @property
     def passed(self) -> bool:
@@ -363,6 +369,12 @@ def percent(value: float, reference: float) -> float:
     return (value / reference - 1.0) * 100.0
 
 
+def spread(runs: Sequence[Run]) -> float:
+    """Run-to-run spread of a variant: (slowest - fastest) / median, in percent."""
+    seconds = [run.seconds for run in runs]
+    return (max(seconds) - min(seconds)) / statistics.median(seconds) * 100.0
+
+
 def chosen(runs: Sequence[Run]) -> str:
     """The -n values an auditor variant ran with, e.g. "-n 8" or "-n 6/8"."""
     values = sorted({run.workers_arg or "?" for run in runs}, key=lambda v: (len(v), v))
@@ -376,11 +388,17 @@ def figures(medians: dict[str, float], runs: dict[str, list[Run]], ncores: int) 
     best = min(candidates, key=lambda name: medians[name])
     best_n = best.removeprefix("pytest ")
     return [
-        Figure(f"{AUDITOR_AUTO} vs bare {BARE_AUTO}", overhead, OVERHEAD_TARGET_PCT),
+        Figure(
+            f"{AUDITOR_AUTO} vs bare {BARE_AUTO}",
+            overhead,
+            OVERHEAD_TARGET_PCT,
+            max(spread(runs[AUDITOR_AUTO]), spread(runs[BARE_AUTO])),
+        ),
         Figure(
             f"adaptive ({chosen(runs[ADAPTIVE])}) vs best of -n auto / 2×auto / 4×auto ({best_n})",
             percent(medians[ADAPTIVE], medians[best]),
             ADAPTIVE_TARGET_PCT,
+            max(spread(runs[ADAPTIVE]), spread(runs[best])),
         ),
     ]
 
@@ -403,10 +421,11 @@ def print_table(medians: dict[str, float], runs: dict[str, list[Run]]) -> None:
     labels = {name: name for name in medians}
     labels[ADAPTIVE] = f"{ADAPTIVE} ({chosen(runs[ADAPTIVE])})"
     width = max(len(label) for label in labels.values()) + 2
-    print(f"\n{'variant':<{width}}{'median s':>8}{'× seq':>8}   runs (s)")
+    print(f"\n{'variant':<{width}}{'median s':>8}{'× seq':>8}{'spread':>8}   runs (s)")
     for name, median in medians.items():
         shown = " ".join(f"{run.seconds:.2f}" for run in runs[name])
-        print(f"{labels[name]:<{width}}{median:8.2f}{median / sequential:8.2f}   {shown}")
+        row = f"{median:8.2f}{median / sequential:8.2f}{spread(runs[name]):7.0f}%"
+        print(f"{labels[name]:<{width}}{row}   {shown}")
 
 
 def print_figures(results: list[Figure]) -> None:
@@ -416,6 +435,7 @@ def print_figures(results: list[Figure]) -> None:
         print(
             f"{figure.label}: {figure.percent:+.1f} % "
             f"(target ≤ +{figure.target_percent:.0f} %) {verdict}"
+            f"  [run-to-run spread up to {figure.spread_percent:.0f} %]"
         )
 
 
@@ -453,7 +473,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=Path(__file__).resolve().parent / "out",
         help="output folder (default: bench/out)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
