@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -149,3 +150,20 @@ def test_records_under_xdist_name_the_worker(suite, tmp_path: Path) -> None:  # 
     assert sorted(w["worker"] for w in workers) == ["gw0", "gw1"]
     assert sum(w["tests"] for w in workers) == 7
     assert all(w["startup_s"] >= w["collect_s"] > 0 for w in workers)
+
+
+def test_replicas_one_worker_at_a_time_never_overlap(suite) -> None:  # type: ignore[no-untyped-def]
+    # How the audit reruns a test K times in one start-up: --dist each gives every worker the
+    # whole order; the option makes the workers take turns, so a test never meets its replica.
+    root = suite(
+        {
+            "test_r.py": SERIAL_SUITE["test_serial.py"].split("@pytest.mark")[0]
+            + "def test_port():\n    hold('port')\n"
+        }
+    )
+    result = run_pytest(root, "-n", "3", "--dist", "each", "--auditor-one-worker-at-a-time")
+    assert result.returncode == 0, result.stdout
+    rows = [json.loads(line) for line in (root / "intervals.log").read_text().splitlines()]
+    spans = sorted((start, stop) for _, start, stop in rows)
+    assert len(spans) == 3
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))

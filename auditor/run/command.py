@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,14 +41,12 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
         workers=choice.arg,
         manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
     )
-    started = time.perf_counter()
     env = child_env()
     result = run_pytest(call, cwd=options.root, env=env)
-    total = time.perf_counter() - started
     verdict = judge(result, options.pytest_args)
     for note in verdict.notes:
         print(f"auditor: {note}", file=err)
-    run_profile = profile.build(result, workers_reason=choice.reason, total_s=total)
+    run_profile = profile.build(result, workers_reason=choice.reason, total_s=result.wall_s)
     summary: dict[str, Any] = {
         "schema": RUN_SCHEMA,
         "exit_code": int(verdict.code),
