@@ -1,26 +1,29 @@
 """``auditor audit``: random-order and xdist campaigns, then a verdict for every test that failed.
 
-collect → baseline → random orders → xdist seeds × worker counts → triage → audit.json / audit.md
+collect (the fork server) → default order, its reverse, random orders and xdist runs → triage →
+audit.json / audit.md
 """
 
 from __future__ import annotations
 
 import random
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from auditor import report, select
 from auditor.campaign import plan as plans
-from auditor.campaign.execute import Executor, RunOutcome
+from auditor.campaign.execute import SERVER_ARGS, Executor, RunOutcome
 from auditor.classify import Finding, failed_anywhere, shell_command, triage
-from auditor.collect import Collection, collect
 from auditor.model import ExitCode
+from auditor.progress import Progress, duration
 from auditor.report import audit as audit_report
 from auditor.run.workers import cpu_count
-from auditor.runner import child_env
+from auditor.runner import Hello, PytestCall, Server, ServerError, child_env
+
+TIMEOUT_FACTOR = 10  #: a test's timeout: this many times its baseline duration, at least --timeout
+PYTEST_USAGE_ERROR = 4
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,11 @@ class AuditOptions:
     selection: select.Selection
     report_dir: Path
     seed: int | None = None  #: the campaign's master seed; None picks one (and prints it)
-    orders: int = 4  #: random orders
-    seeds: int = 2  #: xdist seeds per worker count
-    reruns: int = 3  #: fresh-process reruns per triage step
+    orders: int = 2  #: random orders
+    seeds: int = 1  #: xdist seeds per worker count
+    reruns: int = 3  #: reruns per triage step
+    timeout: float = 60.0  #: per-test timeout floor, seconds
+    budget_s: float | None = None  #: stop starting runs past this many seconds
 
 
 def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
@@ -39,96 +44,219 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     env = child_env()
     options.report_dir.mkdir(parents=True, exist_ok=True)
-    with open(options.report_dir / "audit.log", "w", encoding="utf-8") as log:
-        executor = Executor(options.selection.args, options.root, env, log)
-        session = _Session(options, executor, seed, out)
+    log_path = options.report_dir / "audit.log"
+    with open(log_path, "w", encoding="utf-8") as log:
         print("collecting tests...", file=out, flush=True)
-        collection = collect(options.selection.args, options.root, env)
-        print(f"-> collected {len(collection.ids)} tests", file=out, flush=True)
-        for nodeid, reason in collection.errors:
-            print(f"auditor: collection error in {nodeid}: {reason}", file=out)
-        if not collection.ids:
+        progress = Progress(out, 0, options.budget_s)
+        try:
+            server = Server(
+                PytestCall(
+                    args=options.selection.args,
+                    seed=0,
+                    reorganize=False,
+                    extra_plugin_args=SERVER_ARGS,
+                ),
+                cwd=options.root,
+                env=env,
+                output=log,
+            )
+        except ServerError as exc:
+            status = f"{exc}; its output is in {log_path}"
+            print(f"auditor: pytest could not collect the selection: {status}", file=out)
+            usage = exc.returncode == PYTEST_USAGE_ERROR
+            return ExitCode.INTERRUPTED if usage else ExitCode.INTERNAL_ERROR
+        startup_s = progress.elapsed()
+        hello = server.hello
+        print(f"-> collected {len(hello.collected)} tests", file=out, flush=True)
+        for nodeid, reason in hello.errors:
+            print(f"auditor: collection error in {nodeid}: {reason.splitlines()[0]}", file=out)
+        if not hello.collected:
+            server.close()
             print("auditor: nothing to audit: the selection collected no test", file=out)
-            return ExitCode.NO_TESTS
+            return ExitCode.INTERRUPTED
+        forking: Server | None = server
+        if hello.threads:
+            print(
+                f"auditor: threads run after collection ({', '.join(hello.threads)}): forking "
+                "is not safe, so every run starts its own pytest (slower)",
+                file=out,
+            )
+            server.close()
+            forking = None
+        executor = Executor(options.selection.args, options.root, env, log, options.reruns, forking)
+        executor.limits.timeout = options.timeout
+        session = _Session(options, executor, seed, hello, progress, startup_s)
         try:
             session.campaign()
             session.triage()
         except KeyboardInterrupt:
-            session.partial = True
-        session.write(collection)
+            session.stopped = "interrupted"
+        except ServerError as exc:
+            print(f"auditor: internal error: {exc}; pytest's output is in {log_path}", file=out)
+            session.stopped = "internal error"
+        finally:
+            executor.close()
+        session.write()
     return session.exit_code()
 
 
 class _Session:
     """The audit's state between stages: outcomes so far, findings so far."""
 
-    def __init__(self, options: AuditOptions, executor: Executor, seed: int, out: IO[str]) -> None:
+    def __init__(
+        self,
+        options: AuditOptions,
+        executor: Executor,
+        seed: int,
+        hello: Hello,
+        progress: Progress,
+        startup_s: float,
+    ) -> None:
         self.options = options
         self.executor = executor
         self.seed = seed
-        self.out = out
+        self.hello = hello
+        self.progress = progress
+        self.startup_s = startup_s  #: the fork server's start-up and collection
         self.outcomes: list[RunOutcome] = []
         self.findings: list[Finding] = []
-        self.partial = False
-        self.started = time.perf_counter()
+        self.untriaged: list[str] = []
+        self.replays: list[RunOutcome] = []
+        self.skipped: list[plans.RunPlan] = []
+        self.stopped: str | None = None  #: why the audit ended early: interrupted, budget…
         self.planned = plans.campaign(
-            seed, options.orders, options.seeds, plans.worker_counts(cpu_count())
+            seed,
+            hello.collected,
+            options.orders,
+            options.seeds,
+            plans.worker_counts(cpu_count()),
         )
+        progress.planned = len(self.planned)
+
+    # -- running -------------------------------------------------------------------------------
 
     def run(self, plan: plans.RunPlan) -> RunOutcome:
         outcome = self.executor(plan)
         self.outcomes.append(outcome)
-        failed = len(outcome.failed())
-        print(
-            f"run {len(self.outcomes)}: {plan.describe()}: "
-            f"{failed} failed ({outcome.result.wall_s:.1f} s)",
-            file=self.out,
-            flush=True,
-        )
         return outcome
 
     def campaign(self) -> None:
-        print(f"campaign seed {self.seed}: {len(self.planned)} runs planned", file=self.out)
-        for plan in self.planned:
-            self.run(plan)
+        out = self.progress
+        out.print(f"campaign seed {self.seed}: {len(self.planned)} runs planned")
+        for index, plan in enumerate(self.planned, 1):
+            if not self._affordable(plan):
+                self.skipped.append(plan)
+                continue
+            label = f"run {index}/{len(self.planned)}: {plan.describe()}"
+            out.running(label)
+            outcome = self.run(plan)
+            out.finished(label, outcome.failed(), outcome.result.wall_s)
+            self._learn(outcome)
+        if self.skipped:
+            self.stopped = "budget"
+            out.print(f"auditor: the budget left {len(self.skipped)} planned runs out")
+
+    def _affordable(self, plan: plans.RunPlan) -> bool:
+        """Whether the run fits the budget left, judged by the runs so far."""
+        left = self.progress.left()
+        if left is None or not self.outcomes:
+            return True
+        same = [o.result.wall_s for o in self.outcomes if o.plan.sequential == plan.sequential]
+        estimate = max(same or [o.result.wall_s for o in self.outcomes])
+        return estimate <= left
+
+    def _learn(self, outcome: RunOutcome) -> None:
+        """Timeouts from the baseline's durations; tests that hung or crashed leave the campaign."""
+        limits = self.executor.limits
+        if outcome.plan.kind == "sequential":
+            floor = self.options.timeout
+            limits.timeouts = {
+                r.nodeid: TIMEOUT_FACTOR * r.duration
+                for r in outcome.result.tests
+                if TIMEOUT_FACTOR * r.duration > floor
+            }
+        for record in outcome.result.tests:
+            if record.outcome in ("hang", "crashed"):
+                limits.exclude.add(record.nodeid)
+        for test in {probe.target for probe in outcome.result.probes}:
+            reruns = outcome.observations(test, reruns_only=True)
+            # Reruns stop at the first differing outcome: all failed, or mixed, is conclusive.
+            if len(reruns) >= self.options.reruns or any(not o.failed for o in reruns):
+                limits.rerun_enough.add(test)
 
     def triage(self) -> None:
         campaign = list(self.outcomes)
-        for test in failed_anywhere(campaign):
-            finding = triage(test, campaign, self.run, self.options.reruns, self.command)
+        suspects = failed_anywhere(campaign)
+        for index, test in enumerate(suspects, 1):
+            left = self.progress.left()
+            if left is not None and left <= 0:
+                self.untriaged = suspects[index - 1 :]
+                self.stopped = "budget"
+                self.progress.print(
+                    f"auditor: the budget ran out: {len(self.untriaged)} failing tests "
+                    "not triaged (listed in the report)"
+                )
+                return
+            self.progress.running(f"triage {index}/{len(suspects)}: {test}")
+            finding = triage(test, campaign, self, self.command)
             self.findings.append(finding)
-            print(f"-> {finding.kind}: {test}", file=self.out, flush=True)
+            self.progress.print(f"-> {finding.kind}: {test}")
+
+    def alone(self, test: str) -> RunOutcome:
+        return self.run(plans.RunPlan("isolated", ids=(test,), repeats=self.options.reruns))
+
+    def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+        prefix = source.prefix(test)
+        if self.executor.server is None:  # no checkpoints: replay the whole prefix each time
+            return self.run(
+                plans.RunPlan(
+                    "replay", seed=source.plan.seed, ids=prefix, repeats=self.options.reruns
+                )
+            )
+        return self.run(plans.RunPlan("replay", seed=source.plan.seed, ids=prefix, targets=(test,)))
 
     def command(self, plan: plans.RunPlan) -> str:
         return shell_command(self.executor.call(plan).user_argv())
 
-    def write(self, collection: Collection) -> None:
-        baseline = next(
-            (o.result.wall_s for o in self.outcomes if o.plan.kind == "sequential"), None
-        )
+    # -- reporting -----------------------------------------------------------------------------
+
+    def write(self) -> None:
+        baseline = next((o for o in self.outcomes if o.plan.kind == "sequential"), None)
+        sequential_s = None
+        if baseline is not None:
+            # One sequential pytest run: start-up and collection (the fork server's) + the tests.
+            forked = self.executor.server is not None
+            sequential_s = baseline.result.wall_s + (self.startup_s if forked else 0.0)
         data = audit_report.build(
-            tests=len(collection.ids),
+            tests=len(self.hello.collected),
             seed=self.seed,
             outcomes=self.outcomes,
             findings=self.findings,
-            partial=self.partial,
-            baseline_s=baseline,
-            elapsed_s=time.perf_counter() - self.started,
+            partial=self.stopped is not None,
+            stopped=self.stopped,
+            sequential_s=sequential_s,
+            elapsed_s=self.progress.elapsed(),
+            processes=1 + sum(1 for o in self.outcomes if not o.result.forked),
             reruns=self.options.reruns,
-            collect_errors=collection.errors,
+            collect_errors=self.hello.errors,
+            skipped=[p.describe() for p in self.skipped],
+            untriaged=self.untriaged,
             env=self.executor.env,
         )
-        report.write_json(self.options.report_dir / "audit.json", data)
-        report.write_text(self.options.report_dir / "audit.md", audit_report.markdown(data))
+        report_dir = self.options.report_dir
+        report.write_json(report_dir / "audit.json", data)
+        report.write_text(report_dir / "audit.md", audit_report.markdown(data))
         cost = data["cost"]
-        print(
-            f"{len(self.findings)} findings; {cost['runs']} runs, {cost['seconds']:.1f} s "
-            f"({cost['sequential_runs']}× a sequential run); wrote "
-            f"{self.options.report_dir / 'audit.json'}",
-            file=self.out,
+        self.progress.print(
+            f"{len(self.findings)} findings; {cost['runs']} runs, {cost['processes']} pytest "
+            f"start-ups, {duration(cost['seconds'])} ({cost['sequential_runs']}× a sequential "
+            f"run); wrote {report_dir / 'audit.json'}"
         )
 
     def exit_code(self) -> ExitCode:
-        if self.partial:
+        if self.stopped == "interrupted":
             return ExitCode.INTERRUPTED
-        return ExitCode.TESTS_FAILED if self.findings else ExitCode.OK
+        if self.stopped == "internal error":
+            return ExitCode.INTERNAL_ERROR
+        problems = self.findings or self.hello.errors or self.untriaged
+        return ExitCode.TESTS_FAILED if problems else ExitCode.OK

@@ -2,16 +2,19 @@
 
 For a test that failed in some campaign run:
 
-1. run it alone, ``reruns`` times in fresh processes: it always fails → ``failing`` (or
-   ``brittle`` when some order made it pass); sometimes → ``non-deterministic``;
-2. it always passes alone → replay the order that failed it (its process's sequence up to it),
-   ``reruns`` times: always fails → ``order-dependent`` (a victim); sometimes →
-   ``non-deterministic``; never → it needed a concurrent co-runner (``shared-resource``, when the
-   failure came from an xdist run) or it is ``non-deterministic``.
+1. it hung or crashed its process there → ``hang`` / ``crash``;
+2. take the order that failed it (a sequential one if any, else its xdist worker's sequence)
+   and the test's reruns from the state it failed in: those the run made from its checkpoints,
+   or else a replay of that order up to the test, rerun from the state just before it. Some
+   pass, some fail → ``non-deterministic``. None fails → it needed a concurrent co-runner
+   (``shared-resource``, when the order came from an xdist run) or, in a sequential order, it
+   is ``non-deterministic``;
+3. every one fails → run it alone, ``reruns`` times (stopping at the first differing outcome):
+   it always fails → ``failing`` (or ``brittle`` when some order made it pass); sometimes →
+   ``non-deterministic``; never → ``order-dependent`` (a victim).
 
 A test whose outcome changes between runs of the very same order is non-deterministic, never
-order-dependent. A worker crash while running it is a ``crash`` finding. Pure: processes are
-started by the ``rerun`` callback, never here.
+order-dependent. Pure: processes are started by the ``lab`` callbacks, never here.
 """
 
 from __future__ import annotations
@@ -19,16 +22,25 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from auditor.campaign.execute import RunOutcome
+from auditor.campaign.execute import Observation, RunOutcome
 from auditor.campaign.plan import RunPlan
 
 FindingKind = Literal[
     "order-dependent", "brittle", "shared-resource", "non-deterministic", "failing", "crash", "hang"
 ]
-Rerun = Callable[[RunPlan], RunOutcome]
 Command = Callable[[RunPlan], str]
+
+
+class Lab(Protocol):
+    """Where triage runs its experiments."""
+
+    def alone(self, test: str) -> RunOutcome:
+        """The test alone, several times."""
+
+    def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+        """``source``'s order up to the test, with reruns of the test from the state before it."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Finding:
     passed_in: tuple[RunPlan, ...] = ()  #: campaign runs where it passed
     sequence: tuple[str, ...] = ()  #: the failing order, ending with the test
     tests: tuple[str, ...] = ()  #: shared-resource: the test and its co-runners
-    reruns: int = 0  #: how many fresh-process reruns the verdict rests on
+    reruns: int = 0  #: how many reruns (alone, and from the failing state) it rests on
     failures: int = 0  #: all observations that failed (campaign and reruns)
     runs: int = 0  #: all observations
     reason: str | None = None  #: the short failure reason seen first
@@ -58,52 +70,62 @@ def failed_anywhere(campaign: Sequence[RunOutcome]) -> list[str]:
     return list(seen)
 
 
-def triage(
-    test: str, campaign: Sequence[RunOutcome], rerun: Rerun, reruns: int, command: Command
-) -> Finding:
+def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command) -> Finding:
     """Classify one test that failed in some campaign run (see the module docstring)."""
     failing = [o for o in campaign if test in o.failed()]
     passing = [o for o in campaign if test in o.ran() and test not in o.failed()]
     base = _Evidence(test, failing, passing)
-    crashed = [r for o in failing for r in o.records_of(test) if r.outcome == "crashed"]
-    if crashed:
+    alone_command = command(RunPlan("isolated", ids=(test,)))
+    broken: tuple[tuple[FindingKind, str], ...] = (("hang", "hang"), ("crash", "crashed"))
+    for broke, outcome in broken:
+        records = [r for o in failing for r in o.records_of(test) if r.outcome == outcome]
+        if records:
+            return base.finding(broke, alone_command, _Tally(), records[0].reason)
+    source = min(failing, key=lambda o: _cost_of_evidence(o, test))
+    prefix = source.prefix(test)
+    evidence = _tally(source.observations(test, reruns_only=True))
+    if not evidence.runs:
+        evidence = _tally(lab.replay(source, test).observations(test))
+    once = command(RunPlan("replay", seed=source.plan.seed, ids=prefix))
+    if not evidence.failures:
+        if source.plan.sequential:  # the same order passed from the same state
+            return base.finding("non-deterministic", once, evidence, evidence.reason, prefix)
         return base.finding(
-            "crash", command(RunPlan("isolated", ids=(test,))), 0, crashed[0].reason
+            "shared-resource",
+            command(source.plan),
+            evidence,
+            _first_reason(failing, test),
+            sequence=prefix,
+            tests=(test, *dict.fromkeys(source.overlapping(test))),
         )
-    alone_plan = RunPlan("isolated", ids=(test,), repeats=reruns)
-    alone = _tally(rerun(alone_plan), test)
+    if evidence.failures < evidence.runs:
+        return base.finding("non-deterministic", once, evidence, evidence.reason, prefix)
+    # It fails every time from the state its order left: does it fail alone as well?
+    if prefix == (test,):
+        alone, seen = evidence, evidence
+    else:
+        alone = _tally(lab.alone(test).observations(test))
+        seen = alone + evidence
     if alone.failures == alone.runs:
         kind: FindingKind = "brittle" if passing else "failing"
-        return base.finding(kind, command(RunPlan("isolated", ids=(test,))), reruns, alone.reason)
+        return base.finding(kind, alone_command, seen, alone.reason)
     if alone.failures:
-        return base.flaky(alone, command(RunPlan("isolated", ids=(test,))), reruns)
-    source = min(failing, key=lambda o: o.plan.kind == "xdist")  # a sequential order if any
-    prefix = source.prefix(test)
-    replay_plan = RunPlan("replay", seed=source.plan.seed, ids=prefix, repeats=reruns)
-    replay = _tally(rerun(replay_plan), test)
-    once = RunPlan("replay", seed=source.plan.seed, ids=prefix)
-    if replay.failures == replay.runs:
-        return base.finding(
-            "order-dependent", command(once), 2 * reruns, replay.reason, sequence=prefix
-        )
-    if replay.failures or source.plan.kind != "xdist":
-        return base.flaky(alone + replay, command(once), 2 * reruns, sequence=prefix)
-    co_runners = source.overlapping(test)
-    return base.finding(
-        "shared-resource",
-        command(source.plan),
-        2 * reruns,
-        _first_reason(failing, test),
-        sequence=prefix,
-        tests=(test, *dict.fromkeys(co_runners)),
-    )
+        return base.finding("non-deterministic", alone_command, seen, alone.reason)
+    return base.finding("order-dependent", once, seen, evidence.reason, sequence=prefix)
+
+
+def _cost_of_evidence(outcome: RunOutcome, test: str) -> tuple[bool, int, float]:
+    """Which failing run to take the evidence from: a sequential one whose checkpoints already
+    reran the test; else the one whose prefix is quickest to replay."""
+    reruns = len(outcome.observations(test, reruns_only=True))
+    return (not outcome.plan.sequential, -reruns, outcome.prefix_seconds(test))
 
 
 @dataclass(frozen=True)
 class _Tally:
-    failures: int
-    runs: int
-    reason: str | None
+    failures: int = 0
+    runs: int = 0
+    reason: str | None = None
 
     def __add__(self, other: _Tally) -> _Tally:
         return _Tally(
@@ -111,10 +133,9 @@ class _Tally:
         )
 
 
-def _tally(outcome: RunOutcome, test: str) -> _Tally:
-    records = outcome.records_of(test)
-    failed = [r for r in records if r.failed]
-    return _Tally(len(failed), len(records), failed[0].reason if failed else None)
+def _tally(observations: Sequence[Observation]) -> _Tally:
+    failed = [o for o in observations if o.failed]
+    return _Tally(len(failed), len(observations), failed[0].reason if failed else None)
 
 
 def _first_reason(outcomes: Sequence[RunOutcome], test: str) -> str | None:
@@ -135,13 +156,11 @@ class _Evidence:
         self,
         kind: FindingKind,
         reproduce: str,
-        reruns: int,
+        reruns: _Tally,
         reason: str | None,
         sequence: tuple[str, ...] = (),
         tests: tuple[str, ...] = (),
-        extra: _Tally | None = None,
     ) -> Finding:
-        extra = extra or _Tally(0, 0, None)
         return Finding(
             kind=kind,
             test=self.test,
@@ -150,22 +169,10 @@ class _Evidence:
             passed_in=tuple(o.plan for o in self.passing),
             sequence=sequence,
             tests=tests,
-            reruns=reruns,
-            failures=len(self.failing) + extra.failures,
-            runs=len(self.failing) + len(self.passing) + extra.runs,
+            reruns=reruns.runs,
+            failures=len(self.failing) + reruns.failures,
+            runs=len(self.failing) + len(self.passing) + reruns.runs,
             reason=reason or _first_reason(self.failing, self.test),
-        )
-
-    def flaky(
-        self, reruns_tally: _Tally, reproduce: str, reruns: int, sequence: tuple[str, ...] = ()
-    ) -> Finding:
-        return self.finding(
-            "non-deterministic",
-            reproduce,
-            reruns,
-            reruns_tally.reason,
-            sequence=sequence,
-            extra=reruns_tally,
         )
 
 

@@ -24,6 +24,37 @@ def _workers(value: str) -> str:
     )
 
 
+def _count(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a count; use 0, 1, 2...")
+
+
+def _positive(value: str) -> int:
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a positive count; use 1, 2, 3...")
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if seconds > 0:
+        return seconds
+    raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
+
+
+def _budget(value: str) -> float:
+    from auditor.progress import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with the exit code of the command for usage errors (pytest's 4 for run)."""
 
@@ -90,21 +121,37 @@ def _parser() -> argparse.ArgumentParser:
         help="the campaign's seed, to repeat an audit exactly (default: random)",
     )
     audit.add_argument(
-        "--orders", type=int, default=4, metavar="N", help="random orders to run (default: 4)"
+        "--orders", type=_count, default=2, metavar="N", help="random orders to run (default: 2)"
     )
     audit.add_argument(
         "--xdist-seeds",
-        type=int,
-        default=2,
+        type=_count,
+        default=1,
         metavar="N",
-        help="xdist runs per worker count, each with its own seed (default: 2)",
+        help="xdist runs per worker count (2, 4, and 2 x cores), each with its own seed "
+        "(default: 1)",
     )
     audit.add_argument(
         "--reruns",
-        type=int,
+        type=_positive,
         default=3,
         metavar="N",
-        help="fresh-process reruns per triage step (default: 3)",
+        help="reruns per triage step, stopping early once the outcome differs (default: 3)",
+    )
+    audit.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="a test running longer than max(SECONDS, 10 x its baseline duration) is stopped "
+        "and reported as a hang (default: 60)",
+    )
+    audit.add_argument(
+        "--budget",
+        type=_budget,
+        metavar="DURATION",
+        help="stop starting runs when they would not fit, e.g. 90s, 20m, 1h30m; what was left "
+        "out is listed in the report (default: no limit)",
     )
     _add_selection_options(audit)
     return parser
@@ -162,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 orders=options.orders,
                 seeds=options.xdist_seeds,
                 reruns=options.reruns,
+                timeout=options.timeout,
+                budget_s=options.budget,
             )
         )
     raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed", "crashed"]
-FAILED_OUTCOMES = frozenset({"failed", "error", "crashed"})
+Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed", "crashed", "hang"]
+FAILED_OUTCOMES = frozenset({"failed", "error", "crashed", "hang"})
 
 
 class ExitCode(enum.IntEnum):
@@ -36,6 +36,21 @@ class TestRecord:
     start: float | None  #: epoch seconds
     stop: float | None
     reason: str | None  #: the short failure or skip reason
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A rerun of ``target`` from a checkpoint taken earlier in the same run (fork server)."""
+
+    target: str
+    attempt: int
+    replayed: int  #: tests re-run from the checkpoint before the target
+    outcome: Outcome
+    reason: str | None
 
     @property
     def failed(self) -> bool:
@@ -70,6 +85,8 @@ class RunResult:
     collection_done: float | None = None
     session_finish: float | None = None
     command: tuple[str, ...] = field(default=())
+    probes: tuple[Probe, ...] = ()
+    forked: bool = False  #: run by the fork server, not a pytest process of its own
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -111,7 +128,7 @@ def read_results(
         collect_errors=tuple(
             (r["nodeid"], r["reason"] or "") for r in records.get("collect_error", [])
         ),
-        tests=tuple(TestRecord(**r) for r in records.get("test", [])),
+        tests=_with_hangs(records.get("test", []), records.get("hang", [])),
         workers=tuple(
             WorkerRecord(**{k: r[k] for k in WorkerRecord.__dataclass_fields__})
             for r in records.get("worker", [])
@@ -120,4 +137,26 @@ def read_results(
         collection_done=finish.get("collection_done"),
         session_finish=finish.get("time"),
         command=command,
+        probes=tuple(
+            Probe(r["target"], r["attempt"], r["replayed"], r["outcome"], r["reason"])
+            for r in records.get("probe", [])
+            if r["nodeid"] == r["target"]
+        ),
     )
+
+
+def _with_hangs(tests: list[dict[str, Any]], hangs: list[dict[str, Any]]) -> tuple[TestRecord, ...]:
+    """Test records, with the crash of a test the watchdog stopped shown as a hang."""
+    fields = TestRecord.__dataclass_fields__
+    records = [TestRecord(**{k: r[k] for k in fields}) for r in tests]
+    for hang in hangs:
+        reason = f"no result after its {hang['timeout']:g} s timeout"
+        if hang.get("stack"):
+            reason += f"; it was at {hang['stack']}"
+        nodeid = hang["nodeid"]
+        crashed = [i for i, r in enumerate(records) if (r.nodeid, r.outcome) == (nodeid, "crashed")]
+        if crashed:
+            records[crashed[0]] = replace(records[crashed[0]], outcome="hang", reason=reason)
+        else:
+            records.append(TestRecord(nodeid, "hang", 0.0, hang.get("worker"), None, None, reason))
+    return tuple(records)

@@ -6,16 +6,18 @@ plugin loaded explicitly, and reads back the JSON records the plugin wrote.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from auditor.model import RunResult, read_results
 
@@ -46,13 +48,9 @@ class PytestCall:
     reorganize: bool = True  #: False keeps the command-line order under a randomly seed
     dist: str | None = None  #: xdist's --dist ("each" replays the order once per worker)
 
-    def argv(self, results: Path) -> list[str]:
-        return [
-            *PLUGIN_ARGS,
-            *self.user_argv(),
-            f"--auditor-results={results}",
-            *self.extra_plugin_args,
-        ]
+    def argv(self, results: Path | None) -> list[str]:
+        recording = [f"--auditor-results={results}"] if results else []
+        return [*PLUGIN_ARGS, *self.user_argv(), *recording, *self.extra_plugin_args]
 
     def user_argv(self) -> list[str]:
         """The arguments without auditor's plugin: what a user types to run the same thing."""
@@ -87,17 +85,104 @@ def run_pytest(
         command = [python, "-m", "pytest", *call.argv(results)]
         before = _children_cpu()
         started = time.perf_counter()
-        returncode = _wait(
-            subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=dict(env) if env is not None else None,
-                stdout=output,
-                stderr=subprocess.STDOUT if output is not None else None,
-            )
-        )
+        returncode = _wait(_spawn(command, cwd, env, output))
         wall = time.perf_counter() - started
         return read_results(results, returncode, wall, _children_cpu() - before, tuple(command))
+
+
+class ServerError(Exception):
+    """The fork server ended or refused a request; the message says how."""
+
+    def __init__(self, message: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.returncode = returncode  #: pytest's exit status, when it ended
+
+
+@dataclass(frozen=True)
+class Hello:
+    """What the fork server says once it has collected."""
+
+    collected: tuple[str, ...]
+    errors: tuple[tuple[str, str], ...]  #: collection errors: (node id, reason)
+    threads: tuple[str, ...]  #: threads alive after collection: forking would not be safe
+
+
+class Server:
+    """A pytest that collected once and runs each requested order in a forked child.
+
+    The pytest side is :mod:`auditor.plugin.server`. Requests are JSON objects (see there);
+    :meth:`run` adds the results file and returns what the child recorded.
+    """
+
+    def __init__(
+        self,
+        call: PytestCall,
+        *,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+        output: IO[str] | None = None,
+    ) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="auditor-serve-")
+        self._runs = 0
+        ours, theirs = socket.socketpair()
+        self.command = (
+            python,
+            "-m",
+            "pytest",
+            *call.argv(None),
+            f"--auditor-serve={theirs.fileno()}",
+        )
+        self.process = _spawn(list(self.command), cwd, env, output, pass_fds=(theirs.fileno(),))
+        theirs.close()
+        self._socket = ours
+        self._replies = ours.makefile("r", encoding="utf-8")
+        hello = self._receive()
+        if hello is None:
+            self.process.wait()
+            self.close()
+            status = self.process.returncode
+            raise ServerError(f"pytest exited with status {status}", status)
+        self.hello = Hello(
+            collected=tuple(hello["collected"]),
+            errors=tuple((n, r) for n, r in hello["errors"]),
+            threads=tuple(hello["threads"]),
+        )
+
+    def run(self, request: Mapping[str, Any]) -> RunResult:
+        """Run one request and read back its records."""
+        self._runs += 1
+        results = Path(self._scratch.name) / f"run-{self._runs}.jsonl"
+        message = {"op": "run", **request, "results": str(results)}
+        started = time.perf_counter()
+        self._socket.sendall((json.dumps(message) + "\n").encode())
+        reply = self._receive()
+        wall = time.perf_counter() - started
+        if reply is None:
+            raise ServerError(f"the fork server died (status {self.process.poll()})")
+        if "error" in reply:
+            raise ServerError(reply["error"])
+        returncode = next((status for status in reply["statuses"] if status), 0)
+        result = read_results(results, returncode, wall, reply["cpu_s"], self.command)
+        results.unlink(missing_ok=True)
+        return replace(result, forked=True)
+
+    def close(self) -> None:
+        """Ask the server to end, and make sure it has."""
+        if self.process.poll() is None:
+            try:
+                self._socket.sendall(b'{"op": "quit"}\n')
+                self.process.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        self._replies.close()
+        self._socket.close()
+        self._scratch.cleanup()
+
+    def _receive(self) -> dict[str, Any] | None:
+        line = self._replies.readline()
+        return json.loads(line) if line else None
 
 
 def child_env() -> dict[str, str]:
@@ -106,6 +191,24 @@ def child_env() -> dict[str, str]:
     for name, value in ENV_DEFAULTS.items():
         env.setdefault(name, value)
     return env
+
+
+def _spawn(
+    command: list[str],
+    cwd: Path,
+    env: Mapping[str, str] | None,
+    output: IO[str] | None,
+    pass_fds: tuple[int, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """Start a pytest: the only place auditor starts a process."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+        pass_fds=pass_fds,
+    )
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:

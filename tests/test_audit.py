@@ -1,4 +1,4 @@
-"""``auditor audit`` end to end on a throwaway suite: classification, report, reproduce commands."""
+"""``auditor audit`` end to end on throwaway suites: classification, faults, report, reproduce."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import pytest
 
 from tests.helpers import auditor, clean_env, write_suite
 
-# The default order runs the polluter first, so the baseline itself fails the victim: the
-# classification of the victim does not depend on which random orders the seed draws.
+# The default order runs the polluter first, so the baseline itself fails the victim; the
+# reversed order runs the brittle test before its state-setter. The verdicts therefore do not
+# depend on which random orders the seed draws.
 AUDIT_SUITE = {
     "app.py": "MODE = 'prod'\nWAREHOUSES = set()\n",
     "test_a_polluter.py": "import app\ndef test_polluter():\n    app.MODE = 'debug'\n",
@@ -26,15 +27,26 @@ AUDIT_SUITE = {
     "test_e_failing.py": "def test_failing():\n    assert 1 + 1 == 3\n",
     "test_f_clean.py": "import pytest\n@pytest.mark.parametrize('n', range(4))\n"
     "def test_clean(n):\n    assert n * 0 == 0\n",
+    # Fails on every other execution, whatever ran before: the very same order flips.
+    "test_g_flaky.py": "from pathlib import Path\n"
+    "def test_flaky():\n"
+    "    counter = Path(__file__).with_name('flaky.count')\n"
+    "    n = int(counter.read_text()) + 1 if counter.exists() else 1\n"
+    "    counter.write_text(str(n))\n"
+    "    assert n % 2 == 0, f'execution {n}'\n",
+    "test_h_hang.py": "import time\ndef test_hang():\n    time.sleep(600)\n",
+    "test_i_crash.py": "import os\ndef test_crash():\n    os._exit(3)\n",
+    "test_j_broken.py": "import not_a_module\ndef test_never():\n    pass\n",
 }
+CLEAN = {"test_polluter", "test_setter", "test_clean"}
 
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
-    """One audit of AUDIT_SUITE, shared by the tests below (each audit starts ~20 pytests)."""
+    """One audit of AUDIT_SUITE, shared by the tests below."""
     root = write_suite(tmp_path_factory.mktemp("audit") / "project", AUDIT_SUITE)
     (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
-    result = auditor(root, "audit", "--seed", "7", "--orders", "4", "--xdist-seeds", "1")
+    result = auditor(root, "audit", "--seed", "7", "--timeout", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     return root, json.loads((root / "reports" / "audit.json").read_text()), result.stdout
 
@@ -49,10 +61,14 @@ def test_each_kind_is_classified_and_clean_tests_are_not(audited) -> None:  # ty
         "test_victim": "order-dependent",
         "test_brittle": "brittle",
         "test_failing": "failing",
+        "test_flaky": "non-deterministic",
+        "test_hang": "hang",
+        "test_crash": "crash",
     }
+    assert not CLEAN & set(by_test(report))
     assert report["schema"] == "auditor.audit/1" and report["partial"] is False
-    assert report["tests"] == 9
-    assert "-> collected 9 tests" in stdout
+    assert report["tests"] == 12
+    assert "-> collected 12 tests" in stdout
 
 
 def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-untyped-def]
@@ -63,21 +79,59 @@ def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-u
         "test_b_victim.py::test_victim",
     ]
     assert {"kind": "sequential", "seed": None, "workers": 0} in victim["failed_in"]
+    # three reruns from the state it failed in, three alone
     assert victim["reruns"] == 6 and victim["reason"].startswith("AssertionError")
     kinds = [run["kind"] for run in report["runs"]]
-    assert kinds[:5] == ["sequential"] + ["random"] * 4
-    assert kinds.count("xdist") == 2
+    assert kinds[:6] == ["sequential", "reversed", "random", "xdist", "random", "xdist"]
     xdist = next(run for run in report["runs"] if run["kind"] == "xdist")
-    assert sum(len(s) for s in xdist["sequences"].values()) == 9
-    assert report["cost"]["runs"] == len(report["runs"])
-    assert report["cost"]["sequential_runs"] > 1
+    # the hung and crashed tests left the campaign after the baseline
+    assert sum(len(s) for s in xdist["sequences"].values()) == 10
+    cost = report["cost"]
+    assert cost["runs"] == len(report["runs"]) and cost["processes"] == 3  # server + 2 xdist
+    assert cost["sequential_runs"] > 1
     assert (
         "## order-dependent: `test_b_victim.py::test_victim`"
         in (root / "reports" / "audit.md").read_text()
     )
 
 
-@pytest.mark.parametrize("name", ["test_victim", "test_brittle", "test_failing"])
+def test_the_flaky_verdict_rests_on_a_rerun_of_the_same_order(audited) -> None:  # type: ignore[no-untyped-def]
+    _, report, _ = audited
+    flaky = by_test(report)["test_flaky"]
+    assert flaky["reason"].startswith("AssertionError: execution")
+    assert flaky["reruns"] >= 1 and 0 < flaky["failures"] < flaky["runs"]
+    baseline = report["runs"][0]
+    assert baseline["reruns"]["test_g_flaky.py::test_flaky"] == {"failed": 0, "runs": 1}
+
+
+def test_hang_and_crash_are_findings_and_the_campaign_goes_on(audited) -> None:  # type: ignore[no-untyped-def]
+    _, report, _ = audited
+    hang, crash = by_test(report)["test_hang"], by_test(report)["test_crash"]
+    assert hang["reason"].startswith("no result after its 2 s timeout; it was at test_h_hang.py")
+    assert "exited with status 3" in crash["reason"]
+    baseline = report["runs"][0]
+    # the tests after the hang and the crash still ran in the baseline
+    assert "test_j_broken.py::test_never" not in baseline["order"]
+    assert baseline["order"][-1] == "test_i_crash.py::test_crash"
+    assert len(baseline["order"]) == 12
+
+
+def test_a_collection_error_is_reported_and_the_rest_audited(audited) -> None:  # type: ignore[no-untyped-def]
+    root, report, stdout = audited
+    assert [e["nodeid"] for e in report["collect_errors"]] == ["test_j_broken.py"]
+    assert "not_a_module" in report["collect_errors"][0]["reason"]
+    assert "auditor: collection error in test_j_broken.py" in stdout
+    assert "## collection error: `test_j_broken.py`" in (root / "reports" / "audit.md").read_text()
+
+
+def test_progress_is_plain_when_not_a_terminal(audited) -> None:  # type: ignore[no-untyped-def]
+    _, _, stdout = audited
+    assert "\r" not in stdout and "\x1b" not in stdout
+    assert "run 1/6: sequential: 5 failed" in stdout
+    assert "run 6/6: xdist" in stdout
+
+
+@pytest.mark.parametrize("name", ["test_victim", "test_brittle", "test_failing", "test_crash"])
 def test_every_reproduce_command_reproduces(audited, name: str) -> None:  # type: ignore[no-untyped-def]
     root, report, _ = audited
     command = by_test(report)[name]["reproduce"]
@@ -86,6 +140,9 @@ def test_every_reproduce_command_reproduces(audited, name: str) -> None:  # type
     result = subprocess.run(
         shlex.split(command), cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
+    if name == "test_crash":
+        assert result.returncode == 3, result.stdout
+        return
     assert result.returncode == 1, result.stdout
     assert f"FAILED {by_test(report)[name]['test']}" in result.stdout
 
@@ -108,11 +165,43 @@ def test_interrupt_writes_the_report_so_far(tmp_path: Path) -> None:
     )
     assert process.stdout is not None
     for line in process.stdout:  # interrupt as soon as the first campaign run has finished
-        if line.startswith("run 1:"):
+        if line.startswith("run 1/"):
             process.send_signal(signal.SIGINT)
             break
     rest = process.communicate(timeout=120)[0]
     assert process.returncode == 2, rest
     report = json.loads((root / "reports" / "audit.json").read_text())
-    assert report["partial"] is True
-    assert 1 <= len(report["runs"]) < 9
+    assert report["partial"] is True and report["stopped"] == "interrupted"
+    assert 1 <= len(report["runs"]) < 6
+
+
+def test_a_budget_leaves_runs_and_triage_out_and_says_so(tmp_path: Path) -> None:
+    root = write_suite(
+        tmp_path / "project",
+        {
+            "test_a.py": "import time\ndef test_slow():\n    time.sleep(1)\n"
+            "def test_failing():\n    assert False\n"
+        },
+    )
+    result = auditor(root, "audit", "--seed", "3", "--budget", "1s")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads((root / "reports" / "audit.json").read_text())
+    assert report["partial"] is True and report["stopped"] == "budget"
+    assert [run["kind"] for run in report["runs"]] == ["sequential"]
+    assert len(report["skipped_runs"]) == 5
+    assert report["untriaged"] == ["test_a.py::test_failing"]
+    assert "the budget left 5 planned runs out" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--budget", "soon"), "'soon' is not a duration; write e.g. 90s, 20m or 1h30m"),
+        (("--timeout", "0"), "'0' is not a number of seconds above 0"),
+        (("--reruns", "0"), "'0' is not a positive count"),
+    ],
+)
+def test_bad_options_say_what_to_write(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = auditor(tmp_path, "audit", *args)
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -1,20 +1,22 @@
-"""Classification as tables over recorded outcomes: no subprocess, a fake rerun callback."""
+"""Classification as tables over recorded outcomes: no subprocess, a fake lab for the reruns."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 from auditor.campaign.execute import RunOutcome
 from auditor.campaign.plan import RunPlan
 from auditor.classify import failed_anywhere, triage
-from auditor.model import RunResult, TestRecord
+from auditor.model import Probe, RunResult, TestRecord
 
 Row = tuple[str, str, str, float]  # node id, outcome, worker, start
 
 
-def outcome(plan: RunPlan, rows: Sequence[Row]) -> RunOutcome:
+def outcome(plan: RunPlan, rows: Sequence[Row], reruns: Sequence[str] = ()) -> RunOutcome:
+    """A run's records; ``reruns``: outcomes of the failing test's reruns from a checkpoint."""
     tests = tuple(
         TestRecord(
             nodeid,
@@ -27,120 +29,154 @@ def outcome(plan: RunPlan, rows: Sequence[Row]) -> RunOutcome:
         )  # type: ignore[arg-type]
         for nodeid, outcome, worker, start in rows
     )
-    return RunOutcome(plan, RunResult(0, 1.0, 1.0, tuple(r[0] for r in rows), (), tests, ()))
+    failed = next((r[0] for r in rows if r[1] != "passed"), "")
+    probes = tuple(
+        Probe(failed, k, 1, o, None if o == "passed" else "broke again")  # type: ignore[arg-type]
+        for k, o in enumerate(reruns)
+    )
+    result = RunResult(0, 1.0, 1.0, tuple(r[0] for r in rows), (), tests, ())
+    return RunOutcome(plan, replace(result, probes=probes))
 
 
-def seq(plan: RunPlan, *tests: tuple[str, str]) -> RunOutcome:
-    return outcome(plan, [(n, o, "main", float(i)) for i, (n, o) in enumerate(tests)])
+def seq(plan: RunPlan, *tests: tuple[str, str], reruns: Sequence[str] = ()) -> RunOutcome:
+    return outcome(plan, [(n, o, "main", float(i)) for i, (n, o) in enumerate(tests)], reruns)
 
 
-def repeated(test: str, *outcomes: str) -> list[Row]:
-    return [(test, o, f"gw{i}", 0.0) for i, o in enumerate(outcomes)]
+class FakeLab:
+    """Answers alone-runs and replays from tables; remembers what it was asked."""
 
+    def __init__(self, alone: Sequence[str] = (), replay: Sequence[str] = ()) -> None:
+        self.answers = {"alone": alone, "replay": replay}
+        self.asked: list[tuple[str, RunPlan | None]] = []
 
-class FakeRerun:
-    """Answers alone-runs and replays from tables; remembers the plans it was asked for."""
+    def alone(self, test: str) -> RunOutcome:
+        self.asked.append(("alone", None))
+        rows = [(test, o, f"r{i}", 0.0) for i, o in enumerate(self.answers["alone"])]
+        return outcome(RunPlan("isolated", ids=(test,)), rows)
 
-    def __init__(self, alone: Sequence[str], replay: Sequence[str] = ()) -> None:
-        self.answers = {"isolated": alone, "replay": replay}
-        self.plans: list[RunPlan] = []
-
-    def __call__(self, plan: RunPlan) -> RunOutcome:
-        self.plans.append(plan)
-        test = plan.ids[-1]
-        return outcome(plan, repeated(test, *self.answers[plan.kind]))
+    def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+        self.asked.append(("replay", source.plan))
+        first, *rest = self.answers["replay"]
+        return outcome(RunPlan("replay", ids=source.prefix(test)), [(test, first, "r0", 0.0)], rest)
 
 
 BASE = RunPlan("sequential")
 R1 = RunPlan("random", seed=11)
 X2 = RunPlan("xdist", seed=22, workers=2)
+FAILS = ["failed"] * 3
 
 
 def command(plan: RunPlan) -> str:
     return f"pytest {plan.kind} {plan.seed} {' '.join(plan.ids)}"
 
 
-def classify(campaign: list[RunOutcome], rerun: FakeRerun, test: str = "v"):  # type: ignore[no-untyped-def]
+def classify(campaign: list[RunOutcome], lab: FakeLab, test: str = "v"):  # type: ignore[no-untyped-def]
     assert test in failed_anywhere(campaign)
-    return triage(test, campaign, rerun, 3, command)
+    return triage(test, campaign, lab, command)
 
 
-def test_victim_is_order_dependent_with_its_failing_prefix() -> None:
+def test_victim_fails_from_its_state_every_time_and_passes_alone() -> None:
     campaign = [
         seq(BASE, ("v", "passed"), ("p", "passed")),
-        seq(R1, ("x", "passed"), ("p", "passed"), ("v", "failed")),
+        seq(R1, ("x", "passed"), ("p", "passed"), ("v", "failed"), reruns=FAILS),
     ]
-    rerun = FakeRerun(alone=["passed"] * 3, replay=["failed"] * 3)
-    finding = classify(campaign, rerun)
+    lab = FakeLab(alone=["passed"] * 3)
+    finding = classify(campaign, lab)
     assert finding.kind == "order-dependent"
     assert finding.sequence == ("x", "p", "v")
-    assert rerun.plans == [
-        RunPlan("isolated", ids=("v",), repeats=3),
-        RunPlan("replay", seed=11, ids=("x", "p", "v"), repeats=3),
-    ]
+    assert lab.asked == [("alone", None)]  # the run's own checkpoints reran it: no replay
     assert finding.reproduce == "pytest replay 11 x p v"
     assert (finding.failed_in, finding.passed_in) == ((R1,), (BASE,))
-    assert finding.reruns == 6
-    assert finding.reason == "v broke"
+    assert (finding.reruns, finding.failures, finding.runs) == (6, 4, 8)
+    assert finding.reason == "broke again"
+
+
+def test_without_checkpoint_reruns_the_prefix_is_replayed() -> None:
+    campaign = [seq(BASE, ("v", "passed")), seq(R1, ("p", "passed"), ("v", "failed"))]
+    lab = FakeLab(alone=["passed"] * 3, replay=FAILS)
+    finding = classify(campaign, lab)
+    assert finding.kind == "order-dependent"
+    assert lab.asked == [("replay", R1), ("alone", None)]
 
 
 def test_brittle_fails_alone_but_passed_in_some_order() -> None:
     campaign = [
         seq(BASE, ("s", "passed"), ("v", "passed")),
-        seq(R1, ("v", "failed"), ("s", "passed")),
+        seq(R1, ("x", "passed"), ("v", "failed"), ("s", "passed"), reruns=FAILS),
     ]
-    finding = classify(campaign, FakeRerun(alone=["failed"] * 3))
+    finding = classify(campaign, FakeLab(alone=FAILS))
     assert finding.kind == "brittle"
     assert finding.reproduce == "pytest isolated None v"
 
 
 def test_failing_fails_everywhere_alone_too() -> None:
-    campaign = [seq(BASE, ("v", "failed")), seq(R1, ("v", "failed"))]
-    assert classify(campaign, FakeRerun(alone=["failed"] * 3)).kind == "failing"
-
-
-def test_mixed_alone_outcomes_are_non_deterministic() -> None:
-    campaign = [seq(BASE, ("v", "failed")), seq(R1, ("v", "passed"))]
-    finding = classify(campaign, FakeRerun(alone=["passed", "failed", "passed"]))
-    assert finding.kind == "non-deterministic"
-    assert (finding.failures, finding.runs) == (2, 5)
+    campaign = [seq(BASE, ("v", "failed"), reruns=FAILS), seq(R1, ("v", "failed"))]
+    lab = FakeLab(alone=FAILS)
+    assert classify(campaign, lab).kind == "failing"
+    assert lab.asked == []  # its prefix is itself: the reruns were the alone-runs
 
 
 @pytest.mark.parametrize(
-    "replay",
-    [["failed", "passed", "failed"], ["passed"] * 3],
-    ids=["replay flips", "sequential failure never reproduces"],
+    "reruns", [["passed"], ["failed", "passed"]], ids=["reruns pass", "reruns flip"]
 )
-def test_an_order_that_does_not_always_fail_is_never_order_dependent(replay: list[str]) -> None:
-    campaign = [seq(BASE, ("p", "passed"), ("v", "failed")), seq(R1, ("v", "passed"))]
-    finding = classify(campaign, FakeRerun(alone=["passed"] * 3, replay=replay))
+def test_a_failure_its_own_state_does_not_repeat_is_non_deterministic(reruns: list[str]) -> None:
+    campaign = [
+        seq(BASE, ("p", "passed"), ("v", "failed"), reruns=reruns),
+        seq(R1, ("v", "passed")),
+    ]
+    lab = FakeLab()
+    finding = classify(campaign, lab)
     assert finding.kind == "non-deterministic"
-    assert finding.runs == 2 + 6
+    assert lab.asked == []  # conclusive without running it alone
+    assert (finding.failures, finding.runs) == (1 + reruns.count("failed"), 2 + len(reruns))
+
+
+def test_mixed_alone_outcomes_are_non_deterministic() -> None:
+    campaign = [seq(BASE, ("p", "passed"), ("v", "failed"), reruns=FAILS)]
+    finding = classify(campaign, FakeLab(alone=["passed", "failed"]))
+    assert finding.kind == "non-deterministic"
+
+
+def xdist_failure() -> RunOutcome:
+    return outcome(
+        X2,
+        [
+            ("a", "passed", "gw0", 0.0),
+            ("v", "failed", "gw0", 1.0),
+            ("b", "passed", "gw1", 1.2),
+            ("c", "passed", "gw1", 2.0),
+        ],
+    )
 
 
 def test_xdist_only_failure_that_replays_clean_is_a_shared_resource() -> None:
-    campaign = [
-        seq(BASE, ("a", "passed"), ("b", "passed"), ("v", "passed")),
-        outcome(
-            X2,
-            [
-                ("a", "passed", "gw0", 0.0),
-                ("v", "failed", "gw0", 1.0),
-                ("b", "passed", "gw1", 1.2),
-                ("c", "passed", "gw1", 2.0),
-            ],
-        ),
-    ]
-    rerun = FakeRerun(alone=["passed"] * 3, replay=["passed"] * 3)
-    finding = classify(campaign, rerun)
+    campaign = [seq(BASE, ("a", "passed"), ("b", "passed"), ("v", "passed")), xdist_failure()]
+    lab = FakeLab(replay=["passed"] * 3)
+    finding = classify(campaign, lab)
     assert finding.kind == "shared-resource"
     assert finding.tests == ("v", "b")  # b overlapped v in time on the other worker
-    assert rerun.plans[1] == RunPlan("replay", seed=22, ids=("a", "v"), repeats=3)
+    assert lab.asked == [("replay", X2)]
+    assert finding.sequence == ("a", "v")
     assert finding.reproduce == "pytest xdist 22 "
 
 
-def test_crashed_worker_is_a_crash_finding_without_reruns() -> None:
-    campaign = [outcome(X2, [("v", "crashed", "gw0", 0.0)])]
-    rerun = FakeRerun(alone=[])
-    finding = classify(campaign, rerun)
-    assert (finding.kind, rerun.plans) == ("crash", [])
+def test_xdist_failure_that_its_worker_sequence_repeats_is_order_dependent() -> None:
+    campaign = [seq(BASE, ("v", "passed"), ("a", "passed")), xdist_failure()]
+    finding = classify(campaign, FakeLab(alone=["passed"] * 3, replay=FAILS))
+    assert finding.kind == "order-dependent"
+    assert finding.reproduce == "pytest replay 22 a v"
+
+
+def test_a_sequential_failure_is_preferred_as_evidence() -> None:
+    campaign = [xdist_failure(), seq(R1, ("v", "failed"), reruns=FAILS)]
+    lab = FakeLab(alone=FAILS)
+    assert classify(campaign, lab).kind == "failing"
+    assert lab.asked == []
+
+
+@pytest.mark.parametrize(("recorded", "kind"), [("crashed", "crash"), ("hang", "hang")])
+def test_a_dead_process_is_reported_without_reruns(recorded: str, kind: str) -> None:
+    campaign = [outcome(X2, [("v", recorded, "gw0", 0.0)])]
+    lab = FakeLab()
+    finding = classify(campaign, lab)
+    assert (finding.kind, lab.asked, finding.reason) == (kind, [], "v broke")

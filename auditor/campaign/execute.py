@@ -1,15 +1,40 @@
-"""Run a plan: one pytest subprocess through the runner; what it executed, where and when."""
+"""Run a plan: in the fork server when it can, else in a pytest subprocess of its own.
+
+Sequential plans (the default order, its reverse, random orders, alone-runs, replays) go to the
+fork server, which collected once; their failures are rerun from checkpoints of the same run.
+xdist plans always start a real ``pytest -n N``: the workers, their split and their timing are
+the point. Without a fork server (threads alive after collection), every plan starts its own
+pytest, and repeats become ``--dist each`` replicas that never overlap.
+"""
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from auditor.campaign.plan import RunPlan
-from auditor.model import RunResult, TestRecord
-from auditor.runner import PytestCall, run_pytest
+from auditor.model import Outcome, RunResult, TestRecord
+from auditor.runner import PytestCall, Server, run_pytest
+
+#: Server options: randomly loaded (it makes the orders) but inert until a request seeds it.
+SERVER_ARGS = ("--randomly-dont-reset-seed",)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One outcome of one test: in a run, or rerun from a checkpoint of that run."""
+
+    outcome: Outcome
+    reason: str | None
+    rerun: bool  #: from a checkpoint (a probe), not the run itself
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "error", "crashed", "hang")
 
 
 @dataclass(frozen=True)
@@ -38,12 +63,29 @@ class RunOutcome:
     def records_of(self, nodeid: str) -> tuple[TestRecord, ...]:
         return tuple(r for r in self.result.tests if r.nodeid == nodeid)
 
+    def observations(self, nodeid: str, reruns_only: bool = False) -> tuple[Observation, ...]:
+        """The test's outcomes in this run, then its reruns from this run's checkpoints."""
+        seen = (
+            []
+            if reruns_only
+            else [Observation(r.outcome, r.reason, False) for r in self.records_of(nodeid)]
+        )
+        seen += [
+            Observation(p.outcome, p.reason, True) for p in self.result.probes if p.target == nodeid
+        ]
+        return tuple(seen)
+
     def prefix(self, nodeid: str) -> tuple[str, ...]:
         """The order its process ran up to and including ``nodeid`` (its first run)."""
         for sequence in self.sequences().values():
             if nodeid in sequence:
                 return sequence[: sequence.index(nodeid) + 1]
         return (nodeid,)
+
+    def prefix_seconds(self, nodeid: str) -> float:
+        """How long its prefix took to run."""
+        durations = {r.nodeid: r.duration for r in self.result.tests}
+        return sum(durations.get(test, 0.0) for test in self.prefix(nodeid))
 
     def overlapping(self, nodeid: str) -> tuple[str, ...]:
         """Tests of other workers whose run overlapped ``nodeid``'s in time."""
@@ -56,18 +98,39 @@ class RunOutcome:
         )
 
 
+@dataclass
+class Limits:
+    """What every run of the audit shares: per-test timeouts, and the tests left out."""
+
+    timeout: float = 60.0  #: seconds, for a test without a measured duration
+    timeouts: dict[str, float] = field(default_factory=dict)
+    exclude: set[str] = field(default_factory=set)  #: tests that hung or crashed a run
+    rerun_enough: set[str] = field(default_factory=set)  #: failures rerun enough already
+
+
 class Executor:
     """Runs plans over one selection in one project; every run's output goes to ``log``."""
 
     def __init__(
-        self, selection: tuple[str, ...], root: Path, env: Mapping[str, str], log: IO[str]
+        self,
+        selection: tuple[str, ...],
+        root: Path,
+        env: Mapping[str, str],
+        log: IO[str],
+        reruns: int,
+        server: Server | None = None,
     ) -> None:
         self.selection = selection
         self.root = root
         self.env = env
         self.log = log
+        self.reruns = reruns
+        self.server = server
+        self.limits = Limits()
+        self._scratch = tempfile.TemporaryDirectory(prefix="auditor-audit-")
 
     def call(self, plan: RunPlan) -> PytestCall:
+        """The plan as one pytest command (what a user types to reproduce it)."""
         replicate = plan.repeats > 1
         return PytestCall(
             args=plan.ids or self.selection,
@@ -80,10 +143,56 @@ class Executor:
         )
 
     def __call__(self, plan: RunPlan) -> RunOutcome:
-        call = self.call(plan)
         self.log.write(f"\n=== auditor: {plan.describe()}\n")
         self.log.flush()
-        return RunOutcome(plan, run_pytest(call, cwd=self.root, env=self.env, output=self.log))
+        if self.server is not None and plan.sequential:
+            return RunOutcome(plan, self.server.run(self.request(plan)))
+        return RunOutcome(
+            plan, run_pytest(self._fresh(plan), cwd=self.root, env=self.env, output=self.log)
+        )
+
+    def request(self, plan: RunPlan) -> dict[str, Any]:
+        """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
+        ids = [i for i in plan.ids if i not in self.limits.exclude]
+        alone = plan.ids[-1] if plan.kind == "isolated" and plan.ids else None
+        # A replay's run of each target is one observation; its reruns make up the rest.
+        reruns = 0 if alone else self.reruns - 1 if plan.targets else self.reruns
+        return {
+            "ids": ids or None,
+            "seed": plan.seed,
+            "exclude": sorted(self.limits.exclude),
+            "repeats": plan.repeats,
+            "stop_when_mixed": alone,
+            "reruns": reruns,
+            "targets": list(plan.targets),
+            "rerun_failures": not plan.targets,
+            "no_rerun": sorted(self.limits.rerun_enough),
+            "timeout": self.limits.timeout,
+            "timeouts": self.limits.timeouts,
+        }
+
+    def _fresh(self, plan: RunPlan) -> PytestCall:
+        call = self.call(plan)
+        timeouts = Path(self._scratch.name) / "timeouts.json"
+        timeouts.write_text(json.dumps(self.limits.timeouts), encoding="utf-8")
+        deselect = tuple(f"--deselect={nodeid}" for nodeid in sorted(self.limits.exclude))
+        return PytestCall(
+            args=(*call.args, "--continue-on-collection-errors", *deselect),
+            workers=call.workers,
+            dist=call.dist,
+            seed=call.seed,
+            reorganize=call.reorganize,
+            extra_plugin_args=(
+                *call.extra_plugin_args,
+                f"--auditor-timeout={self.limits.timeout}",
+                f"--auditor-timeouts={timeouts}",
+            ),
+        )
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self._scratch.cleanup()
 
 
 def _overlap(a0: float | None, a1: float | None, b0: float | None, b1: float | None) -> bool:

@@ -19,6 +19,7 @@ from auditor.plugin.serial import (
     SerialWorker,
     check_serial_marks,
 )
+from auditor.plugin.watchdog import Watchdog, load_timeouts
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +37,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="xdist workers start together but run their tests one worker after another "
         "(with --dist each: independent replays that share start-up and never overlap)",
     )
+    group.addoption(
+        "--auditor-timeout",
+        dest="auditor_timeout",
+        type=float,
+        metavar="SECONDS",
+        help="end the process when a test runs longer than SECONDS, recording a hang",
+    )
+    group.addoption(
+        "--auditor-timeouts",
+        dest="auditor_timeouts",
+        metavar="FILE",
+        help="per-test timeouts overriding --auditor-timeout: a JSON object, node id -> seconds",
+    )
+    group.addoption(
+        "--auditor-serve",
+        dest="auditor_serve",
+        metavar="FD",
+        help="(auditor audit) collect once, then run the orders requested on socket FD, "
+        "each in a forked child",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,7 +72,18 @@ def pytest_configure(config: pytest.Config) -> None:
         # xdist is loaded (under either plugin name): hand every worker the run's lock folder.
         config.pluginmanager.register(SerialController(), "auditor-serial-controller")
 
+    serve = config.getoption("auditor_serve", None)
+    if serve and workerinput is None:
+        from auditor.plugin.server import ForkServer
+
+        config.pluginmanager.register(ForkServer(config, int(serve)), "auditor-server")
+        return
+
     results = config.getoption("auditor_results", None)
+    timeout = config.getoption("auditor_timeout", None)
+    if timeout:
+        timeouts = load_timeouts(config.getoption("auditor_timeouts", None))
+        config.pluginmanager.register(Watchdog(timeout, timeouts, results), "auditor-watchdog")
     if results:
         config.pluginmanager.register(WorkerStats(config), "auditor-worker-stats")
         if workerinput is None:

@@ -15,6 +15,15 @@ controller through xdist's ``workeroutput``. Record types, one JSON object per l
   session start to the end of collection), ``startup_s`` (as the controller saw it: from starting
   the workers to this one's collection), ``maxrss_kb``.
 - ``session_finish``: ``time``, ``exitstatus``, ``collection_done`` (epoch seconds).
+
+In a fork-server child (see :mod:`auditor.plugin.server`) also:
+
+- ``begin``: ``nodeid``, ``worker``, ``time``: written before each test, so that the server can
+  name the test a dead child was running.
+- ``probe``: a rerun of ``target`` from a checkpoint of the same run: the ``test`` fields plus
+  ``target``, ``attempt``, ``replayed`` (tests re-run from the checkpoint before the target).
+- ``hang``: ``nodeid``, ``timeout``, ``worker``, ``stack`` (see :mod:`auditor.plugin.watchdog`;
+  under xdist the worker appends it).
 """
 
 from __future__ import annotations
@@ -73,9 +82,17 @@ class WorkerStats:
 class ResultsRecorder:
     """On the controller, or the only process: one ``test`` record per test, and the session."""
 
-    def __init__(self, config: pytest.Config, path: str) -> None:
+    def __init__(
+        self, config: pytest.Config, path: str, worker: str = "main", begin: bool = False
+    ) -> None:
         self.config = config
-        self.file: IO[str] = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+        # Append mode: a worker's watchdog appends hang records to the same file (O_APPEND).
+        self.file: IO[str] = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self.worker = worker  #: the name of this process's records when xdist gives none
+        self.begin = begin  #: write a ``begin`` record before each test
+        self.record_type = "test"
+        self.extra: dict[str, Any] = {}
+        self.outcomes: dict[str, str] = {}  #: the last folded outcome of each node id
         self.pending: dict[tuple[str, str], dict[str, Any]] = {}
         self.collected = False
         self.collect_errors: set[str] = set()
@@ -88,6 +105,17 @@ class ResultsRecorder:
 
     def _write(self, **record: Any) -> None:
         self.file.write(json.dumps(record) + "\n")
+
+    def retarget(self, path: str, record_type: str, **extra: Any) -> None:
+        """Write test records to ``path`` from now on, as ``record_type`` with ``extra`` fields."""
+        self.file.close()
+        self.file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self.record_type = record_type
+        self.extra = extra
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        if self.begin:
+            self._write(type="begin", nodeid=nodeid, worker=self.worker, time=time.time())
 
     def write_collected(self, ids: list[str]) -> None:
         self.collection_done = time.time()
@@ -107,11 +135,12 @@ class ResultsRecorder:
         if str(report.when) == "???":  # xdist's report for a test whose worker crashed
             self._crashed(report)
             return
-        worker = getattr(report, "worker_id", None) or "main"
+        worker = getattr(report, "worker_id", None) or self.worker
         record = self.pending.setdefault(
             (worker, report.nodeid),
             {
-                "type": "test",
+                "type": self.record_type,
+                **self.extra,
                 "nodeid": report.nodeid,
                 "outcome": "passed",
                 "duration": 0.0,
@@ -130,6 +159,7 @@ class ResultsRecorder:
             record["outcome"] = outcome
             record["reason"] = _reason(report)
         if report.when == "teardown":
+            self.outcomes[report.nodeid] = record["outcome"]
             self._write(**self.pending.pop((worker, report.nodeid)))
 
     def _crashed(self, report: pytest.TestReport) -> None:

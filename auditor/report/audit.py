@@ -24,10 +24,18 @@ def run_entry(outcome: RunOutcome) -> dict[str, Any]:
     }
     if plan.ids:
         entry["ids"] = list(plan.ids)
+    probes: dict[str, dict[str, int]] = {}
+    for probe in outcome.result.probes:
+        tally = probes.setdefault(probe.target, {"failed": 0, "runs": 0})
+        tally["runs"] += 1
+        tally["failed"] += probe.failed
+    if probes:
+        entry["reruns"] = probes  # reruns of a test from a checkpoint taken just before it
     if plan.kind == "xdist" or plan.repeats > 1:
         entry["sequences"] = {w: list(s) for w, s in sorted(outcome.sequences().items())}
-    elif not plan.ids:
-        entry["order"] = list(next(iter(outcome.sequences().values()), ()))
+    elif not plan.ids:  # one order, in parts when a dead process made the run go on in another
+        records = sorted(outcome.result.tests, key=lambda r: r.start or 0.0)
+        entry["order"] = [r.nodeid for r in records]
     return entry
 
 
@@ -65,24 +73,33 @@ def build(
     outcomes: Sequence[RunOutcome],
     findings: Sequence[Finding],
     partial: bool,
-    baseline_s: float | None,
+    stopped: str | None,
+    sequential_s: float | None,
     elapsed_s: float,
+    processes: int,
     reruns: int,
     collect_errors: Sequence[tuple[str, str]],
+    skipped: Sequence[str],
+    untriaged: Sequence[str],
     env: Mapping[str, str],
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "partial": partial,
+        "stopped": stopped,
         "tests": tests,
         "seed": seed,
         "reruns": reruns,
         "cost": {
             "runs": len(outcomes),
+            "processes": processes,
             "seconds": round(elapsed_s, 3),
-            "sequential_runs": round(elapsed_s / baseline_s, 2) if baseline_s else None,
+            "sequential_s": round(sequential_s, 3) if sequential_s else None,
+            "sequential_runs": round(elapsed_s / sequential_s, 2) if sequential_s else None,
         },
         "collect_errors": [{"nodeid": n, "reason": redact(r, env)} for n, r in collect_errors],
+        "skipped_runs": list(skipped),
+        "untriaged": list(untriaged),
         "runs": [run_entry(o) for o in outcomes],
         "findings": [finding_entry(f, env) for f in findings],
     }
@@ -90,14 +107,30 @@ def build(
 
 def markdown(report: dict[str, Any]) -> str:
     cost = report["cost"]
+    partial = f" (partial: {report['stopped']})" if report["partial"] else ""
     lines = [
-        "# auditor audit" + (" (partial: interrupted)" if report["partial"] else ""),
+        "# auditor audit" + partial,
         "",
-        f"{report['tests']} tests, {len(report['findings'])} findings; {cost['runs']} runs in "
-        f"{cost['seconds']:.1f} s ({cost['sequential_runs']}× one sequential run); campaign "
-        f"seed {report['seed']}; each verdict rests on {report['reruns']} reruns per step.",
+        f"{report['tests']} tests, {len(report['findings'])} findings; {cost['runs']} runs "
+        f"({cost['processes']} pytest start-ups) in {cost['seconds']:.1f} s "
+        f"({cost['sequential_runs']}× one sequential run); campaign seed {report['seed']}; "
+        f"up to {report['reruns']} reruns per triage step.",
         "",
     ]
+    for error in report["collect_errors"]:
+        lines += [
+            f"## collection error: `{error['nodeid']}`",
+            "",
+            "```",
+            error["reason"],
+            "```",
+            "",
+        ]
+    if report["skipped_runs"]:
+        lines += [f"Left out by the budget: {', '.join(report['skipped_runs'])}.", ""]
+    if report["untriaged"]:
+        untriaged = ", ".join(f"`{t}`" for t in report["untriaged"])
+        lines += [f"Failed somewhere but not triaged (budget): {untriaged}.", ""]
     for finding in report["findings"]:
         subject = ", ".join(f"`{t}`" for t in finding.get("tests") or [finding["test"]])
         lines += [f"## {finding['kind']}: {subject}", ""]
