@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -32,11 +33,12 @@ class AuditOptions:
     selection: select.Selection
     report_dir: Path
     seed: int | None = None  #: the campaign's master seed; None picks one (and prints it)
-    orders: int = 2  #: random orders
+    orders: int = 1  #: random orders (beside the default order and its reverse)
     seeds: int = 1  #: xdist seeds per worker count
     reruns: int = 3  #: reruns per triage step
     timeout: float = 60.0  #: per-test timeout floor, seconds
     budget_s: float | None = None  #: stop starting runs past this many seconds
+    pytest_args: tuple[str, ...] = ()  #: after ``--``: for every pytest run of the audit
 
 
 def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
@@ -45,13 +47,18 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
     env = child_env()
     options.report_dir.mkdir(parents=True, exist_ok=True)
     log_path = options.report_dir / "audit.log"
-    with open(log_path, "w", encoding="utf-8") as log:
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        tempfile.TemporaryDirectory(prefix="auditor-cache-") as cache_dir,
+    ):
+        # pytest's cache goes elsewhere: the audit must not change what --lf will rerun.
+        private = ("-o", f"cache_dir={cache_dir}")
         print("collecting tests...", file=out, flush=True)
         progress = Progress(out, 0, options.budget_s)
         try:
             server = Server(
                 PytestCall(
-                    args=options.selection.args,
+                    args=(*options.selection.args, *options.pytest_args, *private),
                     seed=0,
                     reorganize=False,
                     extra_plugin_args=SERVER_ARGS,
@@ -83,7 +90,16 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
             )
             server.close()
             forking = None
-        executor = Executor(options.selection.args, options.root, env, log, options.reruns, forking)
+        executor = Executor(
+            options.selection.args,
+            options.root,
+            env,
+            log,
+            options.reruns,
+            forking,
+            pytest_args=options.pytest_args,
+            private_args=private,
+        )
         executor.limits.timeout = options.timeout
         session = _Session(options, executor, seed, hello, progress, startup_s)
         try:
@@ -179,9 +195,9 @@ class _Session:
             if record.outcome in ("hang", "crashed"):
                 limits.exclude.add(record.nodeid)
         for test in {probe.target for probe in outcome.result.probes}:
-            reruns = outcome.observations(test, reruns_only=True)
+            seen = outcome.observations(test)
             # Reruns stop at the first differing outcome: all failed, or mixed, is conclusive.
-            if len(reruns) >= self.options.reruns or any(not o.failed for o in reruns):
+            if len(seen) >= self.options.reruns or any(not o.failed for o in seen):
                 limits.rerun_enough.add(test)
 
     def triage(self) -> None:

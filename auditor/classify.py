@@ -54,7 +54,7 @@ class Finding:
     passed_in: tuple[RunPlan, ...] = ()  #: campaign runs where it passed
     sequence: tuple[str, ...] = ()  #: the failing order, ending with the test
     tests: tuple[str, ...] = ()  #: shared-resource: the test and its co-runners
-    reruns: int = 0  #: how many reruns (alone, and from the failing state) it rests on
+    reruns: int = 0  #: observations beyond the campaign's: from the failing state, and alone
     failures: int = 0  #: all observations that failed (campaign and reruns)
     runs: int = 0  #: all observations
     reason: str | None = None  #: the short failure reason seen first
@@ -83,29 +83,31 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
             return base.finding(broke, alone_command, _Tally(), records[0].reason)
     source = min(failing, key=lambda o: _cost_of_evidence(o, test))
     prefix = source.prefix(test)
-    evidence = _tally(source.observations(test, reruns_only=True))
-    if not evidence.runs:
-        evidence = _tally(lab.replay(source, test).observations(test))
+    reruns = source.observations(test, reruns_only=True)
+    if reruns:  # the run's own failure and its reruns from the same state
+        evidence, fresh = _tally(source.observations(test)), _tally(reruns)
+    else:
+        evidence = fresh = _tally(lab.replay(source, test).observations(test))
     once = command(RunPlan("replay", seed=source.plan.seed, ids=prefix))
     if not evidence.failures:
         if source.plan.sequential:  # the same order passed from the same state
-            return base.finding("non-deterministic", once, evidence, evidence.reason, prefix)
+            return base.finding("non-deterministic", once, fresh, evidence.reason, prefix)
         return base.finding(
             "shared-resource",
             command(source.plan),
-            evidence,
+            fresh,
             _first_reason(failing, test),
             sequence=prefix,
             tests=(test, *dict.fromkeys(source.overlapping(test))),
         )
     if evidence.failures < evidence.runs:
-        return base.finding("non-deterministic", once, evidence, evidence.reason, prefix)
+        return base.finding("non-deterministic", once, fresh, evidence.reason, prefix)
     # It fails every time from the state its order left: does it fail alone as well?
     if prefix == (test,):
-        alone, seen = evidence, evidence
+        alone, seen = evidence, fresh
     else:
         alone = _tally(lab.alone(test).observations(test))
-        seen = alone + evidence
+        seen = alone + fresh
     if alone.failures == alone.runs:
         kind: FindingKind = "brittle" if passing else "failing"
         return base.finding(kind, alone_command, seen, alone.reason)

@@ -121,7 +121,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the campaign's seed, to repeat an audit exactly (default: random)",
     )
     audit.add_argument(
-        "--orders", type=_count, default=2, metavar="N", help="random orders to run (default: 2)"
+        "--orders",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="random orders to run, beside the default order and its reverse (default: 1)",
     )
     audit.add_argument(
         "--xdist-seeds",
@@ -211,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reruns=options.reruns,
                 timeout=options.timeout,
                 budget_s=options.budget,
+                pytest_args=tuple(passthrough),
             )
         )
     raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover

@@ -88,7 +88,7 @@ def test_victim_fails_from_its_state_every_time_and_passes_alone() -> None:
     assert finding.reproduce == "pytest replay 11 x p v"
     assert (finding.failed_in, finding.passed_in) == ((R1,), (BASE,))
     assert (finding.reruns, finding.failures, finding.runs) == (6, 4, 8)
-    assert finding.reason == "broke again"
+    assert finding.reason == "v broke"  # the failure itself, as the run recorded it
 
 
 def test_without_checkpoint_reruns_the_prefix_is_replayed() -> None:

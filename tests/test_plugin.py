@@ -7,6 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from auditor.model import read_results
 from tests.helpers import clean_env, read_jsonl, run_pytest
 from tests.suites import OUTCOMES_SUITE, SERIAL_SUITE
 
@@ -167,3 +168,20 @@ def test_replicas_one_worker_at_a_time_never_overlap(suite) -> None:  # type: ig
     spans = sorted((start, stop) for _, start, stop in rows)
     assert len(spans) == 3
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_a_test_past_its_timeout_on_a_worker_is_recorded_as_a_hang(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    hang = "import time\ndef test_hang():\n    time.sleep(60)\n"
+    root = suite({"test_h.py": hang + "def test_ok():\n    pass\n"})
+    results = tmp_path / "results.jsonl"
+    timeouts = tmp_path / "timeouts.json"
+    timeouts.write_text(json.dumps({"test_h.py::test_ok": 30}))
+    args = (f"--auditor-results={results}", "--auditor-timeout=1", f"--auditor-timeouts={timeouts}")
+    run_pytest(root, "-n", "2", "-p", "no:randomly", *args)
+    result = read_results(results, 0, 0.0, 0.0, ())
+    outcomes = {r.nodeid: (r.outcome, r.reason) for r in result.tests}
+    assert outcomes["test_h.py::test_ok"] == ("passed", None)
+    outcome, reason = outcomes["test_h.py::test_hang"]
+    assert outcome == "hang"
+    assert reason is not None
+    assert reason.startswith("no result after its 1 s timeout; it was at test_h.py:3 in test_hang")

@@ -119,8 +119,12 @@ class Executor:
         log: IO[str],
         reruns: int,
         server: Server | None = None,
+        pytest_args: tuple[str, ...] = (),
+        private_args: tuple[str, ...] = (),
     ) -> None:
         self.selection = selection
+        self.pytest_args = pytest_args  #: the user's, in every run and reproduce command
+        self.private_args = private_args  #: ours, in every run but never in a command
         self.root = root
         self.env = env
         self.log = log
@@ -133,7 +137,7 @@ class Executor:
         """The plan as one pytest command (what a user types to reproduce it)."""
         replicate = plan.repeats > 1
         return PytestCall(
-            args=plan.ids or self.selection,
+            args=(*(plan.ids or self.selection), *self.pytest_args),
             workers=plan.repeats if replicate else plan.workers,
             dist="each" if replicate else None,
             seed=plan.seed,
@@ -155,8 +159,9 @@ class Executor:
         """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
         ids = [i for i in plan.ids if i not in self.limits.exclude]
         alone = plan.ids[-1] if plan.kind == "isolated" and plan.ids else None
-        # A replay's run of each target is one observation; its reruns make up the rest.
-        reruns = 0 if alone else self.reruns - 1 if plan.targets else self.reruns
+        # The run's own outcome of a failing test or a target is one observation of that state;
+        # its reruns make up the rest.
+        reruns = 0 if alone else self.reruns - 1
         return {
             "ids": ids or None,
             "seed": plan.seed,
@@ -177,7 +182,7 @@ class Executor:
         timeouts.write_text(json.dumps(self.limits.timeouts), encoding="utf-8")
         deselect = tuple(f"--deselect={nodeid}" for nodeid in sorted(self.limits.exclude))
         return PytestCall(
-            args=(*call.args, "--continue-on-collection-errors", *deselect),
+            args=(*call.args, *self.private_args, "--continue-on-collection-errors", *deselect),
             workers=call.workers,
             dist=call.dist,
             seed=call.seed,
