@@ -39,6 +39,13 @@ SUITE["test_state.py"] = (
     "def test_after_death():\n    assert not STATE\n"
 )
 
+SUITE["test_thread.py"] = (
+    "import threading, time\n"
+    "def test_leak():\n"
+    "    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+    "def test_fails_after():\n    assert False\n"
+)
+
 
 def order(result: RunResult) -> list[str]:
     return [r.nodeid for r in sorted(result.tests, key=lambda r: r.start or 0.0)]
@@ -69,7 +76,7 @@ def test_a_seeded_order_is_the_one_a_fresh_randomly_run_executes(server, seed: i
             output=sink,
         )
     assert order(forked) == order(fresh)
-    assert len(order(forked)) == 3 * 6 + 3
+    assert len(order(forked)) == 3 * 6 + 3 + 2
     assert forked.forked and not fresh.forked
 
 
@@ -93,6 +100,16 @@ def test_a_failure_is_rerun_from_a_checkpoint_of_the_same_run(server) -> None:  
     assert probes == [("test_state.py::test_needs_empty", "failed")] * 3
     # the checkpoint was taken before test_set or earlier: its replay put the state back
     assert all(p.replayed >= 1 for p in result.probes)
+
+
+def test_no_checkpoint_is_taken_while_a_test_left_a_thread_running(server) -> None:  # type: ignore[no-untyped-def]
+    _, served = server
+    ids = ["test_thread.py::test_leak", "test_thread.py::test_fails_after"]
+    result = served.run({"ids": ids, "reruns": 3, "checkpoint_s": 0})
+    assert [r.outcome for r in result.tests] == ["passed", "failed"]
+    # a checkpoint was due before every test; the one before test_fails_after would have
+    # copied the locks of test_leak's thread, so the reruns replay from the one before test_leak
+    assert [(p.outcome, p.replayed) for p in result.probes] == [("failed", 1)] * 3
 
 
 def test_targets_are_rerun_from_just_before_them_even_when_they_pass(server) -> None:  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 import pytest
 
 from auditor.plugin.record import ResultsRecorder, _reason
-from auditor.plugin.watchdog import HANG_EXIT, Watchdog
+from auditor.plugin.watchdog import HANG_EXIT, WATCHDOG, Watchdog
 
 Request = dict[str, Any]  #: a ``run`` request, as sent by :class:`auditor.runner.ForkServer`
 _CHILD_FAILED = 70  #: a child that hit an internal error
@@ -237,7 +237,10 @@ class _Checkpoints:
         if self.reruns <= 0:
             return
         due = self.failures and time.monotonic() - self.taken_at >= self.every_s
-        if self.snapshot is None or due or self.items[i].nodeid in self.targets:
+        wanted = self.snapshot is None or due or self.items[i].nodeid in self.targets
+        # A fork copies no thread, but every lock one holds: while a test's thread runs, the
+        # older snapshot stays, and reruns replay a little more from it.
+        if wanted and _only_our_threads():
             self._release()
             self._take(i)
 
@@ -322,6 +325,12 @@ class _Checkpoints:
             hook.pytest_runtest_protocol(item=self.items[j], nextitem=nextitem)
         self.recorder.file.close()
         return 0 if self.recorder.outcomes.get(target, "passed") in _PASSING else 1
+
+
+def _only_our_threads() -> bool:
+    """Whether a fork is safe: no thread alive but this one and the watchdog."""
+    mine = {threading.current_thread(), *(t for t in threading.enumerate() if t.name == WATCHDOG)}
+    return all(thread in mine for thread in threading.enumerate())
 
 
 def _missing(nodeid: str) -> NoReturn:

@@ -23,6 +23,7 @@ from collections.abc import Generator, Mapping
 import pytest
 
 HANG_EXIT = 75  #: the exit status of a process the watchdog ended
+WATCHDOG = "auditor-watchdog"  #: the watchdog thread's name
 _STACK_FRAMES = 4
 
 
@@ -65,7 +66,7 @@ class Watchdog:
         self._lock = threading.Condition()
         self._current = None
         self._main = threading.main_thread().ident
-        threading.Thread(target=self._watch, name="auditor-watchdog", daemon=True).start()
+        threading.Thread(target=self._watch, name=WATCHDOG, daemon=True).start()
 
     def _watch(self) -> None:
         with self._lock:
