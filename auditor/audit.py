@@ -24,7 +24,6 @@ from auditor.run.workers import cpu_count
 from auditor.runner import Hello, PytestCall, Server, ServerError, child_env
 
 TIMEOUT_FACTOR = 10  #: a test's timeout: this many times its baseline duration, at least --timeout
-PYTEST_USAGE_ERROR = 4
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
         # pytest's cache goes elsewhere: the audit must not change what --lf will rerun.
         private = ("-o", f"cache_dir={cache_dir}")
         print("collecting tests...", file=out, flush=True)
-        progress = Progress(out, 0, options.budget_s)
+        progress = Progress(out, options.budget_s)
         try:
             server = Server(
                 PytestCall(
@@ -70,7 +69,7 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
         except ServerError as exc:
             status = f"{exc}; its output is in {log_path}"
             print(f"auditor: pytest could not collect the selection: {status}", file=out)
-            usage = exc.returncode == PYTEST_USAGE_ERROR
+            usage = exc.returncode == ExitCode.USAGE_ERROR  # pytest's and ours agree
             return ExitCode.INTERRUPTED if usage else ExitCode.INTERNAL_ERROR
         startup_s = progress.elapsed()
         hello = server.hello
@@ -147,7 +146,6 @@ class _Session:
             options.seeds,
             plans.worker_counts(cpu_count()),
         )
-        progress.planned = len(self.planned)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -229,7 +227,21 @@ class _Session:
                     "replay", seed=source.plan.seed, ids=prefix, repeats=self.options.reruns
                 )
             )
-        return self.run(plans.RunPlan("replay", seed=source.plan.seed, ids=prefix, targets=(test,)))
+        for done in self.replays:
+            if done.plan.ids[: len(prefix)] == prefix and test in done.plan.targets:
+                return done
+        # One replay serves every suspect without other evidence that failed further along the
+        # same worker sequence: those that failed only in xdist runs.
+        sequence = next(s for s in source.sequences().values() if test in s)
+        evidenced = {t for o in self.outcomes if o.plan.sequential for t in o.failed()}
+        failed = source.failed() - evidenced
+        targets = tuple(t for t in sequence if t == test or t in failed)
+        longest = sequence[: sequence.index(targets[-1]) + 1]
+        outcome = self.run(
+            plans.RunPlan("replay", seed=source.plan.seed, ids=longest, targets=targets)
+        )
+        self.replays.append(outcome)
+        return outcome
 
     def command(self, plan: plans.RunPlan) -> str:
         return shell_command(self.executor.call(plan).user_argv())

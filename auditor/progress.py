@@ -13,10 +13,9 @@ class Progress:
     a terminal, one plain line per finished run and nothing in between.
     """
 
-    def __init__(self, out: IO[str], planned: int, budget_s: float | None) -> None:
+    def __init__(self, out: IO[str], budget_s: float | None) -> None:
         self.out = out
         self.tty = out.isatty()
-        self.planned = planned
         self.budget_s = budget_s
         self.started = time.monotonic()
         self.failing: set[str] = set()

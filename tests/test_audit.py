@@ -207,3 +207,11 @@ def test_bad_options_say_what_to_write(tmp_path: Path, args: tuple[str, ...], me
     result = auditor(tmp_path, "audit", *args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_a_failure_rerun_enough_is_not_rerun_in_later_runs(audited) -> None:  # type: ignore[no-untyped-def]
+    _, report, _ = audited
+    failing = "test_e_failing.py::test_failing"
+    sequential = [r for r in report["runs"][:3] if failing in r["failed"]]
+    assert len(sequential) == 3  # the default order, the reverse and the random one
+    assert [failing in r.get("reruns", {}) for r in sequential] == [True, False, False]

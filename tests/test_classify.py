@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from auditor.campaign.execute import RunOutcome
 from auditor.campaign.plan import RunPlan
 from auditor.classify import failed_anywhere, triage
 from auditor.model import Probe, RunResult, TestRecord
+from auditor.select import Selection
 
 Row = tuple[str, str, str, float]  # node id, outcome, worker, start
 
@@ -180,3 +183,44 @@ def test_a_dead_process_is_reported_without_reruns(recorded: str, kind: str) -> 
     lab = FakeLab()
     finding = classify(campaign, lab)
     assert (finding.kind, lab.asked, finding.reason) == (kind, [], "v broke")
+
+
+class FakeExecutor:
+    """Records the plans the audit session asks for; a fork server is "there"."""
+
+    server = object()
+
+    def __init__(self) -> None:
+        self.plans: list[RunPlan] = []
+
+    def __call__(self, plan: RunPlan) -> RunOutcome:
+        self.plans.append(plan)
+        return outcome(plan, [(t, "passed", "r0", float(i)) for i, t in enumerate(plan.ids)])
+
+
+def test_one_replay_serves_every_xdist_only_suspect_of_a_worker_sequence() -> None:
+    from auditor.audit import AuditOptions, _Session
+    from auditor.progress import Progress
+    from auditor.runner import Hello
+
+    x = outcome(
+        X2,
+        [
+            ("a", "passed", "gw0", 0.0),
+            ("v1", "failed", "gw0", 1.0),
+            ("s", "failed", "gw0", 2.0),  # also failed in a sequential run: it has evidence
+            ("v2", "failed", "gw0", 3.0),
+            ("b", "passed", "gw0", 4.0),
+            ("w", "failed", "gw1", 0.0),
+        ],
+    )
+    executor = FakeExecutor()
+    options = AuditOptions(Path("."), Selection((), "defaults"), Path("reports"))
+    hello = Hello(("a", "v1", "s", "v2", "b", "w"), (), ())
+    session = _Session(options, executor, 1, hello, Progress(io.StringIO(), None), 0.0)  # type: ignore[arg-type]
+    session.outcomes = [seq(BASE, ("s", "failed")), x]
+    first = session.replay(x, "v1")
+    assert session.replay(x, "v2") is first
+    assert executor.plans == [
+        RunPlan("replay", seed=22, ids=("a", "v1", "s", "v2"), targets=("v1", "v2"))
+    ]

@@ -35,7 +35,7 @@ class Terminal(io.StringIO):
 
 def test_a_terminal_gets_a_live_line_that_is_kept_when_the_run_ends() -> None:
     out = Terminal()
-    progress = Progress(out, planned=2, budget_s=600)
+    progress = Progress(out, budget_s=600)
     progress.running("run 1/2: sequential")
     assert out.getvalue().startswith("\r\x1b[Krun 1/2: sequential ...; 0 tests failing so far;")
     progress.finished("run 1/2: sequential", frozenset({"t::a"}), 1.25)
@@ -46,7 +46,7 @@ def test_a_terminal_gets_a_live_line_that_is_kept_when_the_run_ends() -> None:
 
 def test_a_log_gets_one_plain_line_per_run() -> None:
     out = io.StringIO()
-    progress = Progress(out, planned=2, budget_s=None)
+    progress = Progress(out, budget_s=None)
     progress.running("run 1/2: sequential")
     progress.finished("run 1/2: sequential", frozenset(), 1.0)
     assert out.getvalue() == "run 1/2: sequential: 0 failed (1.0 s); 0 tests failing so far\n"

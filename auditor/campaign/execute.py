@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from auditor.campaign.plan import RunPlan
-from auditor.model import Outcome, RunResult, TestRecord
+from auditor.model import FAILED_OUTCOMES, Outcome, RunResult, TestRecord
 from auditor.runner import PytestCall, Server, run_pytest
 
 #: Server options: randomly loaded (it makes the orders) but inert until a request seeds it.
@@ -34,7 +34,7 @@ class Observation:
 
     @property
     def failed(self) -> bool:
-        return self.outcome in ("failed", "error", "crashed", "hang")
+        return self.outcome in FAILED_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,9 @@ class Executor:
         timeouts = Path(self._scratch.name) / "timeouts.json"
         timeouts.write_text(json.dumps(self.limits.timeouts), encoding="utf-8")
         deselect = tuple(f"--deselect={nodeid}" for nodeid in sorted(self.limits.exclude))
-        return PytestCall(
+        return replace(
+            call,
             args=(*call.args, *self.private_args, "--continue-on-collection-errors", *deselect),
-            workers=call.workers,
-            dist=call.dist,
-            seed=call.seed,
-            reorganize=call.reorganize,
             extra_plugin_args=(
                 *call.extra_plugin_args,
                 f"--auditor-timeout={self.limits.timeout}",

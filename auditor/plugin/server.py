@@ -71,7 +71,6 @@ class ForkServer:
         others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
         self._send(
             op="ready",
-            pid=os.getpid(),
             collected=[item.nodeid for item in session.items],
             errors=self.collect_errors,
             threads=others,  # forking with live threads could copy a held lock: not safe
@@ -111,13 +110,13 @@ class ForkServer:
             items = [by_id[nodeid] if nodeid in by_id else _missing(nodeid) for nodeid in ids]
         elif seed is not None and randomly is not None:
             items = list(self.as_collected)
-            option.randomly_seed, option.randomly_reorganize = int(seed), True
+            option.randomly_seed, option.randomly_reorganize = int(seed), True  # for the hook
             self.config.hook.pytest_collection_modifyitems(
                 session=session, config=self.config, items=items
             )
         else:
             items = list(session.items)
-        if randomly is not None:
+        if randomly is not None:  # for the child: reseed per test as under that seed, or not
             option.randomly_reset_seed = seed is not None
             option.randomly_reorganize = False
             if seed is not None:
@@ -209,7 +208,7 @@ class _Checkpoints:
         self.every_s = every_s
         self.failures = failures  #: rerun every failing test (else only the targets)
         self.spare = spare  #: failing tests not to rerun (their evidence is complete)
-        self.snapshot: tuple[int, int, Any, int] | None = None  # pid, command fd, replies, index
+        self.snapshot: tuple[int, int, Any] | None = None  # pid, command fd, replies
         self.taken_at = 0.0
 
     def run(self) -> int:
@@ -256,13 +255,13 @@ class _Checkpoints:
             _exit_after(self._paused, i, command_r, reply_w)
         os.close(command_r)
         os.close(reply_w)
-        self.snapshot = (pid, command_w, os.fdopen(reply_r, "r"), i)
+        self.snapshot = (pid, command_w, os.fdopen(reply_r, "r"))
         self.taken_at = time.monotonic()
 
     def _release(self) -> None:
         if self.snapshot is None:
             return
-        pid, command_w, replies, _ = self.snapshot
+        pid, command_w, replies = self.snapshot
         self.snapshot = None
         os.close(command_w)  # end of input: the snapshot exits
         replies.close()
@@ -270,7 +269,7 @@ class _Checkpoints:
 
     def _rerun(self, i: int, outcome: str) -> None:
         assert self.snapshot is not None
-        _, command_w, replies, _ = self.snapshot
+        _, command_w, replies = self.snapshot
         self.recorder.file.flush()
         _flush()
         os.write(command_w, f"{i} {int(outcome in _PASSING)}\n".encode())
