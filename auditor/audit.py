@@ -1,7 +1,9 @@
-"""``auditor audit``: random-order and xdist campaigns, then a verdict for every test that failed.
+"""``auditor audit``: random-order and xdist campaigns, a verdict for every test that failed,
+then its cause.
 
-collect (the fork server) → default order, its reverse, random orders and xdist runs → triage →
-audit.json / audit.md
+collect (the fork server) → default order, its reverse, random orders (recording footprints) and
+xdist runs → triage → locate (polluters, state-setters, cleaners, co-runners, shared resources)
+→ audit.json / audit.md
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import IO
 
 from auditor import report, select
 from auditor.campaign import plan as plans
-from auditor.campaign.execute import SERVER_ARGS, Executor, RunOutcome
+from auditor.campaign.execute import SERVER_ARGS, Executor, Observation, RunOutcome
 from auditor.classify import Finding, failed_anywhere, shell_command, triage
+from auditor.locate import cause
+from auditor.locate import footprints as fp
+from auditor.locate.search import OutOfRuns
 from auditor.model import ExitCode
 from auditor.progress import Progress, duration
 from auditor.report import audit as audit_report
@@ -104,6 +109,7 @@ def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> ExitCode:
         try:
             session.campaign()
             session.triage()
+            session.locate()
         except KeyboardInterrupt:
             session.stopped = "interrupted"
         except ServerError as exc:
@@ -138,6 +144,8 @@ class _Session:
         self.untriaged: list[str] = []
         self.replays: list[RunOutcome] = []
         self.skipped: list[plans.RunPlan] = []
+        self.latent: list[cause.Latent] = []
+        self.coruns: dict[frozenset[str], RunOutcome] = {}
         self.stopped: str | None = None  #: why the audit ended early: interrupted, budget…
         self.planned = plans.campaign(
             seed,
@@ -214,7 +222,93 @@ class _Session:
             self.progress.running(f"triage {index}/{len(suspects)}: {test}")
             finding = triage(test, campaign, self, self.command)
             self.findings.append(finding)
-            self.progress.print(f"-> {finding.kind}: {test}")
+
+    def locate(self) -> None:
+        """The cause of each finding, then the conflicts the footprints predict."""
+        prints = fp.footprints(self.outcomes)
+        collected = self.hello.collected
+        located: list[Finding] = []
+        try:
+            for index, finding in enumerate(self.findings):
+                self.progress.running(f"locate {index + 1}/{len(self.findings)}: {finding.test}")
+                located.append(self._locate(finding, collected, prints))
+            self.findings = located
+            confirmed = {frozenset(f.tests) for f in located if f.kind == "shared-resource"}
+            unattributable = {
+                f.test for f in located if f.kind not in ("order-dependent", "shared-resource")
+            }
+            candidates = [
+                c for c in fp.conflicts(prints, collected) if frozenset(c.tests) not in confirmed
+            ]
+            if candidates:
+                self.progress.running(f"co-running {len(candidates)} pairs that share resources")
+            found, self.latent = cause.confirm_conflicts(
+                candidates, self, self.command, skip=unattributable.__contains__
+            )
+            self.findings += found
+        except OutOfRuns:
+            self.findings = located + self.findings[len(located) :]
+            self.stopped = "budget"
+            self.progress.print("auditor: the budget ran out while locating causes")
+        for finding in self.findings:
+            self._say(finding)
+
+    def _locate(
+        self, finding: Finding, collected: tuple[str, ...], prints: fp.Footprints
+    ) -> Finding:
+        if finding.kind == "order-dependent":
+            return cause.locate_victim(finding, collected, prints, self, self.command)
+        if finding.kind == "brittle":
+            passed = self._passed_after(finding.test)
+            return cause.locate_brittle(finding, passed, prints, self) if passed else finding
+        if finding.kind == "shared-resource":
+            return cause.locate_corunner(finding, prints, self, self.command)
+        return finding
+
+    def _passed_after(self, test: str) -> tuple[str, ...]:
+        """The shortest order, a sequential one if any, in which the test passed."""
+        passed = [o for o in self.outcomes if test in o.ran() - o.failed()]
+        passed.sort(key=lambda o: (not o.plan.sequential, len(o.prefix(test))))
+        return passed[0].prefix(test) if passed else ()
+
+    def _say(self, finding: Finding) -> None:
+        cause_of = finding.polluters or finding.state_setters or finding.tests[1:]
+        detail = f" (with {', '.join(cause_of)})" if cause_of else ""
+        linked = finding.state or finding.resources
+        state = f"; {', '.join(linked)}" if linked else ""
+        self.progress.print(f"-> {finding.kind}: {finding.test}{detail}{state}")
+
+    # -- the lab: experiments for triage and locate ---------------------------------------------
+
+    def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
+        self._spend()
+        if self.executor.server is None:  # no checkpoints: each observation replays the order
+            plan = plans.RunPlan("bisect", ids=ids, repeats=self.options.reruns)
+        else:
+            plan = plans.RunPlan("bisect", ids=ids, targets=(target,))
+        return self.run(plan).observations(target)
+
+    def corun(self, a: str, b: str) -> RunOutcome:
+        key = frozenset((a, b))
+        if key not in self.coruns:
+            self._spend()
+            plan = plans.RunPlan("corun", workers=2, ids=(a, b), repeats=self.options.reruns)
+            self.coruns[key] = self.run(plan)
+        return self.coruns[key]
+
+    def context(self, test: str, reason: str | None) -> str:
+        path, _, rest = test.partition("::")
+        function = rest.split("::")[-1].split("[")[0]
+        try:
+            source = (self.options.root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            source = ""
+        return fp.context_of(source, function, reason)
+
+    def _spend(self) -> None:
+        left = self.progress.left()
+        if left is not None and left <= 0:
+            raise OutOfRuns
 
     def alone(self, test: str) -> RunOutcome:
         return self.run(plans.RunPlan("isolated", ids=(test,), repeats=self.options.reruns))
@@ -270,6 +364,7 @@ class _Session:
             skipped=[p.describe() for p in self.skipped],
             untriaged=self.untriaged,
             env=self.executor.env,
+            latent=self.latent,
         )
         report_dir = self.options.report_dir
         report.write_json(report_dir / "audit.json", data)

@@ -58,6 +58,23 @@ class Finding:
     failures: int = 0  #: all observations that failed (campaign and reruns)
     runs: int = 0  #: all observations
     reason: str | None = None  #: the short failure reason seen first
+    # Located causes (stage 5, :mod:`auditor.locate`):
+    polluters: tuple[str, ...] = ()  #: order-dependent: tests that make it fail, in order
+    cleaners: tuple[str, ...] = ()  #: order-dependent: tests that, between, make it pass again
+    state_setters: tuple[str, ...] = ()  #: brittle: tests that make it pass
+    state: tuple[str, ...] = ()  #: ``TYPE:NAME`` of the state that links them
+    resources: tuple[str, ...] = ()  #: shared-resource: ``TYPE:NAME`` both tests use
+    searches: tuple[SearchCost, ...] = ()  #: what locating the cause cost
+    note: str | None = None  #: what the located cause changed about the verdict
+
+
+@dataclass(frozen=True)
+class SearchCost:
+    """One search for a cause: what it looked for, how many runs it took, whether it finished."""
+
+    looked_for: str  #: polluters, cleaners, state_setters, corunners
+    runs: int
+    complete: bool = True
 
 
 def failed_anywhere(campaign: Sequence[RunOutcome]) -> list[str]:

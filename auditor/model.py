@@ -36,6 +36,8 @@ class TestRecord:
     start: float | None  #: epoch seconds
     stop: float | None
     reason: str | None  #: the short failure or skip reason
+    state: tuple[str, ...] = ()  #: footprint: ``TYPE:NAME`` of the state it left changed
+    resources: tuple[tuple[str, str], ...] = ()  #: footprint: (``TYPE:NAME``, how it was used)
 
     @property
     def failed(self) -> bool:
@@ -145,10 +147,16 @@ def read_results(
     )
 
 
+def _test_record(record: dict[str, Any]) -> TestRecord:
+    fields = {k: record[k] for k in TestRecord.__dataclass_fields__ if k in record}
+    fields["state"] = tuple(record.get("state") or ())
+    fields["resources"] = tuple(sorted((record.get("resources") or {}).items()))
+    return TestRecord(**fields)
+
+
 def _with_hangs(tests: list[dict[str, Any]], hangs: list[dict[str, Any]]) -> tuple[TestRecord, ...]:
     """Test records, with the crash of a test the watchdog stopped shown as a hang."""
-    fields = TestRecord.__dataclass_fields__
-    records = [TestRecord(**{k: r[k] for k in fields}) for r in tests]
+    records = [_test_record(r) for r in tests]
     for hang in hangs:
         reason = f"no result after its {hang['timeout']:g} s timeout"
         if hang.get("stack"):

@@ -149,11 +149,11 @@ class Server:
             threads=tuple(hello["threads"]),
         )
 
-    def run(self, request: Mapping[str, Any]) -> RunResult:
-        """Run one request and read back its records."""
+    def run(self, request: Mapping[str, Any], op: str = "run") -> RunResult:
+        """Run one request (``run``, or ``corun``) and read back its records."""
         self._runs += 1
         results = Path(self._scratch.name) / f"run-{self._runs}.jsonl"
-        message = {"op": "run", **request, "results": str(results)}
+        message = {"op": op, **request, "results": str(results)}
         started = time.perf_counter()
         self._socket.sendall((json.dumps(message) + "\n").encode())
         reply = self._receive()

@@ -22,6 +22,9 @@ from auditor.runner import PytestCall, Server, run_pytest
 
 #: Server options: randomly loaded (it makes the orders) but inert until a request seeds it.
 SERVER_ARGS = ("--randomly-dont-reset-seed",)
+#: Runs that record each test's footprint: the campaign's one-process orders, which between
+#: them run every test (a few per cent slower; see bench/bench_footprint.py).
+FOOTPRINT_KINDS = frozenset({"sequential", "reversed", "random"})
 
 
 @dataclass(frozen=True)
@@ -149,11 +152,36 @@ class Executor:
     def __call__(self, plan: RunPlan) -> RunOutcome:
         self.log.write(f"\n=== auditor: {plan.describe()}\n")
         self.log.flush()
+        if plan.kind == "corun":
+            return self._corun(plan)
         if self.server is not None and plan.sequential:
             return RunOutcome(plan, self.server.run(self.request(plan)))
         return RunOutcome(
             plan, run_pytest(self._fresh(plan), cwd=self.root, env=self.env, output=self.log)
         )
+
+    def _corun(self, plan: RunPlan) -> RunOutcome:
+        """Two tests at the same time, ``plan.repeats`` times until one fails: in two forked
+        children that start together, or else in a ``pytest -n 2`` of their own each time."""
+        if self.server is not None:
+            request = {
+                "ids": list(plan.ids),
+                "repeats": plan.repeats,
+                "timeout": self.limits.timeout,
+                "timeouts": self.limits.timeouts,
+            }
+            return RunOutcome(plan, self.server.run(request, op="corun"))
+        results = []
+        for _ in range(plan.repeats):
+            once = replace(plan, repeats=1)
+            results.append(
+                run_pytest(self._fresh(once), cwd=self.root, env=self.env, output=self.log)
+            )
+            if results[-1].failures:
+                break
+        tests = tuple(record for result in results for record in result.tests)
+        wall = sum(result.wall_s for result in results)
+        return RunOutcome(plan, replace(results[0], tests=tests, wall_s=wall))
 
     def request(self, plan: RunPlan) -> dict[str, Any]:
         """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
@@ -174,6 +202,7 @@ class Executor:
             "no_rerun": sorted(self.limits.rerun_enough),
             "timeout": self.limits.timeout,
             "timeouts": self.limits.timeouts,
+            "footprint": plan.kind in FOOTPRINT_KINDS,
         }
 
     def _fresh(self, plan: RunPlan) -> PytestCall:
@@ -188,6 +217,7 @@ class Executor:
                 *call.extra_plugin_args,
                 f"--auditor-timeout={self.limits.timeout}",
                 f"--auditor-timeouts={timeouts}",
+                *(("--auditor-footprint",) if plan.kind in FOOTPRINT_KINDS else ()),
             ),
         )
 

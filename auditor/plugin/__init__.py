@@ -51,6 +51,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="per-test timeouts overriding --auditor-timeout: a JSON object, node id -> seconds",
     )
     group.addoption(
+        "--auditor-footprint",
+        dest="auditor_footprint",
+        action="store_true",
+        help="record in each test's record the state it leaves changed (environment variable "
+        "names, working directory, project globals, wider-scoped fixtures) and the files, "
+        "ports, SQLite databases and subprocesses it touches",
+    )
+    group.addoption(
         "--auditor-serve",
         dest="auditor_serve",
         metavar="FD",
@@ -79,6 +87,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ForkServer(config, int(serve)), "auditor-server")
         return
 
+    if config.getoption("auditor_footprint", False) and _runs_tests(config):
+        from auditor.plugin.footprint import Footprint
+
+        config.pluginmanager.register(Footprint(config), "auditor-footprint")
     results = config.getoption("auditor_results", None)
     timeout = config.getoption("auditor_timeout", None)
     if timeout:
@@ -88,6 +100,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(WorkerStats(config), "auditor-worker-stats")
         if workerinput is None:
             config.pluginmanager.register(ResultsRecorder(config, results), "auditor-results")
+
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """Whether this process runs tests: an xdist worker, or pytest without xdist workers."""
+    if getattr(config, "workerinput", None) is not None:
+        return True
+    distributing = getattr(config.option, "dist", "no") != "no"
+    return not (distributing and getattr(config.option, "tx", None))
 
 
 @pytest.hookimpl(tryfirst=True)

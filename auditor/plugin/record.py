@@ -10,7 +10,9 @@ controller through xdist's ``workeroutput``. Record types, one JSON object per l
 - ``test``: ``nodeid``, ``outcome`` (passed, failed, error, skipped, xfailed, xpassed, crashed),
   ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
   and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null). Written in the
-  order the controller learns of them: the executed order without xdist.
+  order the controller learns of them: the executed order without xdist. With
+  ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries) and ``resources`` (``TYPE:NAME``
+  → how it was used) when the test changed or touched any (see :mod:`auditor.plugin.footprint`).
 - ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s`` (in the worker, from
   session start to the end of collection), ``startup_s`` (as the controller saw it: from starting
   the workers to this one's collection), ``maxrss_kb``.
@@ -159,6 +161,9 @@ class ResultsRecorder:
             record["outcome"] = outcome
             record["reason"] = _reason(report)
         if report.when == "teardown":
+            footprint = [v for k, v in report.user_properties if k == "auditor_footprint"]
+            if footprint and isinstance(footprint[-1], dict):
+                record.update(footprint[-1])
             self.outcomes[report.nodeid] = record["outcome"]
             self._write(**self.pending.pop((worker, report.nodeid)))
 

@@ -18,8 +18,16 @@ fresh fork, ``reruns`` times, stopping at the first outcome that differs: outcom
 same state of the very same order, without replaying the whole prefix. The overhead is one fork
 per checkpoint (about 2 ms), at most a few per cent of a run.
 
+Co-runs: a ``corun`` request names two tests; each attempt forks one child per test, and both
+children start their test at the same moment (they wait on one pipe that the server opens for
+them once both exist). Attempts stop at the first that fails either test.
+
+With ``footprint`` in a request, the child records what each test leaves changed and touches
+(see :mod:`auditor.plugin.footprint`).
+
 Protocol (JSON lines): the server sends ``ready`` (collected ids, collection errors, whether
-forking is safe) and then one ``done`` per ``run`` request; ``quit`` or end of input ends it.
+forking is safe) and then one ``done`` per ``run`` or ``corun`` request; ``quit`` or end of input
+ends it.
 """
 
 from __future__ import annotations
@@ -77,9 +85,12 @@ class ForkServer:
         )
         for line in self.requests:
             request = json.loads(line)
-            if request.get("op") != "run":
+            if request.get("op") == "run":
+                self._send(op="done", **self._serve(session, request))
+            elif request.get("op") == "corun":
+                self._send(op="done", **self._corun(session, request))
+            else:
                 break
-            self._send(op="done", **self._serve(session, request))
         return True
 
     def _send(self, **message: Any) -> None:
@@ -99,6 +110,84 @@ class ForkServer:
                 break
         return {"statuses": statuses, "cpu_s": _children_cpu() - cpu}
 
+    def _corun(self, session: pytest.Session, request: Request) -> dict[str, Any]:
+        try:
+            items = self._items(session, request["ids"])
+        except LookupError as missing:
+            return {"error": f"not collected: {missing.args[0]}"}
+        self._seed_randomly(None)
+        cpu = _children_cpu()
+        statuses: list[int] = []
+        for attempt in range(int(request.get("repeats", 1))):
+            statuses += self._fork_together(session, items, request, attempt)
+            if any(statuses):
+                break  # one failed beside the other: conclusive
+        return {"statuses": statuses, "cpu_s": _children_cpu() - cpu}
+
+    def _fork_together(
+        self, session: pytest.Session, items: list[pytest.Item], request: Request, k: int
+    ) -> list[int]:
+        """Run each item in a child of its own, all starting their test at the same moment."""
+        gate_r, gate_w = os.pipe()
+        results = request["results"]
+        children = []
+        for j, item in enumerate(items):
+            worker, path = f"c{k}.{j}", f"{results}.{j}"
+            _flush()
+            pid = os.fork()
+            if pid == 0:
+                os.close(gate_w)
+                _exit_after(self._together, session, item, request, worker, path, gate_r)
+            children.append((pid, worker, path))
+        os.close(gate_r)
+        os.write(gate_w, b"g" * len(children))  # each child reads one byte: go
+        os.close(gate_w)
+        statuses = []
+        for pid, worker, path in children:
+            status = _wait(pid)
+            if status not in (0, 1):
+                _bury(path, worker, status)
+            statuses.append(status)
+            with (
+                contextlib.suppress(FileNotFoundError),
+                open(path, encoding="utf-8") as part,
+                open(results, "a", encoding="utf-8") as whole,
+            ):
+                whole.write(part.read())
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        return statuses
+
+    def _together(
+        self,
+        session: pytest.Session,
+        item: pytest.Item,
+        request: Request,
+        worker: str,
+        results: str,
+        gate: int,
+    ) -> int:
+        recorder = self._prepare(request, results, worker)
+        recorder.write_collected([item.nodeid])
+        os.read(gate, 1)
+        self.config.hook.pytest_runtest_protocol(item=item, nextitem=None)
+        recorder.pytest_sessionfinish(session, 0)
+        recorder.file.close()
+        return 0 if recorder.outcomes.get(item.nodeid, "passed") in _PASSING else 1
+
+    def _items(self, session: pytest.Session, ids: list[str]) -> list[pytest.Item]:
+        by_id = {item.nodeid: item for item in reversed(session.items)}
+        return [by_id[nodeid] if nodeid in by_id else _missing(nodeid) for nodeid in ids]
+
+    def _seed_randomly(self, seed: int | None) -> None:
+        """For the child: reseed per test as randomly does under ``seed``, or not at all."""
+        option = self.config.option
+        if self.config.pluginmanager.get_plugin("randomly") is not None:
+            option.randomly_reset_seed = seed is not None
+            option.randomly_reorganize = False
+            if seed is not None:
+                option.randomly_seed = int(seed)
+
     def _order(self, session: pytest.Session, request: Request) -> list[pytest.Item]:
         """The items to run, in order. Sets randomly's options as the request's seed says."""
         seed = request.get("seed")
@@ -106,8 +195,7 @@ class ForkServer:
         option = self.config.option
         randomly = self.config.pluginmanager.get_plugin("randomly")
         if ids:
-            by_id = {item.nodeid: item for item in reversed(session.items)}
-            items = [by_id[nodeid] if nodeid in by_id else _missing(nodeid) for nodeid in ids]
+            items = self._items(session, ids)
         elif seed is not None and randomly is not None:
             items = list(self.as_collected)
             option.randomly_seed, option.randomly_reorganize = int(seed), True  # for the hook
@@ -116,11 +204,7 @@ class ForkServer:
             )
         else:
             items = list(session.items)
-        if randomly is not None:  # for the child: reseed per test as under that seed, or not
-            option.randomly_reset_seed = seed is not None
-            option.randomly_reorganize = False
-            if seed is not None:
-                option.randomly_seed = int(seed)
+        self._seed_randomly(seed)
         exclude = set(request.get("exclude") or ())
         return [item for item in items if item.nodeid not in exclude]
 
@@ -154,18 +238,7 @@ class ForkServer:
         request: Request,
         worker: str,
     ) -> int:
-        self.requests.close()
-        self.sock.close()
-        randomly = self.config.pluginmanager.get_plugin("randomly")
-        reseed = getattr(randomly, "_reseed", None)
-        if request.get("seed") is not None and callable(reseed):
-            reseed(self.config)  # as randomly does at session start
-        results = request["results"]
-        recorder = ResultsRecorder(self.config, results, worker=worker, begin=True)
-        self.config.pluginmanager.register(recorder, "auditor-results")
-        self.watchdog.default = float(request.get("timeout") or self.watchdog.default)
-        self.watchdog.timeouts = {k: float(v) for k, v in (request.get("timeouts") or {}).items()}
-        self.watchdog.path = results
+        recorder = self._prepare(request, request["results"], worker)
         recorder.write_collected([item.nodeid for item in items])
         checkpoints = _Checkpoints(
             session,
@@ -182,6 +255,26 @@ class ForkServer:
         recorder.pytest_sessionfinish(session, exitstatus)
         recorder.file.close()
         return 0
+
+    def _prepare(self, request: Request, results: str, worker: str) -> ResultsRecorder:
+        """In a child: close the server's socket, reseed, record to ``results``, arm the
+        watchdog."""
+        self.requests.close()
+        self.sock.close()
+        randomly = self.config.pluginmanager.get_plugin("randomly")
+        reseed = getattr(randomly, "_reseed", None)
+        if request.get("seed") is not None and callable(reseed):
+            reseed(self.config)  # as randomly does at session start
+        if request.get("footprint"):
+            from auditor.plugin.footprint import Footprint
+
+            self.config.pluginmanager.register(Footprint(self.config), "auditor-footprint")
+        recorder = ResultsRecorder(self.config, results, worker=worker, begin=True)
+        self.config.pluginmanager.register(recorder, "auditor-results")
+        self.watchdog.default = float(request.get("timeout") or self.watchdog.default)
+        self.watchdog.timeouts = {k: float(v) for k, v in (request.get("timeouts") or {}).items()}
+        self.watchdog.path = results
+        return recorder
 
 
 class _Checkpoints:

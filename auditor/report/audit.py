@@ -8,6 +8,7 @@ from typing import Any
 from auditor.campaign.execute import RunOutcome
 from auditor.campaign.plan import RunPlan
 from auditor.classify import Finding
+from auditor.locate.cause import Latent
 from auditor.redact import redact
 
 SCHEMA = "auditor.audit/1"
@@ -47,12 +48,23 @@ def finding_entry(finding: Finding, env: Mapping[str, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"kind": finding.kind}
     if finding.kind == "shared-resource":
         entry["tests"] = list(finding.tests)
-        entry["resources"] = []
+        entry["resources"] = list(finding.resources)
     entry["test"] = finding.test
     if finding.kind == "order-dependent":
-        entry.update(polluters=[], cleaners=[], state=[])
+        entry.update(
+            polluters=list(finding.polluters),
+            cleaners=list(finding.cleaners),
+            state=list(finding.state),
+        )
     if finding.kind == "brittle":
-        entry.update(state_setters=[], state=[])
+        entry.update(state_setters=list(finding.state_setters), state=list(finding.state))
+    if finding.searches:  # runs each search for a cause took
+        entry["search"] = {
+            cost.looked_for: {"runs": cost.runs, "complete": cost.complete}
+            for cost in finding.searches
+        }
+    if finding.note:
+        entry["note"] = finding.note
     entry.update(
         reproduce=finding.reproduce,
         failed_in=[_ref(p) for p in finding.failed_in],
@@ -82,6 +94,7 @@ def build(
     skipped: Sequence[str],
     untriaged: Sequence[str],
     env: Mapping[str, str],
+    latent: Sequence[Latent] = (),
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -102,6 +115,11 @@ def build(
         "untriaged": list(untriaged),
         "runs": [run_entry(o) for o in outcomes],
         "findings": [finding_entry(f, env) for f in findings],
+        # Resources tests share without a co-run ever failing: conflicts waiting to happen.
+        "latent": [
+            {"resource": note.resource, "tests": list(note.tests), "coruns": note.coruns}
+            for note in latent
+        ],
     }
 
 
@@ -144,13 +162,41 @@ def markdown(report: dict[str, Any]) -> str:
             f"- failed {finding['failures']} of {finding['runs']} observations; "
             f"{finding['reruns']} reruns",
         ]
+        lines += _cause(finding)
         if len(finding["sequence"]) > 1:
             lines.append(
                 f"- failing sequence: {len(finding['sequence'])} tests, ending "
                 + " → ".join(f"`{t}`" for t in finding["sequence"][-3:])
             )
         lines += ["", "```", finding["reproduce"], "```", ""]
+    if report["latent"]:
+        lines += ["## latent conflicts", ""]
+        for note in report["latent"]:
+            tests = ", ".join(f"`{t}`" for t in note["tests"])
+            lines.append(
+                f"- `{note['resource']}`: used by {tests}; {note['coruns']} co-runs passed"
+            )
+        lines.append("")
     return "\n".join(lines)
+
+
+def _cause(finding: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, label in (
+        ("polluters", "polluters"),
+        ("state_setters", "state-setters"),
+        ("cleaners", "cleaners"),
+        ("state", "state"),
+        ("resources", "resources"),
+    ):
+        if finding.get(key):
+            lines.append(f"- {label}: " + ", ".join(f"`{t}`" for t in finding[key]))
+    for looked_for, cost in finding.get("search", {}).items():
+        done = "" if cost["complete"] else " (cut short)"
+        lines.append(f"- search for {looked_for.replace('_', '-')}: {cost['runs']} runs{done}")
+    if finding.get("note"):
+        lines.append(f"- note: {finding['note']}")
+    return lines
 
 
 def _describe(ref: dict[str, Any]) -> str:

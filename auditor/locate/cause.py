@@ -1,0 +1,217 @@
+"""Stage 5, locate: from a verdict to its cause.
+
+- a victim (``order-dependent``): its **polluters** among the tests that ran before it in the
+  failing order, the **state** they leave changed, and its **cleaners**: tests that, run between
+  the polluters and the victim, make it pass again;
+- a ``brittle`` test: its **state-setters** among the tests that ran before it in an order where
+  it passed;
+- a failure seen only under xdist whose replay passed: the **co-runner** that makes it fail when
+  both run at the same time, and the **resources** they share; no co-runner → it was chance, so
+  it is non-deterministic;
+- tests whose footprints share a file, SQLite database or port, even where nothing failed:
+  co-run, a confirmed pair is a ``shared-resource`` finding, an unconfirmed one a :class:`Latent`.
+
+Every question is one pytest run over an exact order (see :mod:`auditor.locate.search`); the
+footprint ranks the candidates so that the usual case takes one or two. Pure: the runs are made
+by the ``lab``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from auditor.campaign.execute import Observation, RunOutcome
+from auditor.campaign.plan import RunPlan
+from auditor.classify import Finding, SearchCost
+from auditor.locate import footprints as fp
+from auditor.locate.search import Answer, Search, culprits
+
+MAX_CORUNNERS = 8  #: co-runners tried for a failure seen only under xdist
+Command = Callable[[RunPlan], str]
+
+
+class Lab(Protocol):
+    """Where the searches run their experiments."""
+
+    def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
+        """The exact order once, with ``target`` rerun from the state just before it."""
+
+    def corun(self, a: str, b: str) -> RunOutcome:
+        """The two tests at the same time in two processes, a few times."""
+
+    def context(self, test: str, reason: str | None) -> str:
+        """The test's code and failure, for ranking (see :func:`footprints.context_of`)."""
+
+
+@dataclass(frozen=True)
+class Latent:
+    """Tests that share a resource but never failed when co-run: a conflict waiting to happen."""
+
+    resource: str
+    tests: tuple[str, ...]
+    coruns: int  #: co-run attempts that all passed
+
+
+def locate_victim(
+    finding: Finding,
+    selection: Sequence[str],
+    prints: fp.Footprints,
+    lab: Lab,
+    command: Command,
+) -> Finding:
+    """Polluters, their state, and cleaners of an ``order-dependent`` finding."""
+    victim, before = finding.test, finding.sequence[:-1]
+    if not before:
+        return finding
+
+    def polluted(subset: tuple[str, ...]) -> Answer:
+        return _answer(lab.order((*subset, victim), victim), effect_is_failure=True)
+
+    context = lab.context(victim, finding.reason)
+    search = culprits(before, polluted, fp.rank_by_relevance(before, prints, context))
+    costs = (_cost("polluters", search),)
+    if not search.found:
+        if search.noisy:  # the same order both failed and passed it
+            return _non_deterministic(
+                finding, costs, "its polluter search saw the same order both fail and pass it"
+            )
+        return replace(finding, searches=costs)
+    polluters = tuple(test for test in before if test in search.found)
+    state = _state_of(polluters, prints)
+    cleaners = _cleaners(victim, polluters, state, selection, prints, lab)
+    return replace(
+        finding,
+        polluters=polluters,
+        state=state,
+        cleaners=cleaners.found,
+        searches=(*costs, _cost("cleaners", cleaners)),
+        reproduce=command(RunPlan("replay", ids=(*polluters, victim))),
+    )
+
+
+def _cleaners(
+    victim: str,
+    polluters: tuple[str, ...],
+    state: tuple[str, ...],
+    selection: Sequence[str],
+    prints: fp.Footprints,
+    lab: Lab,
+) -> Search:
+    """Among tests that change state (a cleaner must), those that undo the polluters."""
+    candidates = [
+        test for test in selection if test in prints.state and test not in (*polluters, victim)
+    ]
+
+    def cleaned(subset: tuple[str, ...]) -> Answer:
+        return _answer(lab.order((*polluters, *subset, victim), victim), effect_is_failure=False)
+
+    ranked = fp.rank_by_state(candidates, prints, state)
+    return culprits(candidates, cleaned, ranked, known=False)
+
+
+def locate_brittle(
+    finding: Finding, passed_after: tuple[str, ...], prints: fp.Footprints, lab: Lab
+) -> Finding:
+    """State-setters of a ``brittle`` test, among what ran before it where it passed."""
+    brittle, before = finding.test, passed_after[:-1]
+    if not before:
+        return finding
+
+    def set_up(subset: tuple[str, ...]) -> Answer:
+        return _answer(lab.order((*subset, brittle), brittle), effect_is_failure=False)
+
+    context = lab.context(brittle, finding.reason)
+    search = culprits(before, set_up, fp.rank_by_relevance(before, prints, context))
+    setters = tuple(test for test in before if test in search.found)
+    return replace(
+        finding,
+        state_setters=setters,
+        state=_state_of(setters, prints),
+        searches=(_cost("state_setters", search),),
+    )
+
+
+def locate_corunner(finding: Finding, prints: fp.Footprints, lab: Lab, command: Command) -> Finding:
+    """The co-runner of a failure seen only under xdist: first those sharing a resource with
+    it, then the others that overlapped it in time."""
+    test, overlapping = finding.test, [t for t in finding.tests if t != finding.test]
+    shared = fp.rank_by_resources(test, overlapping, prints)
+    candidates = [*shared, *(t for t in overlapping if t not in shared)][:MAX_CORUNNERS]
+    for tried, other in enumerate(candidates, 1):
+        if test in lab.corun(test, other).failed():
+            return replace(
+                finding,
+                tests=(test, other),
+                resources=prints.shared(test, other),
+                reproduce=command(RunPlan("corun", workers=2, ids=(test, other))),
+                searches=(SearchCost("corunners", tried),),
+            )
+    return _non_deterministic(
+        finding,
+        (SearchCost("corunners", len(candidates)),),
+        f"it failed only under xdist, passed its replay, and no co-run with the "
+        f"{len(candidates)} tests that overlapped it made it fail",
+    )
+
+
+def confirm_conflicts(
+    candidates: Sequence[fp.Conflict],
+    lab: Lab,
+    command: Command,
+    skip: Callable[[str], bool],
+) -> tuple[list[Finding], list[Latent]]:
+    """Co-run each pair that shares a resource: ``shared-resource`` findings and latent notes.
+
+    ``skip``: tests whose failures a co-run could not attribute (they fail alone, or at random).
+    """
+    findings: list[Finding] = []
+    latent: dict[str, Latent] = {}
+    for conflict in candidates:
+        a, b = conflict.tests
+        if skip(a) or skip(b):
+            continue
+        outcome = lab.corun(a, b)
+        failed = outcome.failed() & {a, b}
+        if failed:
+            first = a if a in failed else b
+            findings.append(
+                Finding(
+                    kind="shared-resource",
+                    test=first,
+                    tests=(a, b),
+                    resources=conflict.resources,
+                    reproduce=command(RunPlan("corun", workers=2, ids=(a, b))),
+                    failures=len(failed),
+                    runs=len(outcome.result.tests),
+                    reason=next(r.reason for r in outcome.result.tests if r.failed),
+                    searches=(SearchCost("corunners", 1),),
+                )
+            )
+            continue
+        attempts = len(outcome.records_of(a))
+        for resource in conflict.resources:
+            seen = latent.get(resource)
+            tests = tuple(dict.fromkeys((*(seen.tests if seen else ()), a, b)))
+            latent[resource] = Latent(resource, tests, (seen.coruns if seen else 0) + attempts)
+    return findings, list(latent.values())
+
+
+def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Answer:
+    shown = [o.failed == effect_is_failure for o in observations]
+    if shown and all(shown):
+        return Answer.EFFECT
+    return Answer.MIXED if any(shown) else Answer.NONE
+
+
+def _state_of(tests: Sequence[str], prints: fp.Footprints) -> tuple[str, ...]:
+    return tuple(sorted({name for test in tests for name in prints.state.get(test, ())}))
+
+
+def _cost(looked_for: str, search: Search) -> SearchCost:
+    return SearchCost(looked_for, search.runs, search.complete)
+
+
+def _non_deterministic(finding: Finding, costs: tuple[SearchCost, ...], why: str) -> Finding:
+    return replace(finding, kind="non-deterministic", tests=(), searches=costs, note=why)

@@ -1,0 +1,146 @@
+"""Which candidates cause an effect: polluters, state-setters, cleaners, co-runners.
+
+A search asks an ``effect`` oracle about subsets of the candidates (each question is one pytest
+run: the subset in its order, then the test). It finds every culprit group:
+
+1. a *ranked* candidate first (the footprint's best guess): when it alone has the effect, that is
+   one run;
+2. otherwise the group's members one at a time, from the back: a binary search finds the
+   shortest prefix of the candidates that still has the effect; its last test is a member. The
+   search repeats on the tests before it, each prefix now followed by the members found, until
+   the members alone have the effect. A group of k among N takes about k·⌈log2 N⌉ + k runs,
+   where delta debugging (ddmin) would need many more.
+
+Once a group is found, the rest is asked again: if it still has the effect, there is another
+culprit, and the search goes on without the group. With one culprit among N candidates this
+takes at most ⌈log2 N⌉ + 3 runs (ranked guess, bisection, check, the rest), and two when the
+ranked guess is right.
+
+Noise: an answer is ``MIXED`` when the same order both showed and did not show the effect
+(reruns from the same state differ). A mixed answer counts as no effect, so it can never make a
+test a culprit, and is remembered: a search that found nothing but saw noise says so.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+class Answer(enum.Enum):
+    EFFECT = "effect"  #: every observation showed the effect
+    NONE = "none"  #: none did
+    MIXED = "mixed"  #: some did: the order is non-deterministic
+
+
+Oracle = Callable[[tuple[str, ...]], Answer]
+
+
+class OutOfRuns(Exception):
+    """Raised by an oracle when the audit's budget allows no more runs."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a search found, and what it cost."""
+
+    groups: tuple[tuple[str, ...], ...]  #: minimal culprit groups, each in candidate order
+    runs: int  #: oracle questions asked (pytest runs)
+    complete: bool = True  #: False when the run limit or the budget cut it short
+    noisy: bool = False  #: some order gave mixed answers
+
+    @property
+    def found(self) -> tuple[str, ...]:
+        """Every culprit, group after group."""
+        return tuple(dict.fromkeys(test for group in self.groups for test in group))
+
+
+def run_limit(candidates: int) -> int:
+    """At most this many runs per search: several bisections' worth, for groups and noise."""
+    return 4 * max(1, math.ceil(math.log2(max(candidates, 2)))) + 8
+
+
+def culprits(
+    candidates: Sequence[str],
+    effect: Oracle,
+    ranked: Sequence[str] = (),
+    known: bool = True,
+    limit: int | None = None,
+) -> Search:
+    """Every group of ``candidates`` that has the effect (see the module docstring).
+
+    ``known``: all the candidates together are already known to have the effect (the failing
+    order a victim came from); otherwise the first run asks.
+    """
+    asker = _Asker(effect, run_limit(len(candidates)) if limit is None else limit)
+    remaining = list(candidates)
+    groups: list[tuple[str, ...]] = []
+    complete = True
+    if known:
+        asker.answers[tuple(remaining)] = Answer.EFFECT
+    try:
+        while remaining:
+            if asker.ask(remaining) is not Answer.EFFECT:
+                break
+            group = _one_group(asker, remaining, ranked)
+            if group is None:
+                break
+            groups.append(group)
+            remaining = [test for test in remaining if test not in group]
+    except OutOfRuns:
+        complete = False
+    return Search(tuple(groups), asker.runs, complete, asker.noisy)
+
+
+def _one_group(
+    asker: _Asker, candidates: list[str], ranked: Sequence[str]
+) -> tuple[str, ...] | None:
+    """One minimal group among ``candidates``, which together have the effect."""
+    top = next((test for test in ranked if test in candidates), None)
+    if top is not None and len(candidates) > 1 and asker.ask([top]) is Answer.EFFECT:
+        return (top,)
+    return _members(asker, candidates)
+
+
+def _members(asker: _Asker, candidates: list[str]) -> tuple[str, ...]:
+    """The group, one member at a time, from the back: the shortest prefix of the window that,
+    followed by the members found so far, has the effect, ends with a member (binary search);
+    the window then shrinks to what came before it. Stops when the members alone suffice."""
+    window, members = list(candidates), list[str]()
+    while window:
+        low, high = 1, len(window)  # window[:high] + members has the effect
+        while low < high:
+            middle = (low + high) // 2
+            if asker.ask(window[:middle] + members) is Answer.EFFECT:
+                high = middle
+            else:
+                low = middle + 1
+        members.insert(0, window[high - 1])
+        window = window[: high - 1]
+        if not window or asker.ask(members) is Answer.EFFECT:
+            break
+    return tuple(members)
+
+
+class _Asker:
+    """The oracle, with a cache (an order is asked once), a run count and a limit."""
+
+    def __init__(self, effect: Oracle, limit: int) -> None:
+        self.effect = effect
+        self.limit = limit
+        self.runs = 0
+        self.noisy = False
+        self.answers: dict[tuple[str, ...], Answer] = {}
+
+    def ask(self, subset: Sequence[str]) -> Answer:
+        key = tuple(subset)
+        if key not in self.answers:
+            if self.runs >= self.limit:
+                raise OutOfRuns
+            self.runs += 1
+            answer = self.effect(key)
+            self.noisy = self.noisy or answer is Answer.MIXED
+            self.answers[key] = answer
+        return self.answers[key]

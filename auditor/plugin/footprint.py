@@ -1,0 +1,384 @@
+"""``--auditor-footprint``: what each test leaves changed, and what it touches.
+
+State a test leaves changed, by comparing snapshots taken before its setup and after its
+teardown:
+
+- ``env:NAME``: environment variables set, changed or removed (names only: values never leave
+  the process, they may be secrets);
+- ``cwd:PATH``: the working directory;
+- ``global:sys.path``, ``global:sys.modules[NAME]`` (a module replaced or removed);
+- ``global:MODULE.NAME`` (and ``global:MODULE.NAME.ATTR``): module globals of the project's modules
+  (under the root, outside virtual environments), rebound or mutated in place: simple values by
+  value, containers and objects one level deep by the identity of what they hold;
+- ``fixture:NAME``: the value of a session-, package-, module- or class-scoped fixture the test
+  requested, mutated between the end of its setup and the start of its teardown.
+
+Resources it touches, from an audit hook (:func:`sys.addaudithook`), between the start of its
+setup and the end of its teardown: ``file:PATH`` written, created, removed or renamed outside
+pytest's and :mod:`tempfile`'s temporary directories (``PATH`` relative to the root when under
+it); ``sqlite:PATH`` opened; ``port:N`` (``port:N/udp``) bound; ``other:subprocess:NAME`` started.
+Each resource comes with how it was used: ``w`` written or created, ``d`` a directory created,
+``x`` removed, ``o`` opened (SQLite), ``b`` bound, ``s`` started.
+
+The record goes to the test's ``user_properties`` under ``auditor_footprint``, so that under
+xdist it reaches the controller with the teardown report; :mod:`auditor.plugin.record` writes it
+into the test's record. An audit hook cannot be removed, so this process gets one hook, which
+does nothing outside a test and swallows every error of its own (an exception raised in a hook
+would reach the test).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import types
+from collections.abc import Generator, Iterable
+from typing import Any
+
+import pytest
+
+PROPERTY = "auditor_footprint"
+_SIMPLE = (type(None), bool, int, float, complex, str, bytes)
+_CONTAINERS = (dict, list, set, frozenset, tuple)
+_WIDE = 10_000  #: containers longer than this are compared by identity and length only
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_EVENTS = frozenset(
+    {
+        "open",
+        "os.rename",
+        "os.remove",
+        "os.rmdir",
+        "os.mkdir",
+        "os.truncate",
+        "os.symlink",
+        "os.link",
+        "shutil.rmtree",
+        "socket.bind",
+        "sqlite3.connect",
+        "subprocess.Popen",
+        "tempfile.mkstemp",
+        "tempfile.mkdtemp",
+    }
+)
+_SKIP_PREFIXES = ("/dev/", "/proc/", "/sys/")
+
+_recording: Footprint | None = None  #: the footprint the process's hook reports to
+_hooked = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event not in _EVENTS:  # the fast path: every audited operation of the process calls this
+        return
+    recorder = _recording
+    if recorder is None or not recorder.active:
+        return
+    # An error here would surface inside the user's test. (try, not contextlib.suppress: this
+    # runs for every file the process opens.)
+    try:  # noqa: SIM105
+        recorder.event(event, args)
+    except Exception:
+        pass
+
+
+class Footprint:
+    """Registered with ``--auditor-footprint`` in every process that runs tests."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        global _recording, _hooked
+        self.root = str(config.rootpath)
+        self.private = _temporary_roots(config)
+        self.active = False
+        self.touched: dict[str, set[str]] = {}
+        self.scratch: list[str] = []  #: tempfile.mkstemp / mkdtemp paths of the current test
+        self.modules: dict[str, types.ModuleType] = {}
+        self._known_modules = -1
+        self.before: dict[str, Any] = {}
+        self.fixtures: dict[str, Any] = {}
+        _recording = self
+        if not _hooked:
+            sys.addaudithook(_audit)
+            _hooked = True
+
+    # -- the test's window ---------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        self.touched, self.scratch = {}, []
+        self.before = self._state()
+        self.active = True
+        yield
+        self.fixtures = _fixture_prints(item)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        after = _fixture_prints(item)
+        self.fixtures = {
+            name: value
+            for name, value in self.fixtures.items()
+            if name in after and after[name] != value
+        }
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, None, None]:
+        if call.when == "teardown":
+            self.active = False
+            changed = _changed(self.before, self._state())
+            changed += [f"fixture:{name}" for name in sorted(self.fixtures)]
+            resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
+            if changed or resources:
+                item.user_properties.append((PROPERTY, {"state": changed, "resources": resources}))
+        yield
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "cwd": os.getcwd(),
+            "sys.path": tuple(sys.path),
+            "env": {name: hash(value) for name, value in os.environ.items()},
+            "sys.modules": {name: id(module) for name, module in list(sys.modules.items())},
+        }
+        for name, module in self._project_modules().items():
+            state[f"module:{name}"] = _module_print(name, module)
+        return state
+
+    def _project_modules(self) -> dict[str, types.ModuleType]:
+        if len(sys.modules) != self._known_modules:
+            self._known_modules = len(sys.modules)
+            self.modules = {
+                name: module
+                for name, module in list(sys.modules.items())
+                if _is_project_file(getattr(module, "__file__", None), self.root)
+                and not name.startswith("auditor.")
+            }
+        return self.modules
+
+    # -- resources -----------------------------------------------------------------------------
+
+    def event(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = args[0], args[1], args[2]
+            if isinstance(mode, str):
+                writes = any(c in mode for c in "wax+")
+            else:  # os.open: no mode, the flags say
+                writes = bool(flags & _WRITE_FLAGS)
+            if writes:
+                self._file(path, "w")
+        elif event in ("os.remove", "os.rmdir"):
+            if args[-1] in (None, -1):  # relative to a dir_fd: shutil.rmtree, recorded already
+                self._file(args[0], "x")
+        elif event == "os.rename":
+            self._file(args[0], "x")
+            self._file(args[1], "w")
+        elif event == "os.mkdir":
+            if args[-1] in (None, -1):
+                self._file(args[0], "d")
+        elif event in ("os.truncate", "os.symlink", "os.link"):
+            self._file(args[1] if event != "os.truncate" else args[0], "w")
+        elif event == "shutil.rmtree":
+            self._file(args[0], "x")
+        elif event in ("tempfile.mkstemp", "tempfile.mkdtemp"):
+            self.scratch.append(os.path.abspath(os.fsdecode(args[0])))
+        elif event == "socket.bind":
+            self._bind(args[0], args[1])
+        elif event == "sqlite3.connect":
+            self._sqlite(args[0])
+        elif event == "subprocess.Popen":
+            program = args[0] if args[0] is not None else _first(args[1])
+            self._use(f"other:subprocess:{os.path.basename(os.fsdecode(program))}", "s")
+
+    def _file(self, path: Any, use: str) -> None:
+        if isinstance(path, int):
+            return  # a file descriptor: its path was recorded when it was opened
+        name = self._path(path)
+        if name is not None:
+            self._use(f"file:{name}", use)
+
+    def _path(self, path: Any) -> str | None:
+        """The path as the report names it, or None for a private or system path."""
+        absolute = os.path.abspath(os.fsdecode(path))
+        if absolute.startswith(_SKIP_PREFIXES) or "__pycache__" in absolute:
+            return None
+        if any(_under(absolute, private) for private in (*self.private, *self.scratch)):
+            return None
+        return os.path.relpath(absolute, self.root) if _under(absolute, self.root) else absolute
+
+    def _bind(self, sock: Any, address: Any) -> None:
+        if isinstance(address, tuple) and len(address) >= 2 and address[1]:
+            udp = getattr(sock, "type", None) == socket.SOCK_DGRAM
+            self._use(f"port:{address[1]}{'/udp' if udp else ''}", "b")
+        elif isinstance(address, (str, bytes)) and address:
+            self._file(address, "w")  # a Unix socket's path
+
+    def _sqlite(self, database: Any) -> None:
+        if isinstance(database, int) or not database:
+            return
+        name = os.fsdecode(database)
+        if name == ":memory:" or "mode=memory" in name:
+            return
+        if name.startswith("file:"):
+            name = name[5:].split("?", 1)[0]
+        path = self._path(name)
+        if path is not None:
+            self._use(f"sqlite:{path}", "o")
+
+    def _use(self, resource: str, use: str) -> None:
+        self.touched.setdefault(resource, set()).add(use)
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The ``TYPE:NAME`` entries that differ between two snapshots of :meth:`Footprint._state`."""
+    changed: list[str] = []
+    if before["cwd"] != after["cwd"]:
+        changed.append(f"cwd:{after['cwd']}")
+    if before["sys.path"] != after["sys.path"]:
+        changed.append("global:sys.path")
+    changed += [f"env:{name}" for name in _differ(before["env"], after["env"])]
+    modules_after = after["sys.modules"]
+    changed += [
+        f"global:sys.modules[{name}]"
+        for name, ident in before["sys.modules"].items()
+        if modules_after.get(name) != ident
+    ]
+    for key, prints in after.items():
+        if key.startswith("module:") and key in before:
+            module = key[len("module:") :]
+            changed += [f"global:{module}.{name}" for name in _differ(before[key], prints)]
+    return changed
+
+
+def _differ(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Names whose print differs, was added or was removed; for object prints, their attributes."""
+    names: list[str] = []
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if (
+            isinstance(old, _ObjectPrint)
+            and isinstance(new, _ObjectPrint)
+            and old.ident == new.ident
+        ):
+            names += [f"{name}.{attr}" for attr in _differ(old.attrs, new.attrs)]
+        else:
+            names.append(name)
+    return names
+
+
+class _ObjectPrint:
+    """An object's identity and, one level deep, the prints of its attributes."""
+
+    __slots__ = ("attrs", "ident")
+
+    def __init__(self, ident: int, attrs: dict[str, Any]) -> None:
+        self.ident = ident
+        self.attrs = attrs
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _ObjectPrint)
+            and self.ident == other.ident
+            and self.attrs == other.attrs
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _print(value: Any) -> Any:
+    """What identifies a value for change detection: simple values by value, containers by the
+    identities they hold (one level), anything else by identity."""
+    kind = type(value)
+    if kind in _SIMPLE:
+        return (kind, value) if kind is not float or value == value else (kind, "nan")
+    if kind in _CONTAINERS:
+        if len(value) > _WIDE:
+            return (kind, id(value), len(value))
+        if kind is dict:
+            return (kind, id(value), tuple((id(k), _shallow(v)) for k, v in value.items()))
+        if kind in (set, frozenset):
+            return (kind, id(value), frozenset(map(id, value)))
+        return (kind, id(value), tuple(map(_shallow, value)))
+    return ("id", id(value))
+
+
+def _shallow(value: Any) -> Any:
+    return (type(value), value) if type(value) in _SIMPLE and value == value else id(value)
+
+
+def _object_print(value: Any) -> Any:
+    """Instances and classes: their attributes too (``settings.debug = True`` is a change)."""
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, (dict, types.MappingProxyType)) and len(attrs) <= _WIDE:
+        return _ObjectPrint(
+            id(value), {k: _print(v) for k, v in attrs.items() if not k.startswith("__")}
+        )
+    return _print(value)
+
+
+def _module_print(name: str, module: types.ModuleType) -> dict[str, Any]:
+    prints: dict[str, Any] = {}
+    for attr, value in list(vars(module).items()):
+        if attr.startswith("__") or isinstance(value, types.ModuleType):
+            continue
+        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+            prints[attr] = ("id", id(value))
+        elif isinstance(value, type):
+            own = getattr(value, "__module__", None) == name
+            prints[attr] = _object_print(value) if own else ("id", id(value))
+        elif type(value) in _SIMPLE or type(value) in _CONTAINERS:
+            prints[attr] = _print(value)
+        else:
+            prints[attr] = _object_print(value)
+    return prints
+
+
+def _fixture_prints(item: pytest.Item) -> dict[str, Any]:
+    """Prints of the values of the wider-scoped fixtures the test requested."""
+    info = getattr(item, "_fixtureinfo", None)
+    funcargs = getattr(item, "funcargs", {})
+    prints: dict[str, Any] = {}
+    for name, defs in (getattr(info, "name2fixturedefs", None) or {}).items():
+        if not defs or name not in funcargs or name == "request":
+            continue
+        if str(getattr(defs[-1], "scope", "function")) in ("session", "package", "module", "class"):
+            value = funcargs[name]
+            prints[name] = _print(value) if type(value) in _CONTAINERS else _object_print(value)
+    return prints
+
+
+def _temporary_roots(config: pytest.Config) -> tuple[str, ...]:
+    """pytest's temporary directories: ``--basetemp``, or ``pytest-of-USER`` under the temp root."""
+    roots = []
+    basetemp = config.getoption("basetemp", None)
+    if basetemp:
+        roots.append(os.path.abspath(basetemp))
+    temproot = os.environ.get("PYTEST_DEBUG_TEMPROOT") or tempfile.gettempdir()
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except Exception:  # pytest falls back the same way
+        user = "unknown"
+    roots.append(os.path.join(os.path.realpath(temproot), f"pytest-of-{user}"))
+    roots.append(os.path.join(os.path.abspath(temproot), f"pytest-of-{user}"))
+    return tuple(dict.fromkeys(roots))
+
+
+def _is_project_file(path: str | None, root: str) -> bool:
+    if not path or not _under(path, root):
+        return False
+    return "site-packages" not in path and f"{os.sep}.venv{os.sep}" not in path
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _first(args: Iterable[Any] | Any) -> Any:
+    if isinstance(args, (str, bytes, os.PathLike)):
+        return str(args).split()[0] if str(args).split() else ""
+    return next(iter(args), "")
