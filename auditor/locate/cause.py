@@ -140,7 +140,7 @@ def locate_corunner(finding: Finding, prints: fp.Footprints, lab: Lab, command: 
     shared = fp.rank_by_resources(test, overlapping, prints)
     candidates = [*shared, *(t for t in overlapping if t not in shared)][:MAX_CORUNNERS]
     for tried, other in enumerate(candidates, 1):
-        if test in lab.corun(test, other).failed():
+        if lab.corun(test, other).failed() & {test, other}:
             return replace(
                 finding,
                 tests=(test, other),

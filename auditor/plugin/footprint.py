@@ -15,8 +15,9 @@ teardown:
 
 Resources it touches, from an audit hook (:func:`sys.addaudithook`), between the start of its
 setup and the end of its teardown: ``file:PATH`` written, created, removed or renamed outside
-pytest's and :mod:`tempfile`'s temporary directories (``PATH`` relative to the root when under
-it); ``sqlite:PATH`` opened; ``port:N`` (``port:N/udp``) bound; ``other:subprocess:NAME`` started.
+pytest's and :mod:`tempfile`'s temporary directories (``PATH`` as the test wrote it when
+relative, else relative to the root when under it); ``sqlite:PATH`` opened; ``port:N``
+(``port:N/udp``) bound; ``other:subprocess:NAME`` started.
 Each resource comes with how it was used: ``w`` written or created, ``d`` a directory created,
 ``x`` removed, ``o`` opened (SQLite), ``b`` bound, ``s`` started.
 
@@ -126,7 +127,7 @@ class Footprint:
     ) -> Generator[None, None, None]:
         if call.when == "teardown":
             self.active = False
-            changed = _changed(self.before, self._state())
+            changed = _changed(self.before, self._state(), self.root)
             changed += [f"fixture:{name}" for name in sorted(self.fixtures)]
             resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             if changed or resources:
@@ -199,12 +200,18 @@ class Footprint:
             self._use(f"file:{name}", use)
 
     def _path(self, path: Any) -> str | None:
-        """The path as the report names it, or None for a private or system path."""
-        absolute = os.path.abspath(os.fsdecode(path))
+        """The path as the report names it, or None for a private or system path.
+
+        A relative path stays as the test wrote it: that is what two tests share when they
+        run side by side (and what a fix rewrites), whatever the working directory was."""
+        given = os.fsdecode(path)
+        absolute = os.path.abspath(given)
         if absolute.startswith(_SKIP_PREFIXES) or "__pycache__" in absolute:
             return None
         if any(_under(absolute, private) for private in (*self.private, *self.scratch)):
             return None
+        if not os.path.isabs(given):
+            return os.path.normpath(given)
         return os.path.relpath(absolute, self.root) if _under(absolute, self.root) else absolute
 
     def _bind(self, sock: Any, address: Any) -> None:
@@ -230,11 +237,12 @@ class Footprint:
         self.touched.setdefault(resource, set()).add(use)
 
 
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def _changed(before: dict[str, Any], after: dict[str, Any], root: str) -> list[str]:
     """The ``TYPE:NAME`` entries that differ between two snapshots of :meth:`Footprint._state`."""
     changed: list[str] = []
     if before["cwd"] != after["cwd"]:
-        changed.append(f"cwd:{after['cwd']}")
+        cwd = after["cwd"]
+        changed.append(f"cwd:{os.path.relpath(cwd, root) if _under(cwd, root) else cwd}")
     if before["sys.path"] != after["sys.path"]:
         changed.append("global:sys.path")
     changed += [f"env:{name}" for name in _differ(before["env"], after["env"])]
