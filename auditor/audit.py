@@ -252,6 +252,11 @@ class _Session:
             self.progress.print("auditor: the budget ran out while locating causes")
         for finding in self.findings:
             self._say(finding)
+        for note in self.latent:
+            self.progress.print(
+                f"-> latent: {note.resource} is shared by {', '.join(note.tests)}; "
+                f"{note.coruns} co-runs passed"
+            )
 
     def _locate(
         self, finding: Finding, collected: tuple[str, ...], prints: fp.Footprints
@@ -272,10 +277,19 @@ class _Session:
         return passed[0].prefix(test) if passed else ()
 
     def _say(self, finding: Finding) -> None:
-        cause_of = finding.polluters or finding.state_setters or finding.tests[1:]
-        detail = f" (with {', '.join(cause_of)})" if cause_of else ""
+        causes = [
+            f"{label} {', '.join(tests)}"
+            for label, tests in (
+                ("after", finding.polluters),
+                ("cleaned by", finding.cleaners),
+                ("passes after", finding.state_setters),
+                ("beside", tuple(t for t in finding.tests if t != finding.test)),
+            )
+            if tests
+        ]
         linked = finding.state or finding.resources
-        state = f"; {', '.join(linked)}" if linked else ""
+        detail = f" ({'; '.join(causes)})" if causes else ""
+        state = f": {', '.join(linked)}" if linked else ""
         self.progress.print(f"-> {finding.kind}: {finding.test}{detail}{state}")
 
     # -- the lab: experiments for triage and locate ---------------------------------------------

@@ -78,15 +78,18 @@ def culprits(
     remaining = list(candidates)
     groups: list[tuple[str, ...]] = []
     complete = True
-    if known:
-        asker.answers[tuple(remaining)] = Answer.EFFECT
+    assumed = tuple(remaining) if known else None
+    if assumed:
+        asker.answers[assumed] = Answer.EFFECT
     try:
         while remaining:
             if asker.ask(remaining) is not Answer.EFFECT:
                 break
             group = _one_group(asker, remaining, ranked)
-            if group is None:
-                break
+            if group == assumed:  # every candidate: see for ourselves, noise would end here
+                del asker.answers[group]
+                if asker.ask(group) is not Answer.EFFECT:
+                    break
             groups.append(group)
             remaining = [test for test in remaining if test not in group]
     except OutOfRuns:
@@ -94,9 +97,7 @@ def culprits(
     return Search(tuple(groups), asker.runs, complete, asker.noisy)
 
 
-def _one_group(
-    asker: _Asker, candidates: list[str], ranked: Sequence[str]
-) -> tuple[str, ...] | None:
+def _one_group(asker: _Asker, candidates: list[str], ranked: Sequence[str]) -> tuple[str, ...]:
     """One minimal group among ``candidates``, which together have the effect."""
     top = next((test for test in ranked if test in candidates), None)
     if top is not None and len(candidates) > 1 and asker.ask([top]) is Answer.EFFECT:

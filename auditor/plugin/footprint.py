@@ -208,11 +208,22 @@ class Footprint:
         absolute = os.path.abspath(given)
         if absolute.startswith(_SKIP_PREFIXES) or "__pycache__" in absolute:
             return None
-        if any(_under(absolute, private) for private in (*self.private, *self.scratch)):
+        if self._private(absolute):
             return None
         if not os.path.isabs(given):
             return os.path.normpath(given)
         return os.path.relpath(absolute, self.root) if _under(absolute, self.root) else absolute
+
+    def _private(self, absolute: str) -> bool:
+        """Under ``--basetemp``; else, outside the project, under pytest's temporary root or a
+        :mod:`tempfile` directory of this test. (A project may itself live in a temporary
+        directory: its own files are never private.)"""
+        given, temporary = self.private
+        if given and _under(absolute, given):
+            return True
+        if _under(absolute, self.root):
+            return False
+        return any(_under(absolute, private) for private in (*temporary, *self.scratch))
 
     def _bind(self, sock: Any, address: Any) -> None:
         if isinstance(address, tuple) and len(address) >= 2 and address[1]:
@@ -358,12 +369,11 @@ def _fixture_prints(item: pytest.Item) -> dict[str, Any]:
     return prints
 
 
-def _temporary_roots(config: pytest.Config) -> tuple[str, ...]:
-    """pytest's temporary directories: ``--basetemp``, or ``pytest-of-USER`` under the temp root."""
+def _temporary_roots(config: pytest.Config) -> tuple[str | None, tuple[str, ...]]:
+    """pytest's temporary directories: ``--basetemp``, and ``pytest-of-USER`` under the
+    temporary root."""
     roots = []
     basetemp = config.getoption("basetemp", None)
-    if basetemp:
-        roots.append(os.path.abspath(basetemp))
     temproot = os.environ.get("PYTEST_DEBUG_TEMPROOT") or tempfile.gettempdir()
     try:
         import getpass
@@ -373,7 +383,7 @@ def _temporary_roots(config: pytest.Config) -> tuple[str, ...]:
         user = "unknown"
     roots.append(os.path.join(os.path.realpath(temproot), f"pytest-of-{user}"))
     roots.append(os.path.join(os.path.abspath(temproot), f"pytest-of-{user}"))
-    return tuple(dict.fromkeys(roots))
+    return (os.path.abspath(basetemp) if basetemp else None), tuple(dict.fromkeys(roots))
 
 
 def _is_project_file(path: str | None, root: str) -> bool:

@@ -1,0 +1,178 @@
+"""Locating causes on tables: a fake lab answers each order from a rule; no subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from auditor.campaign.execute import Observation, RunOutcome
+from auditor.campaign.plan import RunPlan
+from auditor.classify import Finding
+from auditor.locate import cause
+from auditor.locate import footprints as fp
+from auditor.model import RunResult, TestRecord
+
+Rule = Callable[[tuple[str, ...]], Sequence[str]]  # an order → the target's outcomes
+
+
+def command(plan: RunPlan) -> str:
+    return " ".join(["pytest", *plan.ids])
+
+
+class FakeLab:
+    def __init__(
+        self, rule: Rule = lambda ids: ["passed"], corun_fails: Sequence[frozenset[str]] = ()
+    ) -> None:
+        self.rule = rule
+        self.corun_fails = set(corun_fails)
+        self.orders: list[tuple[str, ...]] = []
+        self.coruns: list[tuple[str, str]] = []
+
+    def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
+        self.orders.append(ids)
+        return tuple(Observation(o, None, i > 0) for i, o in enumerate(self.rule(ids)))  # type: ignore[arg-type]
+
+    def corun(self, a: str, b: str) -> RunOutcome:
+        self.coruns.append((a, b))
+        fails = frozenset((a, b)) in self.corun_fails
+        records = tuple(
+            TestRecord(t, "failed" if fails and t == b else "passed", 0.3, w, 0.0, 0.3, None)
+            for t, w in ((a, "c0.0"), (b, "c0.1"))
+        )
+        result = RunResult(0, 0.3, 0.1, (a, b), (), records, ())
+        return RunOutcome(RunPlan("corun", workers=2, ids=(a, b)), result)
+
+    def context(self, test: str, reason: str | None) -> str:
+        return reason or ""
+
+
+def victim(sequence: tuple[str, ...]) -> Finding:
+    return Finding("order-dependent", sequence[-1], "pytest …", sequence=sequence, reason="boom")
+
+
+PRINTS = fp.Footprints(
+    state={
+        "p": frozenset({"env:APP_MODE"}),
+        "c": frozenset({"env:APP_MODE"}),
+        "x": frozenset({"global:m.X"}),
+    },
+    resources={
+        "w1": {"file:out/r.json": frozenset("w"), "file:out": frozenset("d")},
+        "w2": {"file:out/r.json": frozenset("w"), "file:out": frozenset("d")},
+        "d1": {"file:out": frozenset("d")},
+        "l1": {"port:8000": frozenset("b")},
+        "l2": {"port:8000": frozenset("b")},
+    },
+)
+
+
+def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        polluted = "p" in ids and ("c" not in ids or ids.index("c") < ids.index("p"))
+        return ["failed"] * 3 if polluted else ["passed"]
+
+    lab = FakeLab(rule)
+    suspect = Finding(
+        "order-dependent", "v", "…", sequence=("a", "p", "b", "x", "v"), reason="mode != 'prod'"
+    )
+    found = cause.locate_victim(suspect, ["a", "p", "b", "x", "v", "c"], PRINTS, lab, command)
+    assert (found.polluters, found.state, found.cleaners) == (("p",), ("env:APP_MODE",), ("c",))
+    assert found.reproduce == "pytest p v"
+    assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 2), ("cleaners", 3)]
+    # The guess (its state, APP_MODE, shares a word with the failure), then the rest without it;
+    # then the cleaners: all candidates between polluter and victim, the guess, the rest.
+    assert lab.orders == [
+        ("p", "v"),
+        ("a", "b", "x", "v"),
+        ("p", "x", "c", "v"),
+        ("p", "c", "v"),
+        ("p", "x", "v"),
+    ]
+
+
+def test_a_victim_whose_orders_give_mixed_outcomes_is_non_deterministic() -> None:
+    lab = FakeLab(lambda ids: ["failed", "passed"])
+    found = cause.locate_victim(victim(("a", "p", "v")), ["a", "p", "v"], PRINTS, lab, command)
+    assert found.kind == "non-deterministic" and found.polluters == ()
+    assert "both fail and pass" in (found.note or "")
+
+
+def test_a_victim_no_subset_reproduces_keeps_its_verdict_without_polluters() -> None:
+    found = cause.locate_victim(victim(("a", "v")), ["a", "v"], PRINTS, FakeLab(), command)
+    assert found.kind == "order-dependent" and found.polluters == ()
+    assert found.searches[0].runs == 1
+
+
+def test_state_setters_of_a_brittle_test() -> None:
+    lab = FakeLab(lambda ids: ["passed"] * 3 if "x" in ids else ["failed"])
+    brittle = Finding("brittle", "t", "pytest t", reason="KeyError")
+    found = cause.locate_brittle(brittle, ("a", "x", "b", "t"), PRINTS, lab)
+    assert (found.state_setters, found.state) == (("x",), ("global:m.X",))
+
+
+def test_a_co_runner_sharing_a_resource_is_tried_first() -> None:
+    lab = FakeLab(corun_fails=[frozenset({"w1", "w2"})])
+    suspect = Finding("shared-resource", "w1", "…", tests=("w1", "a", "b", "w2"))
+    found = cause.locate_corunner(suspect, PRINTS, lab, command)
+    assert (found.kind, found.tests, found.resources) == (
+        "shared-resource",
+        ("w1", "w2"),
+        ("file:out/r.json",),
+    )
+    assert lab.coruns == [("w1", "w2")]
+
+
+def test_no_co_runner_reproduces_it_so_it_is_non_deterministic() -> None:
+    lab = FakeLab()
+    suspect = Finding("shared-resource", "t", "…", tests=("t", "a", "b"))
+    found = cause.locate_corunner(suspect, PRINTS, lab, command)
+    assert found.kind == "non-deterministic" and found.tests == ()
+    assert lab.coruns == [("t", "a"), ("t", "b")]
+    assert "no co-run with the 2 tests" in (found.note or "")
+
+
+def test_conflicts_are_pairs_sharing_more_than_a_directory() -> None:
+    pairs = fp.conflicts(PRINTS, ["w1", "w2", "d1", "l1", "l2"])
+    assert [(c.tests, c.resources) for c in pairs] == [
+        (("w1", "w2"), ("file:out/r.json",)),
+        (("l1", "l2"), ("port:8000",)),
+    ]
+
+
+def test_confirmed_conflicts_become_findings_and_the_rest_latent_notes() -> None:
+    candidates = fp.conflicts(PRINTS, ["w1", "w2", "l1", "l2"])
+    lab = FakeLab(corun_fails=[frozenset({"l1", "l2"})])
+    findings, latent = cause.confirm_conflicts(candidates, lab, command, skip=lambda t: False)
+    assert [(f.kind, f.tests, f.resources, f.reproduce) for f in findings] == [
+        ("shared-resource", ("l1", "l2"), ("port:8000",), "pytest l1 l2")
+    ]
+    assert [(n.resource, n.tests, n.coruns) for n in latent] == [
+        ("file:out/r.json", ("w1", "w2"), 1)
+    ]
+
+
+def test_conflicts_with_a_test_that_fails_anyway_are_not_co_run() -> None:
+    candidates = fp.conflicts(PRINTS, ["w1", "w2", "l1", "l2"])
+    lab = FakeLab()
+    _, latent = cause.confirm_conflicts(candidates, lab, command, skip={"w2"}.__contains__)
+    assert lab.coruns == [("l1", "l2")]
+    assert [n.resource for n in latent] == ["port:8000"]
+
+
+def test_ranking_reads_the_code_not_its_comments() -> None:
+    source = (
+        "def test_v():\n"
+        "    # polluted by test_p, which sets APP_MODE\n"
+        "    assert settings.currency() == 'EUR'\n"
+    )
+    context = fp.context_of(source, "test_v", "AssertionError: assert 'USD' == 'EUR'")
+    assert "APP_MODE" not in context and "currency" in context
+    prints = fp.Footprints(
+        state={
+            "near": frozenset({"env:APP_MODE"}),
+            "far": frozenset({"env:SHOP_CURRENCY"}),
+            "cwd": frozenset({"cwd:build"}),
+        }
+    )
+    assert fp.rank_by_relevance(["far", "cwd", "near"], prints, context)[0] == "far"
+    missing = fp.context_of(source, "test_v", "FileNotFoundError: data/catalog.json")
+    assert fp.rank_by_relevance(["far", "cwd", "near"], prints, missing)[0] == "cwd"
