@@ -64,6 +64,7 @@ _EVENTS = frozenset(
     }
 )
 _SKIP_PREFIXES = ("/dev/", "/proc/", "/sys/")
+_READ_MODES = frozenset({"r", "rb", "rt", "br", "tr"})
 
 _recording: Footprint | None = None  #: the footprint the process's hook reports to
 _hooked = False
@@ -93,6 +94,7 @@ class Footprint:
         self.active = False
         self.touched: dict[str, set[str]] = {}
         self.scratch: list[str] = []  #: tempfile.mkstemp / mkdtemp paths of the current test
+        self.private_folders: dict[str, bool] = {}  #: folder → whether its files are private
         self.modules: dict[str, types.ModuleType] = {}
         self._known_modules = -1
         self.before: dict[str, Any] = {}
@@ -106,8 +108,8 @@ class Footprint:
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
-        self.touched, self.scratch = {}, []
-        self.before = self._state()
+        self.touched, self.scratch, self.private_folders = {}, [], {}
+        self.before = self._state(item)
         self.active = True
         yield
         self.fixtures = _fixture_prints(item)
@@ -127,7 +129,7 @@ class Footprint:
     ) -> Generator[None, None, None]:
         if call.when == "teardown":
             self.active = False
-            changed = _changed(self.before, self._state(), self.root)
+            changed = _changed(self.before, self._state(item), self.root)
             changed += [f"fixture:{name}" for name in sorted(self.fixtures)]
             resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             if changed or resources:
@@ -136,18 +138,26 @@ class Footprint:
 
     # -- state ---------------------------------------------------------------------------------
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, item: pytest.Item) -> dict[str, Any]:
+        """A snapshot, cheap where nothing changed: C-level copies compared as a whole first."""
+        environ = getattr(os.environ, "_data", None)  # the bytes mapping: copied without decoding
         state: dict[str, Any] = {
             "cwd": os.getcwd(),
             "sys.path": tuple(sys.path),
-            "env": {name: hash(value) for name, value in os.environ.items()},
-            "sys.modules": {name: id(module) for name, module in list(sys.modules.items())},
+            "env": dict(environ) if isinstance(environ, dict) else dict(os.environ),
+            "sys.modules": dict(sys.modules),
         }
-        for name, module in self._project_modules().items():
+        own = getattr(item, "module", None)
+        modules = self._project_modules()
+        if isinstance(own, types.ModuleType) and own.__name__ not in modules:
+            # Test modules are many and alike: only the running test's own is compared.
+            modules = {**modules, own.__name__: own}
+        for name, module in modules.items():
             state[f"module:{name}"] = _module_print(name, module)
         return state
 
     def _project_modules(self) -> dict[str, types.ModuleType]:
+        """The project's modules but its test modules (conftests included)."""
         if len(sys.modules) != self._known_modules:
             self._known_modules = len(sys.modules)
             self.modules = {
@@ -155,6 +165,7 @@ class Footprint:
                 for name, module in list(sys.modules.items())
                 if _is_project_file(getattr(module, "__file__", None), self.root)
                 and not name.startswith("auditor.")
+                and not _is_test_module(name)
             }
         return self.modules
 
@@ -164,7 +175,7 @@ class Footprint:
         if event == "open":
             path, mode, flags = args[0], args[1], args[2]
             if isinstance(mode, str):
-                writes = any(c in mode for c in "wax+")
+                writes = mode not in _READ_MODES and any(c in mode for c in "wax+")
             else:  # os.open: no mode, the flags say
                 writes = bool(flags & _WRITE_FLAGS)
             if writes:
@@ -184,6 +195,7 @@ class Footprint:
             self._file(args[0], "x")
         elif event in ("tempfile.mkstemp", "tempfile.mkdtemp"):
             self.scratch.append(os.path.abspath(os.fsdecode(args[0])))
+            self.private_folders.clear()
         elif event == "socket.bind":
             self._bind(args[0], args[1])
         elif event == "sqlite3.connect":
@@ -204,11 +216,19 @@ class Footprint:
 
         A relative path stays as the test wrote it: that is what two tests share when they
         run side by side (and what a fix rewrites), whatever the working directory was."""
-        given = os.fsdecode(path)
+        given = path if type(path) is str else os.fsdecode(path)
+        if given.startswith(os.sep) and self.private_folders.get(given.rpartition(os.sep)[0]):
+            return None  # the fast way out: tests write many files to few private folders
         absolute = os.path.abspath(given)
-        if absolute.startswith(_SKIP_PREFIXES) or "__pycache__" in absolute:
-            return None
-        if self._private(absolute):
+        folder = os.path.dirname(absolute)
+        private = self.private_folders.get(folder)
+        if private is None:
+            private = self.private_folders[folder] = (
+                absolute.startswith(_SKIP_PREFIXES)
+                or "__pycache__" in absolute
+                or self._private(absolute)
+            )
+        if private:
             return None
         if not os.path.isabs(given):
             return os.path.normpath(given)
@@ -256,13 +276,15 @@ def _changed(before: dict[str, Any], after: dict[str, Any], root: str) -> list[s
         changed.append(f"cwd:{os.path.relpath(cwd, root) if _under(cwd, root) else cwd}")
     if before["sys.path"] != after["sys.path"]:
         changed.append("global:sys.path")
-    changed += [f"env:{name}" for name in _differ(before["env"], after["env"])]
-    modules_after = after["sys.modules"]
-    changed += [
-        f"global:sys.modules[{name}]"
-        for name, ident in before["sys.modules"].items()
-        if modules_after.get(name) != ident
-    ]
+    if before["env"] != after["env"]:
+        changed += [f"env:{os.fsdecode(name)}" for name in _differ(before["env"], after["env"])]
+    modules_before, modules_after = before["sys.modules"], after["sys.modules"]
+    if modules_before != modules_after:  # imports add modules; a test replacing one pollutes
+        changed += [
+            f"global:sys.modules[{name}]"
+            for name, module in modules_before.items()
+            if modules_after.get(name) is not module
+        ]
     for key, prints in after.items():
         if key.startswith("module:") and key in before:
             module = key[len("module:") :]
@@ -343,7 +365,7 @@ def _module_print(name: str, module: types.ModuleType) -> dict[str, Any]:
     for attr, value in list(vars(module).items()):
         if attr.startswith("__") or isinstance(value, types.ModuleType):
             continue
-        if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
+        if callable(value) and not isinstance(value, type):  # functions, fixtures: rebinding
             prints[attr] = ("id", id(value))
         elif isinstance(value, type):
             own = getattr(value, "__module__", None) == name
@@ -384,6 +406,11 @@ def _temporary_roots(config: pytest.Config) -> tuple[str | None, tuple[str, ...]
     roots.append(os.path.join(os.path.realpath(temproot), f"pytest-of-{user}"))
     roots.append(os.path.join(os.path.abspath(temproot), f"pytest-of-{user}"))
     return (os.path.abspath(basetemp) if basetemp else None), tuple(dict.fromkeys(roots))
+
+
+def _is_test_module(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last.endswith("_test")
 
 
 def _is_project_file(path: str | None, root: str) -> bool:

@@ -1,0 +1,141 @@
+"""Benchmark ``--auditor-footprint``: what recording each test's footprint costs a pytest run.
+
+What it measures
+    Two suites, each run sequentially (``python -m pytest -p xdist -p no:randomly -n 0 -q``)
+    with auditor's per-test records (``--auditor-results``), with and without
+    ``--auditor-footprint``, interleaved, ``--repeats`` times each (default 5):
+
+    - ``benchmark``: ``bench_run.py``'s generated suite (81 files, 1,019 tests: unit tests,
+      parametrized ones, small file round trips under ``tmp_path``, e2e tests that wait);
+    - ``file-heavy``: 200 tests that each write, read back, rename and remove 50 files under
+      ``tmp_path`` — the worst case for an audit hook, which sees every one of those calls.
+
+    The figure is the median with footprints over the median without, as a percentage; the
+    goal is at most 10 % on a typical suite. ``--basetemp`` goes to ``/dev/shm`` when there is
+    one: on a disk, file-heavy timings vary several-fold from run to run.
+
+How to run (from the repository root, with the project venv)
+    .venv/bin/python bench/bench_footprint.py [--repeats 5] [--out bench/out]
+
+    OUT/footprint-*/ hold the suites, OUT/bench_footprint.json the timings. Standard library
+    only; about two minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_run
+
+REPO = Path(__file__).resolve().parent.parent
+GOAL_PCT = 10.0
+FILE_HEAVY = """\
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(200))
+def test_files(tmp_path, n):
+    for k in range(50):
+        path = tmp_path / f"f{k}.txt"
+        path.write_text(str(n * k))
+        assert path.read_text() == str(n * k)
+        os.replace(path, tmp_path / "done.txt")
+        os.remove(tmp_path / "done.txt")
+"""
+
+
+def file_heavy_suite(root: Path) -> tuple[str, ...]:
+    (root / "tests").mkdir(parents=True, exist_ok=True)
+    (root / "tests" / "test_files.py").write_text(FILE_HEAVY, encoding="utf-8")
+    (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+    return ("tests/test_files.py",)
+
+
+def run_once(root: Path, files: Sequence[str], footprint: bool, scratch: Path) -> float:
+    results = scratch / "results.jsonl"
+    results.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:randomly", "-n", "0", "-q"]
+    argv += ["-p", "no:auditor", "-p", "auditor.plugin", f"--auditor-results={results}"]
+    argv += [f"--basetemp={scratch / 'basetemp'}", "-p", "no:cacheprovider"]
+    if footprint:
+        argv.append("--auditor-footprint")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*argv, *files],
+        cwd=root,
+        env=bench_run.bench_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"pytest exited {done.returncode} in {root}")
+    return seconds
+
+
+def measure(root: Path, files: Sequence[str], repeats: int) -> dict[str, list[float]]:
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    times: dict[str, list[float]] = {"off": [], "footprint": []}
+    with tempfile.TemporaryDirectory(prefix="auditor-bench-", dir=base) as scratch:
+        run_once(root, files, False, Path(scratch))  # warm the file cache
+        for _ in range(repeats):
+            for variant in ("off", "footprint"):
+                times[variant].append(run_once(root, files, variant != "off", Path(scratch)))
+    return times
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    facts = bench_run.machine_facts()
+    print(
+        f"{facts['cpu_count']} cores, Python {facts['python']}, pytest {facts['pytest']}, "
+        f"commit {bench_run.git_state(REPO)}",
+        file=sys.stderr,
+    )
+    benchmark = bench_run.write_suite(args.out / "footprint-benchmark")
+    heavy_root = args.out / "footprint-file-heavy"
+    suites = {
+        "benchmark": (benchmark.root, benchmark.files, benchmark.tests),
+        "file-heavy": (heavy_root, file_heavy_suite(heavy_root), 200),
+    }
+    rows = {}
+    print(f"\n{'suite':<11} {'tests':>6} {'off':>8} {'footprint':>10} {'overhead':>9}")
+    for name, (root, files, tests) in suites.items():
+        times = measure(root, files, args.repeats)
+        off, on = statistics.median(times["off"]), statistics.median(times["footprint"])
+        overhead = 100 * (on / off - 1)
+        rows[name] = {"tests": tests, "times": times, "overhead_pct": round(overhead, 1)}
+        print(f"{name:<11} {tests:>6} {off:>7.2f}s {on:>9.2f}s {overhead:>+8.1f}%")
+    typical = rows["benchmark"]["overhead_pct"]
+    status = "PASS" if typical <= GOAL_PCT else "FAIL"
+    print(
+        f"\n{status}: footprint overhead on the benchmark suite {typical:+.1f}% "
+        f"(goal ≤ {GOAL_PCT:g}%)"
+    )
+    (args.out / "bench_footprint.json").write_text(
+        json.dumps({"facts": facts, "suites": rows}, indent=2) + "\n"
+    )
+    return 0 if typical <= GOAL_PCT else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
