@@ -12,10 +12,12 @@ What it measures
     per seed, timed around the whole process. The figure is audit seconds / sequential seconds;
     the target is at most 8.
 
-    Verdicts are checked against the planted defects: every victim ``order-dependent``, the
-    brittle test ``brittle``, the non-deterministic test ``non-deterministic`` when it failed
-    anywhere (it fails about one run in four), the shared file and port tests ``shared-resource``
-    when they collided (optional: collisions are chance), and no finding on any other test.
+    Verdicts are checked against the planted defects: every victim ``order-dependent`` with its
+    polluter named, the brittle test ``brittle`` with its state-setter, the non-deterministic
+    test ``non-deterministic`` when it failed anywhere (it fails about one run in four), the
+    shared file and port pairs ``shared-resource`` naming the resource (their footprints predict
+    them, co-runs confirm them), and no finding on any other test. It also prints how many runs
+    each search for a cause took.
 
 How to run (from the repository root, with the project venv)
     .venv/bin/python bench/bench_audit.py [--seeds 1 2] [--out bench/out]
@@ -36,6 +38,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -50,6 +53,34 @@ REQUIRED = {
     "test_currency.py::test_default_currency": "order-dependent",
     "test_catalog.py::test_load_catalog": "order-dependent",
     "test_inventory.py::test_stock_in_main_warehouse": "brittle",
+}
+#: The located causes: finding key → the tests it must name.
+CAUSES = {
+    "test_cart.py::test_total_without_discount": (
+        "polluters",
+        ["test_promotions.py::test_discount_enabled"],
+    ),
+    "test_currency.py::test_default_currency": (
+        "polluters",
+        ["test_settings.py::test_currency_override"],
+    ),
+    "test_catalog.py::test_load_catalog": (
+        "polluters",
+        ["test_exports.py::test_export_in_build_dir"],
+    ),
+    "test_inventory.py::test_stock_in_main_warehouse": (
+        "state_setters",
+        ["test_inventory.py::test_register_main_warehouse"],
+    ),
+}
+#: The shared resources, found by footprint and confirmed by co-runs whether or not they collided.
+SHARED = {
+    frozenset(
+        {"test_reports.py::test_daily_report", "test_reports_weekly.py::test_weekly_report"}
+    ): ("file:build/report.json"),
+    frozenset(
+        {"test_server.py::test_health_endpoint", "test_server_admin.py::test_admin_endpoint"}
+    ): ("port:18765"),
 }
 OPTIONAL = {  # reported only when the campaign saw them fail
     "test_flaky.py::test_eventually_consistent": "non-deterministic",
@@ -79,6 +110,7 @@ class Audit:
     processes: int
     findings: dict[str, str]  #: file::test → kind
     problems: list[str]  #: wrong, missing or unexpected verdicts
+    searches: dict[str, list[int]]  #: what a search looked for → runs each took
 
     @property
     def passed(self) -> bool:
@@ -154,6 +186,10 @@ def audit(suite: Suite, seed: int, sequential_s: float) -> Audit:
     report = json.loads(report_path.read_text(encoding="utf-8"))
     shutil.copy(report_path, suite.root / "reports" / f"audit-seed-{seed}.json")
     findings = {f["test"].split("/")[-1]: f["kind"] for f in report["findings"]}
+    searches: dict[str, list[int]] = {}
+    for finding in report["findings"]:
+        for looked_for, cost in finding.get("search", {}).items():
+            searches.setdefault(looked_for, []).append(cost["runs"])
     return Audit(
         suite=suite.name,
         seed=seed,
@@ -163,12 +199,26 @@ def audit(suite: Suite, seed: int, sequential_s: float) -> Audit:
         runs=report["cost"]["runs"],
         processes=report["cost"]["processes"],
         findings=findings,
-        problems=judge(findings),
+        problems=judge(findings, report),
+        searches=searches,
     )
 
 
-def judge(findings: dict[str, str]) -> list[str]:
+def judge(findings: dict[str, str], report: dict[str, Any]) -> list[str]:
     problems = []
+    located = {f["test"].split("/")[-1]: f for f in report["findings"]}
+    for test, (key, expected) in CAUSES.items():
+        got = [t.split("/")[-1] for t in located.get(test, {}).get(key, [])]
+        if test in located and located[test]["kind"] == REQUIRED.get(test) and got != expected:
+            problems.append(f"{test}: expected {key} {expected}, got {got}")
+    shared = {
+        frozenset(t.split("/")[-1] for t in f["tests"]): f["resources"]
+        for f in report["findings"]
+        if f["kind"] == "shared-resource"
+    }
+    for pair, resource in SHARED.items():
+        if shared.get(pair) != [resource]:
+            problems.append(f"{' and '.join(sorted(pair))}: expected shared {resource}")
     for test, kind in REQUIRED.items():
         if findings.get(test) != kind:
             problems.append(f"{test}: expected {kind}, got {findings.get(test, 'no finding')}")
@@ -192,6 +242,12 @@ def print_table(audits: Sequence[Audit]) -> None:
             f"{a.suite:<9} {a.seed:>5} {a.sequential_s:>9.1f}s {a.seconds:>7.1f}s "
             f"{a.ratio:>5.1f}× {a.runs:>5} {a.processes:>7}  {verdicts}"
         )
+    print("\nruns per search for a cause (one number per finding):")
+    for a in audits:
+        per = "; ".join(
+            f"{k.replace('_', '-')} {', '.join(map(str, v))}" for k, v in a.searches.items()
+        )
+        print(f"  {a.suite} seed {a.seed}: {per or 'none'}")
     print()
     for a in audits:
         seen = sorted(t for t in a.findings if t in OPTIONAL)

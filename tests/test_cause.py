@@ -78,15 +78,24 @@ def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     assert (found.polluters, found.state, found.cleaners) == (("p",), ("env:APP_MODE",), ("c",))
     assert found.reproduce == "pytest p v"
     assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 2), ("cleaners", 3)]
-    # The guess (its state, APP_MODE, shares a word with the failure), then the rest without it;
-    # then the cleaners: all candidates between polluter and victim, the guess, the rest.
+    # The guess (its state, APP_MODE, shares a word with the failure), then the rest with a
+    # footprint; then the cleaners: all candidates between polluter and victim, the guess, the
+    # rest.
     assert lab.orders == [
         ("p", "v"),
-        ("a", "b", "x", "v"),
+        ("x", "v"),
         ("p", "x", "c", "v"),
         ("p", "c", "v"),
         ("p", "x", "v"),
     ]
+
+
+def test_a_polluter_without_a_footprint_makes_the_search_ask_the_whole_rest() -> None:
+    lab = FakeLab(lambda ids: ["failed"] * 3 if {"a", "b"} & set(ids) else ["passed"])
+    sequence = ("a", "b", "x", "v")
+    found = cause.locate_victim(victim(sequence), list(sequence), PRINTS, lab, command)
+    assert found.polluters == ("a", "b")
+    assert ("b", "x", "v") in lab.orders  # after a, whose state no footprint saw: all the rest
 
 
 def test_a_victim_whose_orders_give_mixed_outcomes_is_non_deterministic() -> None:

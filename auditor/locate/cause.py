@@ -70,7 +70,8 @@ def locate_victim(
         return _answer(lab.order((*subset, victim), victim), effect_is_failure=True)
 
     context = lab.context(victim, finding.reason)
-    search = culprits(before, polluted, fp.rank_by_relevance(before, prints, context))
+    ranked = fp.rank_by_relevance(before, prints, context)
+    search = culprits(before, polluted, ranked, narrow=_visible(prints))
     costs = (_cost("polluters", search),)
     if not search.found:
         if search.noisy:  # the same order both failed and passed it
@@ -123,7 +124,8 @@ def locate_brittle(
         return _answer(lab.order((*subset, brittle), brittle), effect_is_failure=False)
 
     context = lab.context(brittle, finding.reason)
-    search = culprits(before, set_up, fp.rank_by_relevance(before, prints, context))
+    ranked = fp.rank_by_relevance(before, prints, context)
+    search = culprits(before, set_up, ranked, narrow=_visible(prints))
     setters = tuple(test for test in before if test in search.found)
     return replace(
         finding,
@@ -196,6 +198,20 @@ def confirm_conflicts(
             tests = tuple(dict.fromkeys((*(seen.tests if seen else ()), a, b)))
             latent[resource] = Latent(resource, tests, (seen.coruns if seen else 0) + attempts)
     return findings, list(latent.values())
+
+
+def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], list[str]]:
+    """After a first culprit with a footprint, look for more only among tests with one: asking
+    the whole rest of the order again costs up to a sequential run per finding. A culprit the
+    footprint did not see means it is blind to this kind of state: then the whole rest."""
+    seen = prints.state.keys() | prints.resources.keys()
+
+    def narrow(remaining: list[str], found: tuple[str, ...]) -> list[str]:
+        if not seen.issuperset(found):
+            return remaining
+        return [test for test in remaining if test in seen]
+
+    return narrow
 
 
 def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Answer:

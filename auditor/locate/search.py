@@ -11,10 +11,10 @@ run: the subset in its order, then the test). It finds every culprit group:
    the members alone have the effect. A group of k among N takes about k·⌈log2 N⌉ + k runs,
    where delta debugging (ddmin) would need many more.
 
-Once a group is found, the rest is asked again: if it still has the effect, there is another
-culprit, and the search goes on without the group. With one culprit among N candidates this
-takes at most ⌈log2 N⌉ + 3 runs (ranked guess, bisection, check, the rest), and two when the
-ranked guess is right.
+Once a group is found, the rest is asked again (or the part of it ``narrow`` keeps): if it
+still has the effect, there is another culprit, and the search goes on without the group.
+With one culprit among N candidates this takes at most ⌈log2 N⌉ + 3 runs (ranked guess,
+bisection, check, the rest), and two when the ranked guess is right.
 
 Noise: an answer is ``MIXED`` when the same order both showed and did not show the effect
 (reruns from the same state differ). A mixed answer counts as no effect, so it can never make a
@@ -36,6 +36,7 @@ class Answer(enum.Enum):
 
 
 Oracle = Callable[[tuple[str, ...]], Answer]
+Narrow = Callable[[list[str], tuple[str, ...]], list[str]]
 
 
 class OutOfRuns(Exception):
@@ -68,11 +69,13 @@ def culprits(
     ranked: Sequence[str] = (),
     known: bool = True,
     limit: int | None = None,
+    narrow: Narrow | None = None,
 ) -> Search:
     """Every group of ``candidates`` that has the effect (see the module docstring).
 
     ``known``: all the candidates together are already known to have the effect (the failing
-    order a victim came from); otherwise the first run asks.
+    order a victim came from); otherwise the first run asks. ``narrow``: once a group is found,
+    which of the remaining candidates to look for another among (default: all of them).
     """
     asker = _Asker(effect, run_limit(len(candidates)) if limit is None else limit)
     remaining = list(candidates)
@@ -92,6 +95,8 @@ def culprits(
                     break
             groups.append(group)
             remaining = [test for test in remaining if test not in group]
+            if narrow is not None:
+                remaining = narrow(remaining, group)
     except OutOfRuns:
         complete = False
     return Search(tuple(groups), asker.runs, complete, asker.noisy)

@@ -193,7 +193,8 @@ def _cause(finding: dict[str, Any]) -> list[str]:
             lines.append(f"- {label}: " + ", ".join(f"`{t}`" for t in finding[key]))
     for looked_for, cost in finding.get("search", {}).items():
         done = "" if cost["complete"] else " (cut short)"
-        lines.append(f"- search for {looked_for.replace('_', '-')}: {cost['runs']} runs{done}")
+        runs = f"{cost['runs']} run" + ("" if cost["runs"] == 1 else "s")
+        lines.append(f"- search for {looked_for.replace('_', '-')}: {runs}{done}")
     if finding.get("note"):
         lines.append(f"- note: {finding['note']}")
     return lines
