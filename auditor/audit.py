@@ -232,7 +232,7 @@ class _Session:
             for index, finding in enumerate(self.findings):
                 self.progress.running(f"locate {index + 1}/{len(self.findings)}: {finding.test}")
                 located.append(self._locate(finding, collected, prints))
-            self.findings = located
+            self.findings = located = _one_per_pair(located)
             confirmed = {frozenset(f.tests) for f in located if f.kind == "shared-resource"}
             unattributable = {
                 f.test for f in located if f.kind not in ("order-dependent", "shared-resource")
@@ -397,3 +397,16 @@ class _Session:
             return ExitCode.INTERNAL_ERROR
         problems = self.findings or self.hello.errors or self.untriaged
         return ExitCode.TESTS_FAILED if problems else ExitCode.OK
+
+
+def _one_per_pair(findings: list[Finding]) -> list[Finding]:
+    """Both tests of a conflict may have failed under xdist: one finding per pair."""
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for finding in findings:
+        pair = frozenset(finding.tests)
+        if finding.kind == "shared-resource" and pair in seen:
+            continue
+        seen.add(pair)
+        kept.append(finding)
+    return kept

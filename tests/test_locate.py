@@ -109,7 +109,7 @@ def test_shared_file_confirmed_and_shared_log_latent(located) -> None:  # type: 
     assert [(n["resource"], sorted(short(n["tests"]))) for n in report["latent"]] == [
         ("file:out/log.txt", ["test_logs_a", "test_logs_b"])
     ]
-    assert report["latent"][0]["coruns"] == report["reruns"]
+    assert report["latent"][0]["coruns"] == 1  # both passed side by side: no need for more
 
 
 def test_a_non_deterministic_test_gets_no_polluter(located) -> None:  # type: ignore[no-untyped-def]
@@ -165,3 +165,35 @@ def test_located_reproduce_commands_fail_as_reported(located) -> None:  # type: 
         )
         assert run.returncode == 1, run.stdout
         assert f"FAILED {findings[name]['test']}" in run.stdout
+
+
+# A thread alive after collection makes forking unsafe: every run, search and co-run then
+# starts a pytest of its own (bisect questions as --dist each replicas, co-runs as -n 2).
+NO_FORK_SUITE = {
+    "conftest.py": "import threading, time\n"
+    "threading.Thread(target=time.sleep, args=(120,), daemon=True).start()\n",
+    "app.py": "MODE = 'prod'\n",
+    "test_a.py": "import app\ndef test_sets_mode():\n    app.MODE = 'debug'\n",
+    "test_b.py": "import app\ndef test_mode():\n    assert app.MODE == 'prod'\n",
+    "test_c.py": _HOLD + "def test_writes_a():\n    Path('shared.txt').write_text('a')\n"
+    "    time.sleep(0.3)\n    assert Path('shared.txt').read_text() == 'a'\n",
+    "test_d.py": _HOLD + "def test_writes_b():\n    Path('shared.txt').write_text('b')\n"
+    "    time.sleep(0.3)\n    assert Path('shared.txt').read_text() == 'b'\n",
+}
+
+
+def test_causes_are_located_without_the_fork_server(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "project", NO_FORK_SUITE)
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    result = auditor(root, "audit", "--seed", "1", "--reruns", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "forking is not safe" in result.stdout
+    report = json.loads((root / "reports" / "audit.json").read_text())
+    findings = by_test(report)
+    assert short(findings["test_mode"]["polluters"]) == ["test_sets_mode"]
+    assert findings["test_mode"]["state"] == ["global:app.MODE"]
+    shared = [f for f in report["findings"] if f["kind"] == "shared-resource"]
+    assert [(sorted(short(f["tests"])), f["resources"]) for f in shared] == [
+        (["test_writes_a", "test_writes_b"], ["file:shared.txt"])
+    ]
+    assert report["cost"]["processes"] == report["cost"]["runs"] + 1

@@ -161,7 +161,7 @@ class Executor:
         )
 
     def _corun(self, plan: RunPlan) -> RunOutcome:
-        """Two tests at the same time, ``plan.repeats`` times until one fails: in two forked
+        """Two tests at the same time, ``plan.repeats`` times until both pass: in two forked
         children that start together, or else in a ``pytest -n 2`` of their own each time."""
         if self.server is not None:
             request = {
@@ -177,7 +177,7 @@ class Executor:
             results.append(
                 run_pytest(self._fresh(once), cwd=self.root, env=self.env, output=self.log)
             )
-            if results[-1].failures:
+            if not results[-1].failures:
                 break
         tests = tuple(record for result in results for record in result.tests)
         wall = sum(result.wall_s for result in results)

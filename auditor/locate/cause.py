@@ -51,7 +51,7 @@ class Latent:
 
     resource: str
     tests: tuple[str, ...]
-    coruns: int  #: co-run attempts that all passed
+    coruns: int  #: co-run attempts (they stop at the first in which both pass)
 
 
 def locate_victim(
@@ -142,7 +142,7 @@ def locate_corunner(finding: Finding, prints: fp.Footprints, lab: Lab, command: 
     shared = fp.rank_by_resources(test, overlapping, prints)
     candidates = [*shared, *(t for t in overlapping if t not in shared)][:MAX_CORUNNERS]
     for tried, other in enumerate(candidates, 1):
-        if lab.corun(test, other).failed() & {test, other}:
+        if all(_attempts(lab.corun(test, other), test, other)):
             return replace(
                 finding,
                 tests=(test, other),
@@ -175,8 +175,9 @@ def confirm_conflicts(
         if skip(a) or skip(b):
             continue
         outcome = lab.corun(a, b)
+        attempts = _attempts(outcome, a, b)
         failed = outcome.failed() & {a, b}
-        if failed:
+        if all(attempts):
             first = a if a in failed else b
             findings.append(
                 Finding(
@@ -185,18 +186,18 @@ def confirm_conflicts(
                     tests=(a, b),
                     resources=conflict.resources,
                     reproduce=command(RunPlan("corun", workers=2, ids=(a, b))),
-                    failures=len(failed),
-                    runs=len(outcome.result.tests),
+                    failures=len(attempts),
+                    runs=len(attempts),
                     reason=next(r.reason for r in outcome.result.tests if r.failed),
                     searches=(SearchCost("corunners", 1),),
                 )
             )
             continue
-        attempts = len(outcome.records_of(a))
         for resource in conflict.resources:
             seen = latent.get(resource)
             tests = tuple(dict.fromkeys((*(seen.tests if seen else ()), a, b)))
-            latent[resource] = Latent(resource, tests, (seen.coruns if seen else 0) + attempts)
+            coruns = (seen.coruns if seen else 0) + len(attempts)
+            latent[resource] = Latent(resource, tests, coruns)
     return findings, list(latent.values())
 
 
@@ -212,6 +213,14 @@ def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], li
         return [test for test in remaining if test in seen]
 
     return narrow
+
+
+def _attempts(outcome: RunOutcome, a: str, b: str) -> list[bool]:
+    """Per co-run attempt, whether either test failed. A conflict is confirmed only when every
+    attempt failed: started together, real conflicts collide every time, and a test that fails
+    one run in four alone must not pass for one (the attempts stop at the first clean one)."""
+    pairs = zip(outcome.records_of(a), outcome.records_of(b), strict=False)
+    return [first.failed or second.failed for first, second in pairs] or [False]
 
 
 def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Answer:

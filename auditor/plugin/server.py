@@ -20,7 +20,7 @@ per checkpoint (about 2 ms), at most a few per cent of a run.
 
 Co-runs: a ``corun`` request names two tests; each attempt forks one child per test, and both
 children start their test at the same moment (they wait on one pipe that the server opens for
-them once both exist). Attempts stop at the first that fails either test.
+them once both exist). Attempts stop at the first in which both pass.
 
 With ``footprint`` in a request, the child records what each test leaves changed and touches
 (see :mod:`auditor.plugin.footprint`).
@@ -119,9 +119,10 @@ class ForkServer:
         cpu = _children_cpu()
         statuses: list[int] = []
         for attempt in range(int(request.get("repeats", 1))):
-            statuses += self._fork_together(session, items, request, attempt)
-            if any(statuses):
-                break  # one failed beside the other: conclusive
+            together = self._fork_together(session, items, request, attempt)
+            statuses += together
+            if not any(together):
+                break  # both passed side by side: no conflict confirmed, whatever came before
         return {"statuses": statuses, "cpu_s": _children_cpu() - cpu}
 
     def _fork_together(
