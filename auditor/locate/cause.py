@@ -66,12 +66,7 @@ def locate_victim(
     if not before:
         return finding
 
-    def polluted(subset: tuple[str, ...]) -> Answer:
-        return _answer(lab.order((*subset, victim), victim), effect_is_failure=True)
-
-    context = lab.context(victim, finding.reason)
-    ranked = fp.rank_by_relevance(before, prints, context)
-    search = culprits(before, polluted, ranked, narrow=_visible(prints))
+    search = _search_before(victim, before, finding.reason, prints, lab, fails=True)
     costs = (_cost("polluters", search),)
     if not search.found:
         if search.noisy:  # the same order both failed and passed it
@@ -120,12 +115,7 @@ def locate_brittle(
     if not before:
         return finding
 
-    def set_up(subset: tuple[str, ...]) -> Answer:
-        return _answer(lab.order((*subset, brittle), brittle), effect_is_failure=False)
-
-    context = lab.context(brittle, finding.reason)
-    ranked = fp.rank_by_relevance(before, prints, context)
-    search = culprits(before, set_up, ranked, narrow=_visible(prints))
+    search = _search_before(brittle, before, finding.reason, prints, lab, fails=False)
     setters = tuple(test for test in before if test in search.found)
     return replace(
         finding,
@@ -199,6 +189,24 @@ def confirm_conflicts(
             coruns = (seen.coruns if seen else 0) + len(attempts)
             latent[resource] = Latent(resource, tests, coruns)
     return findings, list(latent.values())
+
+
+def _search_before(
+    test: str,
+    before: tuple[str, ...],
+    reason: str | None,
+    prints: fp.Footprints,
+    lab: Lab,
+    *,
+    fails: bool,
+) -> Search:
+    """Which of ``before``, run ahead of ``test``, make it fail (``fails``) or pass."""
+
+    def effect(subset: tuple[str, ...]) -> Answer:
+        return _answer(lab.order((*subset, test), test), effect_is_failure=fails)
+
+    ranked = fp.rank_by_relevance(before, prints, lab.context(test, reason))
+    return culprits(before, effect, ranked, narrow=_visible(prints))
 
 
 def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], list[str]]:
