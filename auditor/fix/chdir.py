@@ -1,0 +1,24 @@
+"""A working-directory change in a polluter → ``monkeypatch.chdir``, undone when the test ends."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call, qualified
+
+
+def rewrite(code: str, target: Target) -> Outcome:
+    """Rewrite the ``os.chdir(x)`` statements of ``target`` in ``code``."""
+    return apply(code, lambda imports: _Chdir(target, imports))
+
+
+class _Chdir(MonkeypatchRewriter):
+    what = "os.chdir call"
+
+    def statement(self, node: cst.BaseSmallStatement) -> list[cst.BaseSmallStatement] | None:
+        if not (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call)):
+            return None
+        change = node.value
+        if qualified(change.func, self.imports) != "os.chdir" or len(change.args) != 1:
+            return None
+        return [cst.Expr(call(f"{self.fixture}.chdir", change.args[0].value))]
