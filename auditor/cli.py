@@ -158,7 +158,71 @@ def _parser() -> argparse.ArgumentParser:
         "out is listed in the report (default: no limit)",
     )
     _add_selection_options(audit)
+
+    fix = commands.add_parser(
+        "fix",
+        help="rewrite the tests an audit found, keeping each rewrite only if proven",
+        description="Apply the fixes for the findings of an audit (monkeypatch, tmp_path, "
+        "explicit fixtures, keyed serial marks), re-run each finding's evidence, revert what it "
+        "does not prove, then run the selection in random orders. Writes fix.json. "
+        "Exit codes: 0 nothing left to fix, 1 files changed or findings remain, 2 usage error "
+        "or interrupted, 3 internal error.",
+    )
+    cast(_Parser, fix).usage_exit_code = 2
+    fix.add_argument("paths", nargs="*", metavar="PATHS", help="test paths or node ids")
+    fix.add_argument(
+        "--from",
+        dest="audit",
+        type=Path,
+        metavar="FILE",
+        help="the audit report to apply (default: audit.json in the report folder)",
+    )
+    _add_fix_options(fix)
+    _add_selection_options(fix)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="audit, fix, verify, then run with -n auto: the move to parallel CI in one command",
+        description="Audit the selection, fix what can be fixed (each rewrite proven), run the "
+        "selection with -n auto, and print what changed, what remains and the CI command to use. "
+        "Exit codes: 0 nothing left to fix, 1 files changed or findings remain, 2 usage error "
+        "or interrupted, 3 internal error.",
+    )
+    cast(_Parser, migrate).usage_exit_code = 2
+    migrate.add_argument("paths", nargs="*", metavar="PATHS", help="test paths or node ids")
+    migrate.add_argument("--seed", type=int, metavar="N", help="the audit's seed (default: random)")
+    migrate.add_argument(
+        "--budget",
+        type=_budget,
+        metavar="DURATION",
+        help="the audit's time budget, e.g. 20m (default: no limit)",
+    )
+    _add_fix_options(migrate)
+    _add_selection_options(migrate)
     return parser
+
+
+def _add_fix_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--diff",
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the rewrites as a unified diff; write nothing, run nothing",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="also rewrite files with uncommitted changes (or outside git)",
+    )
+    command.add_argument(
+        "--closing-orders",
+        type=_count,
+        default=2,
+        metavar="N",
+        help="random orders of the closing run of the whole selection, each on 1 and 2 "
+        "workers (default: 2; 0 skips it)",
+    )
 
 
 def _add_selection_options(command: argparse.ArgumentParser) -> None:
@@ -194,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(args)
     resolved = _project(options)
     if isinstance(resolved, ExitCode):
-        return resolved
+        return 2 if options.command in ("fix", "migrate") else resolved
     root, selection = resolved
     report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
@@ -218,7 +282,46 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pytest_args=tuple(passthrough),
             )
         )
+    if options.command in ("fix", "migrate"):
+        return _fix_or_migrate(options, root, selection, report_dir, tuple(passthrough))
     raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover
+
+
+def _fix_or_migrate(
+    options: argparse.Namespace,
+    root: Path,
+    selection: select.Selection,
+    report_dir: Path,
+    passthrough: tuple[str, ...],
+) -> int:
+    from auditor.fix.command import FixExit, FixOptions, fix
+
+    audit_path = getattr(options, "audit", None)
+    fixing = FixOptions(
+        root,
+        selection,
+        report_dir,
+        audit=(Path.cwd() / audit_path) if audit_path else report_dir / "audit.json",
+        dry_run=options.dry_run,
+        force=options.force,
+        closing_seeds=options.closing_orders,
+        seed=getattr(options, "seed", None),
+        pytest_args=passthrough,
+    )
+    try:
+        if options.command == "fix":
+            return fix(fixing)
+        from auditor.migrate import migrate
+
+        return migrate(fixing, budget_s=options.budget)
+    except KeyboardInterrupt:
+        return FixExit.USAGE
+    except Exception:  # a bug: say so, with the traceback to report
+        import traceback
+
+        traceback.print_exc()
+        print("auditor: internal error; please report it with the traceback above", file=sys.stderr)
+        return FixExit.INTERNAL
 
 
 def _project(options: argparse.Namespace) -> tuple[Path, select.Selection] | ExitCode:

@@ -1,0 +1,161 @@
+"""From the audit's findings to fixes: which codemod rewrites which test, and the evidence that
+must pass afterwards (the fix table of DESIGN.md).
+
+Pure: it reads the findings of ``audit.json`` (the report contract) and returns records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Codemod = Literal["environ", "chdir", "module_globals", "tmp_path", "serial", "fixture"]
+EvidenceKind = Literal["order", "alone", "corun"]
+
+#: state types → the codemods that undo them in a polluter
+_BY_STATE: dict[str, tuple[Codemod, ...]] = {
+    "env": ("environ",),
+    "cwd": ("chdir",),
+    "global": ("module_globals",),
+    "fixture": ("module_globals",),
+}
+_REWRITABLE_RESOURCES = ("file", "sqlite")  # a path the test may spell: tmp_path
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One codemod applied to one test."""
+
+    codemod: Codemod
+    test: str  #: node id of the test rewritten
+    path: str = ""  #: tmp_path: the path to move under tmp_path
+    keys: tuple[str, ...] = ()  #: serial: resource keys (none: exclusive)
+    fixtures: tuple[str, ...] = ()  #: module_globals: shared fixtures the test mutates
+    setter: str = ""  #: fixture: the state-setter whose setup becomes a fixture
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What must pass once the fix is in: an order, a test alone, or tests run together."""
+
+    kind: EvidenceKind
+    tests: tuple[str, ...]
+
+    def describe(self) -> str:
+        if self.kind == "order":
+            return "in order: " + " ".join(self.tests)
+        if self.kind == "alone":
+            return f"alone: {self.tests[0]}"
+        return "together on 2 workers: " + " ".join(self.tests)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The fix for one finding: edits, the evidence that proves them, a fallback if unproven."""
+
+    kind: str  #: the finding's kind
+    test: str  #: the finding's test
+    summary: str  #: what the fix does, for people
+    edits: tuple[Edit, ...]
+    evidence: Evidence
+    fallback: Fix | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class Plan:
+    fixes: tuple[Fix, ...]
+    quarantine: tuple[str, ...]  #: non-deterministic tests: reported, never rewritten
+    remaining: tuple[tuple[str, str, str], ...]  #: (kind, test, why) findings no fix addresses
+
+
+def plan(findings: Sequence[Mapping[str, Any]]) -> Plan:
+    """The fixes for the findings of an audit, in the report's order."""
+    fixes: list[Fix] = []
+    quarantine: list[str] = []
+    remaining: list[tuple[str, str, str]] = []
+    for finding in findings:
+        kind, test = str(finding.get("kind")), str(finding.get("test"))
+        if kind == "non-deterministic":
+            quarantine.append(test)
+            continue
+        made = _fix(finding)
+        if isinstance(made, Fix):
+            fixes.append(made)
+        else:
+            remaining.append((kind, test, made))
+    return Plan(tuple(fixes), tuple(quarantine), tuple(remaining))
+
+
+def _fix(finding: Mapping[str, Any]) -> Fix | str:
+    """A fix for one finding, or why there is none."""
+    kind, test = finding["kind"], finding["test"]
+    if kind == "order-dependent":
+        return _order_dependent(test, finding.get("polluters", []), finding.get("state", []))
+    if kind == "brittle":
+        setters = finding.get("state_setters", [])
+        if not setters:
+            return "its state-setter was not found: nothing says what the test relies on"
+        setter = setters[0]
+        return Fix(
+            kind,
+            test,
+            f"the setup of {setter} becomes a fixture the test requests",
+            (Edit("fixture", test, setter=setter),),
+            Evidence("alone", (test,)),
+        )
+    if kind == "shared-resource":
+        return _shared(test, finding.get("tests", [test]), finding.get("resources", []))
+    if kind == "failing":
+        return "fails in every run, alone too: not an isolation problem (never rewritten)"
+    return f"no fix for {kind!r} findings"
+
+
+def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) -> Fix | str:
+    if not polluters:
+        return "its polluter was not found; rerun the audit with a larger --budget"
+    types = {entry.split(":", 1)[0] for entry in state}
+    codemods: list[Codemod] = []
+    for kind in types:
+        codemods.extend(c for c in _BY_STATE.get(kind, ()) if c not in codemods)
+    if not state:  # the footprint did not see the state: try every monkeypatch codemod
+        codemods = ["environ", "chdir", "module_globals"]
+    if not codemods:
+        leaked = ", ".join(state)
+        return f"no codemod undoes {leaked}; restore it in the polluter (serial does not help)"
+    fixtures = tuple(e.split(":", 1)[1] for e in state if e.startswith("fixture:"))
+    edits = tuple(Edit(c, p, fixtures=fixtures) for p in polluters for c in sorted(codemods))
+    what = ", ".join(state) or "the state it changes"
+    return Fix(
+        "order-dependent",
+        test,
+        f"the polluter restores {what} through monkeypatch",
+        edits,
+        Evidence("order", (*polluters, test)),
+    )
+
+
+def _shared(test: str, tests: Sequence[str], resources: Sequence[str]) -> Fix:
+    together = Evidence("corun", tuple(tests))
+    keys = tuple(resources)
+    serial = Fix(
+        "shared-resource",
+        test,
+        f"serial({', '.join(keys)}): never run at the same time"
+        if keys
+        else "serial: each runs alone (the shared resource is unknown)",
+        tuple(Edit("serial", t, keys=keys) for t in tests),
+        together,
+    )
+    paths = [r.split(":", 1)[1] for r in resources if r.split(":", 1)[0] in _REWRITABLE_RESOURCES]
+    if not paths or len(paths) != len(resources):
+        return serial
+    edits = tuple(Edit("tmp_path", t, path=p) for p in paths for t in tests)
+    return Fix(
+        "shared-resource",
+        test,
+        f"each test writes its own copy of {', '.join(paths)} under tmp_path",
+        edits,
+        together,
+        fallback=serial,
+    )
