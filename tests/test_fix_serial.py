@@ -1,0 +1,189 @@
+"""The serial codemod: ``@pytest.mark.serial("port:18765")`` on a test sharing a resource."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from auditor.fix.serial import rewrite
+from auditor.fix.source import Target
+
+TEST = Target("tests/test_s.py", None, "test_health")
+KEY = ("port:18765",)
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+CHANGED = [
+    pytest.param(
+        """
+        \"\"\"Health.\"\"\"
+
+        import json
+
+        from shop.server import ShopServer
+
+
+        # the smoke test
+        def test_health() -> None:
+            pass
+        """,
+        KEY,
+        """
+        \"\"\"Health.\"\"\"
+
+        import json
+
+        import pytest
+
+        from shop.server import ShopServer
+
+
+        # the smoke test
+        @pytest.mark.serial("port:18765")
+        def test_health() -> None:
+            pass
+        """,
+        id="adds-import-pytest-in-its-own-group",
+    ),
+    pytest.param(
+        """
+        import pytest as pt
+
+
+        @pt.mark.parametrize("x", [1, 2])
+        def test_health(x):
+            pass
+        """,
+        KEY,
+        """
+        import pytest as pt
+
+
+        @pt.mark.parametrize("x", [1, 2])
+        @pt.mark.serial("port:18765")
+        def test_health(x):
+            pass
+        """,
+        id="aliased-pytest-below-existing-decorators",
+    ),
+    pytest.param(
+        """
+        from pytest import mark
+
+
+        def test_health():
+            pass
+        """,
+        (),
+        """
+        from pytest import mark
+
+
+        @mark.serial
+        def test_health():
+            pass
+        """,
+        id="from-pytest-import-mark-exclusive",
+    ),
+    pytest.param(
+        """
+        import pytest
+
+
+        @pytest.mark.serial("file:a.db")
+        def test_health():
+            pass
+        """,
+        KEY,
+        """
+        import pytest
+
+
+        @pytest.mark.serial("file:a.db")
+        @pytest.mark.serial("port:18765")
+        def test_health():
+            pass
+        """,
+        id="adds-a-missing-key",
+    ),
+    pytest.param(
+        """
+        import unittest
+
+
+        class TestHealth(unittest.TestCase):
+            def test_health(self):
+                pass
+        """,
+        KEY,
+        """
+        import unittest
+
+        import pytest
+
+
+        class TestHealth(unittest.TestCase):
+            @pytest.mark.serial("port:18765")
+            def test_health(self):
+                pass
+        """,
+        id="testcase-method-marks-work",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "keys", "after"), CHANGED)
+def test_marks_the_test(before: str, keys: tuple[str, ...], after: str) -> None:
+    target = TEST if "class " not in before else Target(TEST.path, "TestHealth", "test_health")
+    out = rewrite(_src(before), target, keys)
+    assert (out.status, out.code) == ("changed", _src(after))
+    compile(out.code, "x.py", "exec")
+    again = rewrite(out.code, target, keys)
+    assert (again.status, again.code) == ("already", out.code)  # applying twice = once
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        pytest.param(
+            'import pytest\n\n@pytest.mark.serial("port:18765")\ndef test_health():\n    pass\n',
+            "already",
+            id="already-keyed",
+        ),
+        pytest.param(
+            "import pytest\n\n@pytest.mark.serial\ndef test_health():\n    pass\n",
+            "already",
+            id="already-exclusive",
+        ),
+        pytest.param("def test_other():\n    pass\n", "unfixable", id="test-absent"),
+        pytest.param("def test_health(:\n", "unfixable", id="does-not-parse"),
+    ],
+)
+def test_no_op(code: str, status: str) -> None:
+    out = rewrite(code, TEST, KEY)
+    assert (out.status, out.code) == (status, code)
+
+
+def test_a_keyed_mark_is_honoured_by_a_real_run(pytester: pytest.Pytester) -> None:
+    """The rewritten file is valid pytest: both marked tests run and pass on two workers."""
+    body = _src(
+        """
+        import time
+
+        def test_health():
+            time.sleep(0.2)
+
+        def test_admin():
+            time.sleep(0.2)
+        """
+    )
+    code = rewrite(body, TEST, KEY).code
+    code = rewrite(code, Target(TEST.path, None, "test_admin"), KEY).code
+    pytester.makepyfile(test_s=code)
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--strict-markers", "-v")
+    result.assert_outcomes(passed=2)
+    assert code.count('@pytest.mark.serial("port:18765")') == 2

@@ -1,0 +1,198 @@
+"""The tmp_path codemod: a shared hard-coded path → a path under ``tmp_path``, every use alike."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from auditor.fix.source import Target
+from auditor.fix.tmp_path import rewrite
+
+TEST = Target("tests/test_r.py", None, "test_report")
+PATH = "build/report.json"
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+CHANGED = [
+    pytest.param(
+        """
+        from shop import reports
+
+        REPORT_PATH = "build/report.json"  # shared with the weekly report
+
+
+        def test_report():
+            reports.write_report(REPORT_PATH, {"a": 1})
+            assert reports.read_report(REPORT_PATH) == {"a": 1}
+        """,
+        """
+        from shop import reports
+
+        REPORT_PATH = "build/report.json"  # shared with the weekly report
+
+
+        def test_report(tmp_path):
+            reports.write_report(tmp_path / "report.json", {"a": 1})
+            assert reports.read_report(tmp_path / "report.json") == {"a": 1}
+        """,
+        id="module-constant",
+    ),
+    pytest.param(
+        """
+        def test_report():
+            with open("build/report.json", "w") as out:  # the literal itself
+                out.write("x")
+            backup = "build/report.json" + ".bak"
+        """,
+        """
+        def test_report(tmp_path):
+            with open(tmp_path / "report.json", "w") as out:  # the literal itself
+                out.write("x")
+            backup = str(tmp_path / "report.json") + ".bak"
+        """,
+        id="literal-argument-and-expression",
+    ),
+    pytest.param(
+        """
+        from pathlib import Path
+
+        def test_report(capsys, retries=3) -> None:
+            Path("./build/report.json").write_text("x")
+        """,
+        """
+        from pathlib import Path
+
+        def test_report(capsys, tmp_path: Path, retries=3) -> None:
+            Path(tmp_path / "report.json").write_text("x")
+        """,
+        id="annotated-with-defaults-and-normalised-path",
+    ),
+    pytest.param(
+        """
+        \"\"\"Reports.\"\"\"
+
+        import json
+
+
+        def test_report() -> None:
+            json.dump({}, open("build/report.json", "w"))
+        """,
+        """
+        \"\"\"Reports.\"\"\"
+
+        import json
+        import pathlib
+
+
+        def test_report(tmp_path: pathlib.Path) -> None:
+            json.dump({}, open(tmp_path / "report.json", "w"))
+        """,
+        id="annotated-imports-pathlib",
+    ),
+    pytest.param(
+        """
+        class TestReports:
+            def test_report(self):
+                open("build/report.json", "w").close()
+        """,
+        """
+        class TestReports:
+            def test_report(self, tmp_path):
+                open(tmp_path / "report.json", "w").close()
+        """,
+        id="method",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), CHANGED)
+def test_rewrites_every_use_of_the_path(before: str, after: str) -> None:
+    target = TEST if "class " not in before else Target(TEST.path, "TestReports", "test_report")
+    out = rewrite(_src(before), target, PATH)
+    assert (out.status, out.code) == ("changed", _src(after))
+    compile(out.code, "x.py", "exec")
+    again = rewrite(out.code, target, PATH)
+    assert (again.status, again.code) == ("already", out.code)  # applying twice = once
+
+
+UNCHANGED = [
+    pytest.param(
+        """
+        def test_report(tmp_path):
+            (tmp_path / "report.json").write_text("x")
+        """,
+        "already",
+        id="already-fixed",
+    ),
+    pytest.param(
+        """
+        from shop import reports
+
+        def test_report():
+            reports.write_default_report()  # the path is inside the code under test
+        """,
+        "unfixable",
+        id="path-built-elsewhere",
+    ),
+    pytest.param(
+        """
+        REPORT_PATH = "build/report.json"
+
+        def test_report(REPORT_PATH="other.json"):
+            open(REPORT_PATH, "w").close()
+        """,
+        "unfixable",
+        id="name-rebound-by-the-test",
+    ),
+    pytest.param(
+        """
+        def test_report():
+            open(b"build/report.json", "wb").close()
+            open("build/other.json", "w").close()
+        """,
+        "unfixable",
+        id="bytes-and-other-paths",
+    ),
+    pytest.param(
+        """
+        import unittest
+
+        class TestReports(unittest.TestCase):
+            def test_report(self):
+                open("build/report.json", "w").close()
+        """,
+        "unfixable",
+        id="testcase-method",
+    ),
+    pytest.param("def test_report(:\n", "unfixable", id="does-not-parse"),
+]
+
+
+@pytest.mark.parametrize(("code", "status"), UNCHANGED)
+def test_leaves_alone_what_it_cannot_or_need_not_rewrite(code: str, status: str) -> None:
+    target = TEST if "TestCase" not in code else Target(TEST.path, "TestReports", "test_report")
+    out = rewrite(_src(code), target, PATH)
+    assert (out.status, out.code) == (status, _src(code))
+    assert out.reason
+
+
+def test_other_tests_and_nested_functions_keep_the_path() -> None:
+    code = _src(
+        """
+        def helper():
+            return "build/report.json"
+
+
+        def test_report():
+            def inner():
+                return "build/report.json"
+            open("build/report.json", "w").close()
+        """
+    )
+    out = rewrite(code, TEST, PATH)
+    assert out.code.count('"build/report.json"') == 2
+    assert 'open(tmp_path / "report.json", "w")' in out.code
