@@ -4,7 +4,7 @@
   the polluters then the victim in that order, the brittle test alone, or the tests that clashed
   together on two workers, :data:`CORUN_REPEATS` times since a clash depends on timing.
 * ``assertions_kept`` compares the rewritten test with the original: no assertion removed, no
-  skip or xfail added, no test gone.
+  skip or xfail added; ``same_tests``: the file defines the same tests.
 * ``closing_runs`` runs the whole selection in random orders on one and on two workers.
 """
 
@@ -117,6 +117,37 @@ def assertions_kept(before: str, after: str, target: Target) -> str | None:
     if _give_ups(new) > _give_ups(old):
         return f"{target} gained a skip or xfail"
     return None
+
+
+def same_tests(before: str, after: str) -> str | None:
+    """Why the rewritten file would not collect the same tests, or None when it would."""
+    old, new = _test_names(before), _test_names(after)
+    if old == new:
+        return None
+    lost, gained = sorted(old - new), sorted(new - old)
+    return f"the tests in the file would change (lost {lost}, gained {gained})"
+
+
+def _test_names(code: str) -> set[str]:
+    """``test*`` functions and ``Test*`` classes' ``test*`` methods, as pytest collects them."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+            "test"
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names |= {
+                f"{node.name}::{m.name}"
+                for m in node.body
+                if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and m.name.startswith("test")
+            }
+    return names
 
 
 def _function(code: str, target: Target) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -24,7 +24,7 @@ from auditor.fix.plan import Edit, Fix, Plan, plan
 from auditor.fix.source import Outcome, Target, parse
 from auditor.report import write_json
 from auditor.runner import child_env
-from auditor.verify import Run, Verifier, assertions_kept, closing_runs
+from auditor.verify import Run, Verifier, assertions_kept, closing_runs, same_tests
 
 SCHEMA = "auditor.fix/1"
 
@@ -145,7 +145,7 @@ class Fixer:
             applied.edits.append(_edit(edit, outcome.status, outcome.reason, outcome.statements))
             if outcome.status != "changed":
                 continue
-            lost = assertions_kept(text, outcome.code, target)
+            lost = assertions_kept(text, outcome.code, target) or same_tests(text, outcome.code)
             if lost or not _compiles(outcome.code, target.path):
                 applied.edits[-1].update(status="unfixable", reason=lost or "does not compile")
                 continue
