@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call, qualified
+from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, qualified
 
 
 def rewrite(code: str, target: Target) -> Outcome:
@@ -21,4 +21,7 @@ class _Chdir(MonkeypatchRewriter):
         change = node.value
         if qualified(change.func, self.imports) != "os.chdir" or len(change.args) != 1:
             return None
-        return [cst.Expr(call(f"{self.fixture}.chdir", change.args[0].value))]
+        # the call as written, comments and all: ``*parts`` and ``path=`` mean the same to
+        # monkeypatch.chdir
+        fixed = change.with_changes(func=cst.parse_expression(f"{self.fixture}.chdir"))
+        return [node.with_changes(value=fixed)]

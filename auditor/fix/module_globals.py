@@ -58,7 +58,7 @@ class _Globals(MonkeypatchRewriter):
             operator = _BINARY.get(type(node.operator))
             if operator is None or not isinstance(current, (cst.Attribute, cst.Subscript)):
                 return None
-            value = cst.BinaryOperation(current.deep_clone(), operator(), node.value)
+            value = cst.BinaryOperation(current.deep_clone(), operator(), _operand(node.value))
             return self._set(node.target, value)
         if isinstance(node, cst.Del):
             where = node.target
@@ -87,6 +87,30 @@ def _index(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if isinstance(element, cst.Index):
             return element.value
     return None
+
+
+def _operand(value: cst.BaseExpression) -> cst.BaseExpression:
+    """``value`` as the right operand of a binary operation: ``x *= a + b`` is ``x * (a + b)``."""
+    if value.lpar or isinstance(value, _ATOMS):
+        return value
+    if isinstance(value, cst.UnaryOperation) and not isinstance(value.operator, cst.Not):
+        return value
+    return value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Subscript,
+    cst.Call,
+    cst.BaseNumber,
+    cst.BaseString,
+    cst.BaseList,
+    cst.BaseSet,
+    cst.BaseDict,
+    cst.GeneratorExp,
+    cst.Ellipsis,
+)
 
 
 def _string(text: str) -> cst.SimpleString:

@@ -8,6 +8,7 @@ code changed, was already fixed, or cannot be fixed, and why.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -248,13 +249,47 @@ def with_param(
     new = cst.Param(cst.Name(name))
     if annotation and annotated(function):
         new = new.with_changes(annotation=cst.Annotation(cst.parse_expression(annotation)))
-    if at == len(params) and params and params[-1].comma is not cst.MaybeSentinel.DEFAULT:
-        # a trailing comma stays trailing: (self, capsys,) -> (self, capsys, tmp_path,)
-        last = params[-1]
-        params[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        new = new.with_changes(comma=last.comma)
+    comma = _separator(function)
+    if at == len(params) and params:
+        # the new last parameter takes over what closed the list: a trailing comma stays
+        # trailing, the line break before ``)`` stays there: (self, capsys,) -> (self, capsys, x,)
+        last, closing = params[-1], params[-1].comma
+        broken = _lines(closing) if isinstance(closing, cst.Comma) else None
+        if isinstance(closing, cst.Comma) and broken and _lines(comma):
+            # the comment ending the last parameter's line stays with it
+            comma = comma.with_changes(whitespace_after=_lines(comma, broken.first_line))
+            closing = closing.with_changes(
+                whitespace_after=_lines(closing, cst.TrailingWhitespace())
+            )
+        params[-1] = last.with_changes(comma=comma, whitespace_after_param=cst.SimpleWhitespace(""))
+        new = new.with_changes(comma=closing, whitespace_after_param=last.whitespace_after_param)
+    elif at < len(params):
+        new = new.with_changes(comma=comma)
     params.insert(at, new)
     return function.with_changes(params=function.params.with_changes(params=params))
+
+
+def _separator(function: cst.FunctionDef) -> cst.Comma:
+    """The comma between two parameters as the signature writes it: one per line or not."""
+    params = function.params.params
+    if len(params) > 1 and isinstance(params[0].comma, cst.Comma):
+        comma = params[0].comma
+    else:
+        comma = cst.Comma(whitespace_after=function.whitespace_before_params)
+    if _lines(comma):
+        # one per line; the copy leaves behind the comment ending the line it came from
+        return comma.with_changes(whitespace_after=_lines(comma, cst.TrailingWhitespace()))
+    return comma if len(params) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _lines(
+    comma: cst.Comma, first_line: cst.TrailingWhitespace | None = None
+) -> cst.ParenthesizedWhitespace | None:
+    """The line break after ``comma``, if it is followed by one (with ``first_line`` put in)."""
+    after = comma.whitespace_after
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return None
+    return after if first_line is None else after.with_changes(first_line=first_line)
 
 
 def is_testcase(node: cst.ClassDef, imports: dict[str, str]) -> bool:
@@ -356,21 +391,70 @@ class FunctionRewriter(cst.CSTTransformer):
     ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
         if self._depth != 1:
             return updated
+        smalls, dropped = self._replaced(updated.body, room=True)
+        # comments from inside a rewritten statement (``{"A": "1",  # why``) go above its line
+        leading = [
+            *updated.leading_lines,
+            *(cst.EmptyLine(comment=cst.Comment(c)) for c in dropped),
+        ]
+        if all(len(group) == 1 for group in smalls):
+            return updated.with_changes(body=[group[0] for group in smalls], leading_lines=leading)
+        # one statement became several (os.environ.update): one line each, keeping the comments
+        unjoined = [s.with_changes(semicolon=cst.MaybeSentinel.DEFAULT) for g in smalls for s in g]
+        lines = [cst.SimpleStatementLine(body=[small]) for small in unjoined]
+        lines[0] = lines[0].with_changes(leading_lines=leading)
+        lines[-1] = lines[-1].with_changes(trailing_whitespace=updated.trailing_whitespace)
+        return cst.FlattenSentinel(lines)
+
+    def leave_SimpleStatementSuite(
+        self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        # the body of a one-line block: ``if x: os.chdir(d)``
+        if self._depth != 1:
+            return updated
+        smalls, _ = self._replaced(updated.body, room=False)
+        return updated.with_changes(body=[s for group in smalls for s in group])
+
+    def _replaced(
+        self, body: Sequence[cst.BaseSmallStatement], room: bool
+    ) -> tuple[list[list[cst.BaseSmallStatement]], list[str]]:
+        """Each statement's replacements, and the comments they dropped. Without ``room`` for
+        those comments, a statement whose replacements would drop some is kept as it is."""
         smalls: list[list[cst.BaseSmallStatement]] = []
-        for small in updated.body:
+        dropped: list[str] = []
+        for small in body:
             replaced = self.statement(small)
-            if replaced is None:
+            lost = [] if replaced is None else _dropped(small, replaced)
+            if replaced is None or (lost and not room):
                 smalls.append([small])
             else:
                 self.rewritten.append(code_of(small))
                 smalls.append(replaced)
-        if all(len(group) == 1 for group in smalls):
-            return updated.with_changes(body=[group[0] for group in smalls])
-        # one statement became several (os.environ.update): one line each, keeping the comments
-        lines = [cst.SimpleStatementLine(body=[small]) for group in smalls for small in group]
-        lines[0] = lines[0].with_changes(leading_lines=updated.leading_lines)
-        lines[-1] = lines[-1].with_changes(trailing_whitespace=updated.trailing_whitespace)
-        return cst.FlattenSentinel(lines)
+                dropped.extend(lost)
+        return smalls, dropped
+
+
+def _dropped(before: cst.CSTNode, after: Sequence[cst.CSTNode]) -> list[str]:
+    """The comments in ``before`` that are not in ``after``."""
+    kept = Counter(comment for node in after for comment in _comments_in(node))
+    lost = []
+    for comment in _comments_in(before):
+        if kept[comment]:
+            kept[comment] -= 1
+        else:
+            lost.append(comment)
+    return lost
+
+
+def _comments_in(node: cst.CSTNode) -> list[str]:
+    found: list[str] = []
+
+    class _Comments(cst.CSTVisitor):
+        def visit_Comment(self, node: cst.Comment) -> None:
+            found.append(node.value)
+
+    node.visit(_Comments())
+    return found
 
 
 def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
