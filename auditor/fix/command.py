@@ -156,6 +156,8 @@ class Fixer:
         if not applied.changed:
             applied.status = "already" if statuses == {"already"} else _worst(statuses)
             applied.reason = "; ".join(e["reason"] for e in applied.edits if e["reason"])
+            if applied.status == "already" and not self.options.dry_run:
+                self._recheck(applied)
             return applied
         if self.options.dry_run:
             applied.status = "proposed"
@@ -181,6 +183,15 @@ class Fixer:
             f" ({failed.reason.splitlines()[0]})" if failed.reason else ""
         )
         return applied
+
+    def _recheck(self, applied: _Applied) -> None:
+        """An "already fixed" claim stands only if the evidence passes (the leak may be in a
+        helper the rewritten test still calls)."""
+        applied.runs = self.verifier.prove(applied.fix.evidence)
+        failed = next((run for run in applied.runs if not run.passed), None)
+        if failed is not None:
+            applied.status = "unfixable"
+            applied.reason = f"already rewritten, yet the evidence still fails: {failed.command}"
 
     def _restore(self, applied: _Applied) -> None:
         for path, (old, _) in applied.changed.items():
