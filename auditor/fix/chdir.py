@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, qualified
+from auditor.fix.imports import qualified
+from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply
 
 
 def rewrite(code: str, target: Target) -> Outcome:

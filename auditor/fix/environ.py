@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call, qualified
+from auditor.fix.imports import qualified
+from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call
 
 ENVIRON = "os.environ"
 

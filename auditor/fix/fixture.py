@@ -33,20 +33,16 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from auditor.fix.imports import dotted, imported_names, pytest_alias, qualified, with_pytest
 from auditor.fix.source import (
     Outcome,
     Target,
     annotated,
     code_of,
-    dotted,
-    imported_names,
     is_testcase,
     param_names,
     parse,
-    pytest_alias,
-    qualified,
     with_param,
-    with_pytest,
 )
 
 FIXTURE = "pytest.fixture"

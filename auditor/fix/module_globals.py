@@ -14,15 +14,8 @@ from collections.abc import Collection
 
 import libcst as cst
 
-from auditor.fix.source import (
-    MonkeypatchRewriter,
-    Outcome,
-    Target,
-    apply,
-    call,
-    dotted,
-    qualified,
-)
+from auditor.fix.imports import dotted, qualified
+from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call
 
 _ENVIRON = "os.environ"  # the environ codemod's
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from auditor.fix.source import Outcome, Target, imported_names, parse, qualified, with_pytest
+from auditor.fix.imports import imported_names, qualified, with_pytest
+from auditor.fix.source import Outcome, Target, parse
 
 MARK = "pytest.mark.serial"
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from auditor.fix.imports import path_annotation
 from auditor.fix.source import (
     FunctionRewriter,
     Outcome,
@@ -26,7 +27,6 @@ from auditor.fix.source import (
     code_of,
     param_names,
     parse,
-    path_annotation,
     with_param,
 )
 
