@@ -7,6 +7,7 @@ lookup agreeing with ours, and one real ``--strict-markers`` run per file style.
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -363,6 +364,15 @@ REFUSED = [
 ]
 
 
+PYTEST_MAJOR = int(importlib.metadata.version("pytest").split(".")[0])
+
+
+def _pytest_9_only(files: dict[str, str]) -> bool:
+    return any(n.endswith("pytest.toml") for n in files) or any(
+        "[tool.pytest]" in text for text in files.values()
+    )
+
+
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (root / name).write_bytes(text.encode())
@@ -371,12 +381,13 @@ def write(root: Path, files: dict[str, str]) -> None:
 @pytest.mark.parametrize(("files", "name", "expected"), CHANGED)
 def test_marker_is_added(tmp_path: Path, files: dict[str, str], name: str, expected: str) -> None:
     write(tmp_path, files)
-    registration = serial_registration(tmp_path)
+    registration = serial_registration(tmp_path, pytest_major=9)
     assert registration == Registration(tmp_path / name, files.get(name), expected)
     assert registration.changed
     # idempotent: the written text asks for nothing more
     (tmp_path / name).write_bytes(registration.after.encode())
-    assert serial_registration(tmp_path) == Registration(tmp_path / name, expected, expected)
+    again = serial_registration(tmp_path, pytest_major=9)
+    assert again == Registration(tmp_path / name, expected, expected)
 
 
 @pytest.mark.parametrize(("files", "name", "expected"), CHANGED)
@@ -384,11 +395,17 @@ def test_pytest_reads_the_registration(
     tmp_path: Path, files: dict[str, str], name: str, expected: str
 ) -> None:
     # pytest's own lookup (private API, but it is the rule we follow) finds our file and the line.
+    if PYTEST_MAJOR < 9 and _pytest_9_only(files):
+        pytest.skip(f"pytest {PYTEST_MAJOR} reads neither pytest.toml nor [tool.pytest]")
     write(tmp_path, files)
     (tmp_path / name).write_bytes(serial_registration(tmp_path).after.encode())
-    _, inipath, config, _ = locate_config(tmp_path, [tmp_path])
+    try:
+        found = locate_config(tmp_path, [tmp_path])  # pytest >= 8
+    except TypeError:
+        found = locate_config([tmp_path])  # type: ignore[call-arg]  # pytest 7
+    inipath, config = found[1], found[2]
     assert inipath == tmp_path / name
-    value = config["markers"].value
+    value = getattr(config["markers"], "value", config["markers"])  # an object from pytest 9 on
     entries = value.splitlines() if isinstance(value, str) else value
     assert isinstance(entries, list)
     assert S in [entry.strip() for entry in entries]
@@ -397,7 +414,7 @@ def test_pytest_reads_the_registration(
 @pytest.mark.parametrize(("files", "name"), REGISTERED)
 def test_already_registered_is_unchanged(tmp_path: Path, files: dict[str, str], name: str) -> None:
     write(tmp_path, files)
-    registration = serial_registration(tmp_path)
+    registration = serial_registration(tmp_path, pytest_major=9)
     assert registration == Registration(tmp_path / name, files[name], files[name])
     assert not registration.changed
 
@@ -408,7 +425,7 @@ def test_unsafe_config_is_refused(
 ) -> None:
     write(tmp_path, files)
     with pytest.raises(ConfigError) as error:
-        serial_registration(tmp_path)
+        serial_registration(tmp_path, pytest_major=9)
     message = str(error.value)
     assert str(tmp_path / name) in message
     assert says in message
@@ -462,3 +479,25 @@ def test_strict_markers_pass_once_registered(
     registration.path.write_text(registration.after, encoding="utf-8")
     registered = pytester.runpytest_subprocess(*args)
     registered.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("files", "name"),
+    [
+        pytest.param(
+            {"pytest.toml": "[pytest]\n", "pytest.ini": "[pytest]\n"},
+            "pytest.ini",
+            id="pytest.toml",
+        ),
+        pytest.param(
+            {"pyproject.toml": '[tool.pytest]\naddopts = ["-q"]\n', "tox.ini": "[pytest]\n"},
+            "tox.ini",
+            id="native-table",
+        ),
+    ],
+)
+def test_before_pytest_9_its_own_files_are_not_config(
+    tmp_path: Path, files: dict[str, str], name: str
+) -> None:
+    write(tmp_path, files)
+    assert serial_registration(tmp_path, pytest_major=8).path == tmp_path / name

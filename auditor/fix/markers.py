@@ -14,6 +14,7 @@ writes atomically, honours ``--dry-run`` and checks git status.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -53,7 +54,7 @@ class ConfigError(Exception):
     """The config file cannot be edited safely; the message says what to do."""
 
 
-def serial_registration(root: Path) -> Registration:
+def serial_registration(root: Path, pytest_major: int | None = None) -> Registration:
     """The edit that registers ``serial`` for the pytest project rooted at ``root``.
 
     The first file in pytest's precedence order that configures pytest gets the marker (unchanged
@@ -61,13 +62,23 @@ def serial_registration(root: Path) -> Registration:
     ``[tool.pytest.ini_options]`` table, else a new ``pytest.ini`` is proposed (``before`` None).
     Applying the result and asking again gives ``changed`` False. Raises ConfigError when a file
     pytest would read does not parse, or is one pytest itself would refuse.
+
+    ``pytest_major`` is the major version of the pytest that runs the project (default: the one
+    installed here): before 9, pytest reads neither ``pytest.toml`` nor ``[tool.pytest]``.
     """
     root = root.absolute()
+    native = (pytest_major if pytest_major is not None else _installed_major()) >= 9
     for name, edit in _PRECEDENCE:
         path = root / name
+        if not native and name.endswith("pytest.toml"):
+            continue
         if path.is_file():
             before = _read(path)
-            after = edit(path, before)
+            after = (
+                edit(path, before)
+                if name != "pyproject.toml"
+                else _edit_pyproject(path, before, native)
+            )
             if after is not None:
                 return Registration(path, before, after)
     pyproject = root / "pyproject.toml"
@@ -98,14 +109,19 @@ def _edit_pytest_toml(path: Path, text: str) -> str:
     return _append_toml_table(path, text, "pytest")
 
 
-def _edit_pyproject(path: Path, text: str) -> str | None:
+def _installed_major() -> int:
+    return int(importlib.metadata.version("pytest").split(".")[0])
+
+
+def _edit_pyproject(path: Path, text: str, pytest_9: bool = True) -> str | None:
     document = _parse_toml(path, text)
     tool = document.get("tool")
     table = tool.get("pytest") if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         return None
     ini_options = table.get("ini_options")
-    native = [key for key in table if key != "ini_options"]
+    # pytest < 9 reads only [tool.pytest.ini_options]
+    native = [key for key in table if key != "ini_options"] if pytest_9 else []
     if native and ini_options:
         raise ConfigError(
             f"{path}: pytest refuses [tool.pytest] and [tool.pytest.ini_options] together; "
