@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, cast
 
-from auditor import __version__, select
+from auditor import __version__, interpreter, runner, select
 from auditor.model import ExitCode
 
 
@@ -227,6 +227,12 @@ def _add_fix_options(command: argparse.ArgumentParser) -> None:
 
 def _add_selection_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
+        "--python",
+        metavar="PATH",
+        help="the Python that runs the project's pytest (default: the project's .venv or venv "
+        "interpreter if there is one, else auditor's own); auditor need not be installed there",
+    )
+    command.add_argument(
         "--selection",
         metavar="FILE",
         help="a file with one test path or node id per line (# comments)",
@@ -260,6 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(resolved, ExitCode):
         return 2 if options.command in ("fix", "migrate") else resolved
     root, selection = resolved
+    usage = ExitCode.USAGE_ERROR if options.command == "run" else 2
+    try:
+        chosen = interpreter.choose(root, options.python, needs_randomly=options.command != "run")
+    except interpreter.InterpreterError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return usage
+    print(f"auditor: python {chosen.describe()}", file=sys.stderr)
+    runner.use_interpreter(chosen.python, None if chosen.own else interpreter.plugin_path())
     report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
         from auditor.run.command import RunOptions, run
@@ -283,7 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     if options.command in ("fix", "migrate"):
-        return _fix_or_migrate(options, root, selection, report_dir, tuple(passthrough))
+        return _fix_or_migrate(
+            options, root, selection, report_dir, tuple(passthrough), chosen.pytest_major
+        )
     raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover
 
 
@@ -293,6 +309,7 @@ def _fix_or_migrate(
     selection: select.Selection,
     report_dir: Path,
     passthrough: tuple[str, ...],
+    pytest_major: int,
 ) -> int:
     from auditor.fix.command import FixExit, FixOptions, fix
 
@@ -307,6 +324,7 @@ def _fix_or_migrate(
         closing_seeds=options.closing_orders,
         seed=getattr(options, "seed", None),
         pytest_args=passthrough,
+        pytest_major=pytest_major,
     )
     try:
         if options.command == "fix":

@@ -73,7 +73,7 @@ def run_pytest(
     *,
     cwd: Path,
     env: Mapping[str, str] | None = None,
-    python: str = sys.executable,
+    python: str | None = None,
     output: IO[str] | None = None,
 ) -> RunResult:
     """Run pytest once in ``cwd`` and return what the plugin recorded.
@@ -82,7 +82,7 @@ def run_pytest(
     """
     with tempfile.TemporaryDirectory(prefix="auditor-run-") as scratch:
         results = Path(scratch) / "results.jsonl"
-        command = [python, "-m", "pytest", *call.argv(results)]
+        command = [python or _python, "-m", "pytest", *call.argv(results)]
         before = _children_cpu()
         started = time.perf_counter()
         returncode = _wait(_spawn(command, cwd, env, output))
@@ -120,14 +120,14 @@ class Server:
         *,
         cwd: Path,
         env: Mapping[str, str] | None = None,
-        python: str = sys.executable,
+        python: str | None = None,
         output: IO[str] | None = None,
     ) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="auditor-serve-")
         self._runs = 0
         ours, theirs = socket.socketpair()
         self.command = (
-            python,
+            python or _python,
             "-m",
             "pytest",
             *call.argv(None),
@@ -185,6 +185,17 @@ class Server:
         return json.loads(line) if line else None
 
 
+_python = sys.executable  # the interpreter every pytest runs with
+_pythonpath: str | None = None  # the plugin's folder, for an interpreter without auditor
+
+
+def use_interpreter(python: str, plugin_path: str | None = None) -> None:
+    """Run every pytest from now on with ``python`` (the project's, see
+    :mod:`auditor.interpreter`); ``plugin_path`` goes first on its ``PYTHONPATH``."""
+    global _python, _pythonpath
+    _python, _pythonpath = python, plugin_path
+
+
 def child_env() -> dict[str, str]:
     """Our environment with :data:`ENV_DEFAULTS` filled in where unset."""
     env = dict(os.environ)
@@ -201,10 +212,16 @@ def _spawn(
     pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """Start a pytest: the only place auditor starts a process."""
+    environment = dict(env) if env is not None else None
+    if _pythonpath is not None:  # auditor's plugin for an interpreter that lacks auditor
+        environment = environment if environment is not None else dict(os.environ)
+        inherited = environment.get("PYTHONPATH")
+        paths = [_pythonpath, inherited] if inherited else [_pythonpath]
+        environment["PYTHONPATH"] = os.pathsep.join(paths)
     return subprocess.Popen(
         command,
         cwd=cwd,
-        env=dict(env) if env is not None else None,
+        env=environment,
         stdout=output,
         stderr=subprocess.STDOUT if output is not None else None,
         pass_fds=pass_fds,

@@ -53,6 +53,7 @@ class FixOptions:
     closing_seeds: int = 2  #: random orders of the closing campaign (each on 1 and 2 workers)
     seed: int | None = None
     pytest_args: tuple[str, ...] = ()
+    pytest_major: int | None = None  #: the project's pytest (None: the one installed here)
 
 
 @dataclass
@@ -255,7 +256,7 @@ class Fixer:
         from auditor.fix import markers
 
         try:
-            registration = markers.serial_registration(self.root)
+            registration = markers.serial_registration(self.root, self.options.pytest_major)
         except markers.ConfigError as exc:
             self.marker = {"file": None, "status": "skipped", "reason": str(exc)}
             return
