@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import auditor, write_suite
+
 PINS = os.environ.get("AUDITOR_EXPECT_OLDEST")
 
 
@@ -39,3 +41,14 @@ def test_the_declared_ranges_admit_the_oldest_releases() -> None:
             name, version = line.split("==")
             bound = version.removesuffix(".0")
             assert f'"{name}>={bound}' in declared, name
+
+
+@pytest.mark.parametrize(("command", "code"), [("run", 4), ("audit", 2)])
+def test_a_plugin_pytest_cannot_load_is_a_usage_error(
+    tmp_path: Path, command: str, code: int
+) -> None:
+    """pytest 9.2 exits 4 for ``-p missing``; pytest 7.4 to 9.1 exit 1 with a traceback. Both legs
+    of .ci/run run this: auditor answers the same on each."""
+    root = write_suite(tmp_path / "p", {"tests/test_a.py": "def test_a():\n    pass\n"})
+    result = auditor(root, command, "--", "-p", "auditor_no_such_plugin")
+    assert result.returncode == code, result.stdout + result.stderr

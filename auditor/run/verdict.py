@@ -25,6 +25,11 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
     rc = result.returncode
     if rc < 0:
         return Verdict(ExitCode.INTERNAL_ERROR, (f"pytest was killed by signal {-rc}",))
+    if rc == ExitCode.TESTS_FAILED and result.session_start is None and not result.tests:
+        # pytest stopped before its session began: a plugin (-p) or an option it could not load.
+        # pytest 9.2 exits 4 there; older ones exit 1 with a traceback.
+        note = "pytest stopped before its session began (a plugin or option it could not load)"
+        return Verdict(ExitCode.USAGE_ERROR, (note,))
     if rc in (ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
         return Verdict(ExitCode(min(rc, ExitCode.NO_TESTS)), ())
     notes = [
