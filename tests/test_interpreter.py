@@ -132,3 +132,17 @@ def test_a_missing_or_old_pytest_says_what_to_do(
     result = auditor(root, command, "--python", str(python))
     assert result.returncode == code
     assert result.stderr == f"ERROR: {python} {says.format(py=python)}\n"
+
+
+def test_the_plugin_imports_only_the_standard_library_and_pytest() -> None:
+    """What reaches a foreign interpreter through PYTHONPATH must not need auditor's own
+    dependencies (libcst, tomlkit): the plugin package imports nothing beyond pytest's."""
+    probe = (
+        "import sys; before = set(sys.modules); import auditor.plugin; "
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
+        "print(' '.join(sorted(n for n in new if n not in sys.stdlib_module_names)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    # pytest's own dependencies vary by version (py, pygments, exceptiongroup, tomli, packaging...)
+    pytests = {"_pytest", "pytest", "pluggy", "iniconfig", "py", "pygments", "packaging"}
+    assert set(done.stdout.split()) - {"auditor"} <= pytests | {"exceptiongroup", "tomli"}
