@@ -15,8 +15,11 @@ def result(
     collected: tuple[str, ...] | None,
     *tests: TestRecord,
     collect_errors: tuple[tuple[str, str], ...] = (),
+    session_start: float | None = 1.0,
 ) -> RunResult:
-    return RunResult(rc, 1.0, 1.0, collected, collect_errors, tests, ())
+    return RunResult(
+        rc, 1.0, 1.0, collected, collect_errors, tests, (), session_start=session_start
+    )
 
 
 def test_all_passed() -> None:
@@ -60,6 +63,13 @@ def test_pytest_errors_pass_through(rc: int, expected: ExitCode) -> None:
 
 def test_no_tests() -> None:
     assert judge(result(5, ())).code == ExitCode.NO_TESTS
+
+
+def test_exit_1_before_the_session_began_is_a_usage_error() -> None:
+    """pytest < 9.2 exits 1 when a -p plugin cannot be loaded; 9.2 exits 4."""
+    verdict = judge(result(1, None, session_start=None))
+    assert verdict.code == ExitCode.USAGE_ERROR
+    assert "before its session began" in verdict.notes[0]
 
 
 def test_exit_1_without_failed_records_is_not_hidden() -> None:
