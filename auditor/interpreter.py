@@ -3,8 +3,9 @@
 auditor may live in its own environment (pipx) while the project's tests need the project's
 interpreter: its pytest, its plugins, its packages. ``--python PATH`` names it; by default it is the
 interpreter of a ``.venv`` or ``venv`` folder in the project, else auditor's own. Before any run the
-interpreter is asked (one short subprocess; none for auditor's own) which Python, pytest, pytest-xdist and pytest-randomly
-it has; what is missing or too old is an error that says the command to fix it.
+interpreter is asked (one short subprocess; none for auditor's own) which Python, pytest,
+pytest-xdist and pytest-randomly it has; what is missing or too old is an error that says the
+command to fix it.
 
 The pytest plugin reaches a foreign interpreter through ``PYTHONPATH``: a private folder holding
 only a link to the ``auditor`` package (the plugin imports nothing but the standard library and
