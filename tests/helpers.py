@@ -66,3 +66,9 @@ def write_suite(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+def git(root: Path, *args: str) -> str:
+    """``git ARGS`` in ``root`` with a throwaway identity; its output."""
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
+    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout

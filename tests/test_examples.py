@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Completed, auditor, run_pytest
+from tests.helpers import Completed, auditor, git, run_pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GENERATED = {"reports", "build", "__pycache__", ".pytest_cache"}
@@ -32,11 +32,6 @@ DEFECTIVE = {
     "tests/test_server_admin.py",
     "tests/test_settings.py",
 }
-
-
-def _git(root: Path, *args: str) -> str:
-    command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args]
-    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def _shipped_examples(root: Path) -> None:
@@ -71,12 +66,12 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Migrated:
     """A committed copy of examples/ after ``auditor migrate --seed 1``."""
     root = tmp_path_factory.mktemp("examples") / "examples"
     _shipped_examples(root)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "the example as shipped")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the example as shipped")
     run = auditor(root, "migrate", "--seed", "1", "--closing-orders", "1")
     report = json.loads((root / "reports" / "fix.json").read_text())
-    return Migrated(run, root, report, set(_git(root, "diff", "--name-only").split()))
+    return Migrated(run, root, report, set(git(root, "diff", "--name-only").split()))
 
 
 def test_audit_names_every_planted_cause(migrated: Migrated) -> None:
@@ -181,11 +176,11 @@ def test_the_migrated_suite_passes_random_orders_on_two_workers(
 
 def test_a_second_fix_changes_nothing(migrated: Migrated) -> None:
     root = migrated.root
-    _git(root, "commit", "-qam", "migrated")
+    git(root, "commit", "-qam", "migrated")
     again = auditor(root, "fix", "--closing-orders", "0")
     report = json.loads((root / "reports" / "fix.json").read_text())
     assert report["files_changed"] == []
     assert {f["status"] for f in report["fixes"]} == {"already"}, again.stdout
-    assert _git(root, "status", "--porcelain") == ""
+    assert git(root, "status", "--porcelain") == ""
     # 1 while the non-deterministic test is still there, quarantined
     assert again.returncode == (1 if report["quarantine"] else 0)

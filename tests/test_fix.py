@@ -12,13 +12,12 @@ first, then for real), with an audit report written by hand as other tools would
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Completed, auditor, run_pytest, write_suite
+from tests.helpers import Completed, auditor, git, run_pytest, write_suite
 
 FIXABLE = """\
 import os
@@ -126,22 +125,12 @@ FINDINGS = [
 ]
 
 
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
 def git_project(root: Path, files: dict[str, str]) -> Path:
     """A suite committed to a fresh git repository."""
     write_suite(root, files)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "suite")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "suite")
     return root
 
 
