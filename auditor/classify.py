@@ -19,18 +19,12 @@ order-dependent. Pure: processes are started by the ``lab`` callbacks, never her
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
-from auditor.campaign.execute import Observation, RunOutcome
-from auditor.campaign.plan import RunPlan
-
-FindingKind = Literal[
-    "order-dependent", "brittle", "shared-resource", "non-deterministic", "failing", "crash", "hang"
-]
-Command = Callable[[RunPlan], str]
+from auditor.findings import Finding, FindingKind
+from auditor.model import Command, Observation, RunOutcome, RunPlan
 
 
 class Lab(Protocol):
@@ -41,40 +35,6 @@ class Lab(Protocol):
 
     def replay(self, source: RunOutcome, test: str) -> RunOutcome:
         """``source``'s order up to the test, with reruns of the test from the state before it."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One isolation problem, with the evidence that proves it."""
-
-    kind: FindingKind
-    test: str
-    reproduce: str  #: a command that shows the failure
-    failed_in: tuple[RunPlan, ...] = ()  #: campaign runs where it failed
-    passed_in: tuple[RunPlan, ...] = ()  #: campaign runs where it passed
-    sequence: tuple[str, ...] = ()  #: the failing order, ending with the test
-    tests: tuple[str, ...] = ()  #: shared-resource: the test and its co-runners
-    reruns: int = 0  #: observations beyond the campaign's: from the failing state, and alone
-    failures: int = 0  #: all observations that failed (campaign and reruns)
-    runs: int = 0  #: all observations
-    reason: str | None = None  #: the short failure reason seen first
-    # Located causes (stage 5, :mod:`auditor.locate`):
-    polluters: tuple[str, ...] = ()  #: order-dependent: tests that make it fail, in order
-    cleaners: tuple[str, ...] = ()  #: order-dependent: tests that, between, make it pass again
-    state_setters: tuple[str, ...] = ()  #: brittle: tests that make it pass
-    state: tuple[str, ...] = ()  #: ``TYPE:NAME`` of the state that links them
-    resources: tuple[str, ...] = ()  #: shared-resource: ``TYPE:NAME`` both tests use
-    searches: tuple[SearchCost, ...] = ()  #: what locating the cause cost
-    note: str | None = None  #: what the located cause changed about the verdict
-
-
-@dataclass(frozen=True)
-class SearchCost:
-    """One search for a cause: what it looked for, how many runs it took, whether it finished."""
-
-    looked_for: str  #: polluters, cleaners, state_setters, corunners
-    runs: int
-    complete: bool = True
 
 
 def failed_anywhere(campaign: Sequence[RunOutcome]) -> list[str]:
@@ -193,8 +153,3 @@ class _Evidence:
             runs=len(self.failing) + len(self.passing) + reruns.runs,
             reason=reason or _first_reason(self.failing, self.test),
         )
-
-
-def shell_command(argv: Sequence[str]) -> str:
-    """A copy-paste command line: ``pytest`` and the arguments, quoted for a POSIX shell."""
-    return shlex.join(["pytest", *argv])

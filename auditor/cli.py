@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from auditor import __version__, interpreter, runner, select
-from auditor.model import ExitCode
+from auditor.campaign.limits import DEFAULT_TIMEOUT_S
+from auditor.exits import (
+    AuditExit,
+    FixExit,
+    InternalError,
+    NothingCollected,
+    RunExit,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from auditor.commands.fix import FixOptions
 
 
 def _workers(value: str) -> str:
@@ -66,7 +79,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _RunParser(_Parser):
-    usage_exit_code: int = ExitCode.USAGE_ERROR
+    usage_exit_code: int = RunExit.USAGE_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--timeout",
         type=_seconds,
-        default=60.0,
+        default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
         help="a test running longer than max(SECONDS, 10 x its baseline duration) is stopped "
         "and reported as a hang (default: 60)",
@@ -254,67 +267,118 @@ def _add_selection_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """What one command family exits with for each exception ``main()`` catches."""
+
+    usage: int
+    nothing: int  #: the selection collected no test
+    interrupted: int
+    internal: int
+
+
+_RUN_CODES = _Codes(
+    RunExit.USAGE_ERROR, RunExit.NO_TESTS, RunExit.INTERRUPTED, RunExit.INTERNAL_ERROR
+)
+_CODES = {
+    "run": _RUN_CODES,
+    "audit": _Codes(
+        AuditExit.USAGE_ERROR,
+        AuditExit.USAGE_ERROR,
+        AuditExit.INTERRUPTED,
+        AuditExit.INTERNAL_ERROR,
+    ),
+    "fix": _Codes(
+        FixExit.USAGE_ERROR, FixExit.USAGE_ERROR, FixExit.INTERRUPTED, FixExit.INTERNAL_ERROR
+    ),
+}
+_CODES["migrate"] = _CODES["fix"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``auditor`` console script; returns the exit code."""
+    """Entry point of the ``auditor`` console script; returns the exit code.
+
+    The one place where exceptions become exit codes: a :class:`UsageError` is the user's to fix
+    (``ERROR:`` and the remedy on stderr), Ctrl-C is an interruption, and anything else is a bug
+    in auditor (the traceback, and exit 3; the command wrote its report so far first).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    passthrough: list[str] = []
+    passthrough: tuple[str, ...] = ()
     if "--" in args:
         split = args.index("--")
-        args, passthrough = args[:split], args[split + 1 :]
+        args, passthrough = args[:split], tuple(args[split + 1 :])
     options = _parser().parse_args(args)
-    resolved = _project(options)
-    if isinstance(resolved, ExitCode):
-        return 2 if options.command in ("fix", "migrate") else resolved
-    root, selection = resolved
-    usage = ExitCode.USAGE_ERROR if options.command == "run" else 2
+    codes = _CODES[options.command]
     try:
-        chosen = interpreter.choose(root, options.python, needs_randomly=options.command != "run")
-    except interpreter.InterpreterError as exc:
+        return int(_command(options, passthrough))
+    except NothingCollected as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
-        return usage
+        return codes.nothing
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return codes.usage
+    except InternalError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return codes.internal
+    except KeyboardInterrupt:
+        print("auditor: interrupted", file=sys.stderr)
+        return codes.interrupted
+    except Exception:  # a bug: say so, with the traceback to report
+        traceback.print_exc()
+        print("auditor: internal error; please report it with the traceback above", file=sys.stderr)
+        return codes.internal
+
+
+def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
+    """Run the chosen command; its exit code."""
+    root, selection = _project(options)
+    chosen = interpreter.choose(root, options.python, needs_randomly=options.command != "run")
     print(f"auditor: python {chosen.describe()}", file=sys.stderr)
     runner.use_interpreter(chosen.python, None if chosen.own else interpreter.plugin_path())
     report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
-        from auditor.run.command import RunOptions, run
+        from auditor.commands.run import RunOptions, run
 
-        return run(RunOptions(root, selection, options.workers, report_dir, tuple(passthrough)))
+        workers = options.workers
+        return run(RunOptions(root, selection, workers, report_dir, passthrough)).exit_code
     if options.command == "audit":
-        from auditor.audit import AuditOptions, audit
+        from auditor.commands.audit import AuditOptions, audit
 
-        return audit(
-            AuditOptions(
-                root,
-                selection,
-                report_dir,
-                seed=options.seed,
-                orders=options.orders,
-                seeds=options.xdist_seeds,
-                reruns=options.reruns,
-                timeout=options.timeout,
-                budget_s=options.budget,
-                pytest_args=tuple(passthrough),
-            )
+        audit_options = AuditOptions(
+            root,
+            selection,
+            report_dir,
+            seed=options.seed,
+            orders=options.orders,
+            seeds=options.xdist_seeds,
+            reruns=options.reruns,
+            timeout=options.timeout,
+            budget_s=options.budget,
+            pytest_args=passthrough,
         )
-    if options.command in ("fix", "migrate"):
-        return _fix_or_migrate(
-            options, root, selection, report_dir, tuple(passthrough), chosen.pytest_major
-        )
-    raise AssertionError(f"unreachable: command {options.command!r}")  # pragma: no cover
+        return audit(audit_options).exit_code
+    fixing = _fix_options(options, root, selection, report_dir, passthrough, chosen.pytest_major)
+    if options.command == "fix":
+        from auditor.commands.fix import fix
+
+        return fix(fixing).exit_code
+    from auditor.commands.migrate import migrate
+
+    return migrate(fixing, budget_s=options.budget).exit_code
 
 
-def _fix_or_migrate(
+def _fix_options(
     options: argparse.Namespace,
     root: Path,
     selection: select.Selection,
     report_dir: Path,
     passthrough: tuple[str, ...],
     pytest_major: int,
-) -> int:
-    from auditor.fix.command import FixExit, FixOptions, fix
+) -> FixOptions:
+    from auditor.commands.fix import FixOptions
 
     audit_path = getattr(options, "audit", None)
-    fixing = FixOptions(
+    return FixOptions(
         root,
         selection,
         report_dir,
@@ -326,36 +390,11 @@ def _fix_or_migrate(
         pytest_args=passthrough,
         pytest_major=pytest_major,
     )
-    try:
-        if options.command == "fix":
-            return fix(fixing)
-        from auditor.migrate import migrate
-
-        return migrate(fixing, budget_s=options.budget)
-    except KeyboardInterrupt:
-        return FixExit.USAGE
-    except Exception:  # a bug: say so, with the traceback to report
-        import traceback
-
-        traceback.print_exc()
-        print("auditor: internal error; please report it with the traceback above", file=sys.stderr)
-        return FixExit.INTERNAL
 
 
-def _project(options: argparse.Namespace) -> tuple[Path, select.Selection] | ExitCode:
-    """The project folder and the selection, or the exit code after saying what is wrong."""
+def _project(options: argparse.Namespace) -> tuple[Path, select.Selection]:
+    """The project folder and the selection; UsageError when either is unusable."""
     root = options.project.resolve()
     if not root.is_dir():
-        print(
-            f"ERROR: {options.project} is not a folder; -C takes the project folder",
-            file=sys.stderr,
-        )
-        return ExitCode.USAGE_ERROR
-    try:
-        return root, select.resolve(list(options.paths), options.selection, root)
-    except select.NothingSelected as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return ExitCode.NO_TESTS
-    except select.SelectionError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        raise UsageError(f"{options.project} is not a folder; -C takes the project folder")
+    return root, select.resolve(list(options.paths), options.selection, root)

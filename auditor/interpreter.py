@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.exits import UsageError
+
 MIN_PYTEST = (7, 4)
 MIN_PYTHON = (3, 10)
 
@@ -42,7 +44,7 @@ answer = {"python": list(sys.version_info[:3]), "prefix": sys.prefix,
 _PROBE = _ASK + "import json; print(json.dumps(answer))"
 
 
-class InterpreterError(Exception):
+class InterpreterError(UsageError):
     """The interpreter cannot run the audit; the message says what was found and what to do."""
 
 

@@ -1,9 +1,11 @@
-"""Plain records shared by the stages: what a pytest run produced, and auditor's exit codes."""
+"""Plain records shared by the stages: what a run is asked to do (:class:`RunPlan`), what a
+pytest run produced (:class:`RunResult`), and a plan with its result (:class:`RunOutcome`)."""
 
 from __future__ import annotations
 
-import enum
 import json
+import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -12,15 +14,54 @@ Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed", 
 FAILED_OUTCOMES = frozenset({"failed", "error", "crashed", "hang"})
 
 
-class ExitCode(enum.IntEnum):
-    """auditor's exit codes; ``run`` follows pytest's."""
+RunKind = Literal[
+    "sequential",
+    "reversed",
+    "random",
+    "xdist",
+    "isolated",
+    "replay",
+    "bisect",
+    "corun",
+    "verify",
+]
 
-    OK = 0
-    TESTS_FAILED = 1
-    INTERRUPTED = 2
-    INTERNAL_ERROR = 3
-    USAGE_ERROR = 4
-    NO_TESTS = 5
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One pytest run of a campaign or a triage."""
+
+    kind: RunKind
+    seed: int | None = None  #: pytest-randomly seed; None: default order
+    workers: int = 0  #: 0: one process
+    ids: tuple[str, ...] = ()  #: an exact order to run; () runs the whole selection
+    repeats: int = 1  #: > 1: the order runs once in each of that many fresh processes
+    targets: tuple[str, ...] = ()  #: tests to rerun from the state just before them
+
+    def describe(self) -> str:
+        parts: list[str] = [self.kind]
+        if self.seed is not None:
+            parts.append(f"seed {self.seed}")
+        if self.workers and self.repeats == 1:
+            parts.append(f"-n {self.workers}")
+        if self.repeats > 1:
+            parts.append(f"× {self.repeats}")
+        if self.ids and self.kind != "reversed":
+            parts.append(f"{len(self.ids)} tests")
+        return ", ".join(parts)
+
+    @property
+    def sequential(self) -> bool:
+        """One process runs the whole order (what a prefix replay reproduces)."""
+        return self.workers == 0
+
+
+Command = Callable[[RunPlan], str]  #: a plan as the command line a user pastes
+
+
+def shell_command(argv: Sequence[str]) -> str:
+    """A copy-paste command line: ``pytest`` and the arguments, quoted for a POSIX shell."""
+    return shlex.join(["pytest", *argv])
 
 
 @dataclass(frozen=True)
@@ -168,3 +209,83 @@ def _with_hangs(tests: list[dict[str, Any]], hangs: list[dict[str, Any]]) -> tup
         else:
             records.append(TestRecord(nodeid, "hang", 0.0, hang.get("worker"), None, None, reason))
     return tuple(records)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One outcome of one test: in a run, or rerun from a checkpoint of that run."""
+
+    outcome: Outcome
+    reason: str | None
+    rerun: bool  #: from a checkpoint (a probe), not the run itself
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A plan and what its run recorded."""
+
+    plan: RunPlan
+    result: RunResult
+
+    def sequences(self) -> dict[str, tuple[str, ...]]:
+        """Each process's executed order, from the recorded start times (worker → node ids)."""
+        by_worker: dict[str, list[TestRecord]] = {}
+        for record in self.result.tests:
+            by_worker.setdefault(record.worker or "?", []).append(record)
+        return {
+            worker: tuple(r.nodeid for r in sorted(records, key=lambda r: r.start or 0.0))
+            for worker, records in by_worker.items()
+        }
+
+    def failed(self) -> frozenset[str]:
+        return frozenset(r.nodeid for r in self.result.tests if r.failed)
+
+    def ran(self) -> frozenset[str]:
+        return frozenset(r.nodeid for r in self.result.tests)
+
+    def records_of(self, nodeid: str) -> tuple[TestRecord, ...]:
+        return tuple(r for r in self.result.tests if r.nodeid == nodeid)
+
+    def observations(self, nodeid: str, reruns_only: bool = False) -> tuple[Observation, ...]:
+        """The test's outcomes in this run, then its reruns from this run's checkpoints."""
+        seen = (
+            []
+            if reruns_only
+            else [Observation(r.outcome, r.reason, False) for r in self.records_of(nodeid)]
+        )
+        seen += [
+            Observation(p.outcome, p.reason, True) for p in self.result.probes if p.target == nodeid
+        ]
+        return tuple(seen)
+
+    def prefix(self, nodeid: str) -> tuple[str, ...]:
+        """The order its process ran up to and including ``nodeid`` (its first run)."""
+        for sequence in self.sequences().values():
+            if nodeid in sequence:
+                return sequence[: sequence.index(nodeid) + 1]
+        return (nodeid,)
+
+    def prefix_seconds(self, nodeid: str) -> float:
+        """How long its prefix took to run."""
+        durations = {r.nodeid: r.duration for r in self.result.tests}
+        return sum(durations.get(test, 0.0) for test in self.prefix(nodeid))
+
+    def overlapping(self, nodeid: str) -> tuple[str, ...]:
+        """Tests of other workers whose run overlapped ``nodeid``'s in time."""
+        spans = {(r.worker, r.start, r.stop) for r in self.records_of(nodeid)}
+        return tuple(
+            r.nodeid
+            for r in self.result.tests
+            if r.nodeid != nodeid
+            and any(w != r.worker and _overlap(r.start, r.stop, a, b) for w, a, b in spans)
+        )
+
+
+def _overlap(a0: float | None, a1: float | None, b0: float | None, b1: float | None) -> bool:
+    if a0 is None or a1 is None or b0 is None or b1 is None:
+        return False
+    return a0 < b1 and b0 < a1

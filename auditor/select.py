@@ -12,17 +12,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.exits import NothingCollected, UsageError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on the oldest supported Python only
     import tomli as tomllib
 
 
-class SelectionError(Exception):
+class SelectionError(UsageError):
     """A selection that cannot be used; the message says what is wrong and what to do."""
 
 
-class NothingSelected(SelectionError):
+class NothingSelected(SelectionError, NothingCollected):
     """The selection is valid but names no test."""
 
 

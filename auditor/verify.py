@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.classify import shell_command
 from auditor.fix.plan import Evidence
 from auditor.fix.source import Target
-from auditor.model import RunResult
+from auditor.model import RunResult, shell_command
 from auditor.runner import PytestCall, run_pytest
 
 CORUN_REPEATS = 3  #: the audit confirmed a clash only when every co-run failed; 3 clean runs

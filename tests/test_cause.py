@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from auditor.campaign.execute import Observation, RunOutcome
-from auditor.campaign.plan import RunPlan
-from auditor.classify import Finding
+from auditor.findings import Finding
 from auditor.locate import cause
 from auditor.locate import footprints as fp
-from auditor.model import RunResult, TestRecord
+from auditor.model import Observation, RunOutcome, RunPlan, RunResult, TestRecord
 
 Rule = Callable[[tuple[str, ...]], Sequence[str]]  # an order → the target's outcomes
 

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.campaign.execute import RunOutcome
-from auditor.campaign.plan import RunPlan
 from auditor.classify import failed_anywhere, triage
-from auditor.model import Probe, RunResult, TestRecord
+from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
 from auditor.select import Selection
 
 Row = tuple[str, str, str, float]  # node id, outcome, worker, start

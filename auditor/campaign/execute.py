@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.campaign.plan import RunPlan
-from auditor.model import FAILED_OUTCOMES, Outcome, RunResult, TestRecord
+from auditor.campaign.limits import Limits
+from auditor.model import RunOutcome, RunPlan
 from auditor.runner import PytestCall, Server, run_pytest
 
 #: Server options: randomly loaded (it makes the orders) but inert until a request seeds it.
@@ -25,90 +25,6 @@ SERVER_ARGS = ("--randomly-dont-reset-seed",)
 #: Runs that record each test's footprint: the campaign's one-process orders, which between
 #: them run every test (a few per cent slower; see bench/bench_footprint.py).
 FOOTPRINT_KINDS = frozenset({"sequential", "reversed", "random"})
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One outcome of one test: in a run, or rerun from a checkpoint of that run."""
-
-    outcome: Outcome
-    reason: str | None
-    rerun: bool  #: from a checkpoint (a probe), not the run itself
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome in FAILED_OUTCOMES
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """A plan and what its run recorded."""
-
-    plan: RunPlan
-    result: RunResult
-
-    def sequences(self) -> dict[str, tuple[str, ...]]:
-        """Each process's executed order, from the recorded start times (worker → node ids)."""
-        by_worker: dict[str, list[TestRecord]] = {}
-        for record in self.result.tests:
-            by_worker.setdefault(record.worker or "?", []).append(record)
-        return {
-            worker: tuple(r.nodeid for r in sorted(records, key=lambda r: r.start or 0.0))
-            for worker, records in by_worker.items()
-        }
-
-    def failed(self) -> frozenset[str]:
-        return frozenset(r.nodeid for r in self.result.tests if r.failed)
-
-    def ran(self) -> frozenset[str]:
-        return frozenset(r.nodeid for r in self.result.tests)
-
-    def records_of(self, nodeid: str) -> tuple[TestRecord, ...]:
-        return tuple(r for r in self.result.tests if r.nodeid == nodeid)
-
-    def observations(self, nodeid: str, reruns_only: bool = False) -> tuple[Observation, ...]:
-        """The test's outcomes in this run, then its reruns from this run's checkpoints."""
-        seen = (
-            []
-            if reruns_only
-            else [Observation(r.outcome, r.reason, False) for r in self.records_of(nodeid)]
-        )
-        seen += [
-            Observation(p.outcome, p.reason, True) for p in self.result.probes if p.target == nodeid
-        ]
-        return tuple(seen)
-
-    def prefix(self, nodeid: str) -> tuple[str, ...]:
-        """The order its process ran up to and including ``nodeid`` (its first run)."""
-        for sequence in self.sequences().values():
-            if nodeid in sequence:
-                return sequence[: sequence.index(nodeid) + 1]
-        return (nodeid,)
-
-    def prefix_seconds(self, nodeid: str) -> float:
-        """How long its prefix took to run."""
-        durations = {r.nodeid: r.duration for r in self.result.tests}
-        return sum(durations.get(test, 0.0) for test in self.prefix(nodeid))
-
-    def overlapping(self, nodeid: str) -> tuple[str, ...]:
-        """Tests of other workers whose run overlapped ``nodeid``'s in time."""
-        spans = {(r.worker, r.start, r.stop) for r in self.records_of(nodeid)}
-        return tuple(
-            r.nodeid
-            for r in self.result.tests
-            if r.nodeid != nodeid
-            and any(w != r.worker and _overlap(r.start, r.stop, a, b) for w, a, b in spans)
-        )
-
-
-@dataclass
-class Limits:
-    """What every run of the audit shares: per-test timeouts, and the tests left out."""
-
-    timeout: float = 60.0  #: seconds, for a test without a measured duration
-    timeouts: dict[str, float] = field(default_factory=dict)
-    exclude: set[str] = field(default_factory=set)  #: tests that hung or crashed a run
-    rerun_enough: set[str] = field(default_factory=set)  #: failures rerun enough already
 
 
 class Executor:
@@ -133,7 +49,7 @@ class Executor:
         self.log = log
         self.reruns = reruns
         self.server = server
-        self.limits = Limits()
+        self.limits = Limits()  #: replaced, never changed, by the lab as it learns
         self._scratch = tempfile.TemporaryDirectory(prefix="auditor-audit-")
 
     def call(self, plan: RunPlan) -> PytestCall:
@@ -225,9 +141,3 @@ class Executor:
         if self.server is not None:
             self.server.close()
         self._scratch.cleanup()
-
-
-def _overlap(a0: float | None, a1: float | None, b0: float | None, b1: float | None) -> bool:
-    if a0 is None or a1 is None or b0 is None or b1 is None:
-        return False
-    return a0 < b1 and b0 < a1

@@ -4,49 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-RunKind = Literal[
-    "sequential",
-    "reversed",
-    "random",
-    "xdist",
-    "isolated",
-    "replay",
-    "bisect",
-    "corun",
-    "verify",
-]
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """One pytest run of a campaign or a triage."""
-
-    kind: RunKind
-    seed: int | None = None  #: pytest-randomly seed; None: default order
-    workers: int = 0  #: 0: one process
-    ids: tuple[str, ...] = ()  #: an exact order to run; () runs the whole selection
-    repeats: int = 1  #: > 1: the order runs once in each of that many fresh processes
-    targets: tuple[str, ...] = ()  #: tests to rerun from the state just before them
-
-    def describe(self) -> str:
-        parts: list[str] = [self.kind]
-        if self.seed is not None:
-            parts.append(f"seed {self.seed}")
-        if self.workers and self.repeats == 1:
-            parts.append(f"-n {self.workers}")
-        if self.repeats > 1:
-            parts.append(f"× {self.repeats}")
-        if self.ids and self.kind != "reversed":
-            parts.append(f"{len(self.ids)} tests")
-        return ", ".join(parts)
-
-    @property
-    def sequential(self) -> bool:
-        """One process runs the whole order (what a prefix replay reproduces)."""
-        return self.workers == 0
+from auditor.model import RunPlan
 
 
 def campaign(

@@ -22,14 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from auditor.campaign.execute import Observation, RunOutcome
-from auditor.campaign.plan import RunPlan
-from auditor.classify import Finding, SearchCost
+from auditor.findings import Finding, SearchCost
 from auditor.locate import footprints as fp
 from auditor.locate.search import Answer, Search, culprits
+from auditor.model import Command, Observation, RunOutcome, RunPlan
 
 MAX_CORUNNERS = 8  #: co-runners tried for a failure seen only under xdist
-Command = Callable[[RunPlan], str]
 
 
 class Lab(Protocol):
@@ -52,6 +50,57 @@ class Latent:
     resource: str
     tests: tuple[str, ...]
     coruns: int  #: co-run attempts (they stop at the first in which both pass)
+
+
+#: kinds whose failures a co-run can attribute to a resource (the others fail alone, or at random)
+ATTRIBUTABLE = frozenset({"order-dependent", "shared-resource"})
+
+
+def locate(
+    finding: Finding,
+    collected: Sequence[str],
+    prints: fp.Footprints,
+    outcomes: Sequence[RunOutcome],
+    lab: Lab,
+    command: Command,
+) -> Finding:
+    """The finding with its cause, searched for as its kind asks; ``outcomes``: the runs so far."""
+    if finding.kind == "order-dependent":
+        return locate_victim(finding, collected, prints, lab, command)
+    if finding.kind == "brittle":
+        passed = passed_after(outcomes, finding.test)
+        return locate_brittle(finding, passed, prints, lab) if passed else finding
+    if finding.kind == "shared-resource":
+        return locate_corunner(finding, prints, lab, command)
+    return finding
+
+
+def passed_after(outcomes: Sequence[RunOutcome], test: str) -> tuple[str, ...]:
+    """The shortest order, a sequential one if any, in which the test passed."""
+    passed = [o for o in outcomes if test in o.ran() - o.failed()]
+    passed.sort(key=lambda o: (not o.plan.sequential, len(o.prefix(test))))
+    return passed[0].prefix(test) if passed else ()
+
+
+def one_per_pair(findings: Sequence[Finding]) -> list[Finding]:
+    """Both tests of a conflict may have failed under xdist: one finding per pair."""
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for finding in findings:
+        pair = frozenset(finding.tests)
+        if finding.kind == "shared-resource" and pair in seen:
+            continue
+        seen.add(pair)
+        kept.append(finding)
+    return kept
+
+
+def unconfirmed(
+    findings: Sequence[Finding], prints: fp.Footprints, collected: Sequence[str]
+) -> list[fp.Conflict]:
+    """Pairs whose footprints share a resource, but no finding names yet."""
+    confirmed = {frozenset(f.tests) for f in findings if f.kind == "shared-resource"}
+    return [c for c in fp.conflicts(prints, collected) if frozenset(c.tests) not in confirmed]
 
 
 def locate_victim(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 
-from auditor.campaign.execute import RunOutcome
+from auditor.model import RunOutcome
 
 #: How a resource was used (see :mod:`auditor.plugin.footprint`); a directory created by two
 #: tests (``os.makedirs(..., exist_ok=True)``) is no conflict.

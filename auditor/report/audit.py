@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from auditor.campaign.execute import RunOutcome
-from auditor.campaign.plan import RunPlan
-from auditor.classify import Finding
+from auditor.campaign.limits import Limits
+from auditor.findings import AUDIT_SCHEMA, Finding
 from auditor.locate.cause import Latent
+from auditor.model import RunOutcome, RunPlan
+from auditor.progress import duration
 from auditor.redact import redact
-
-SCHEMA = "auditor.audit/1"
 
 
 def run_entry(outcome: RunOutcome) -> dict[str, Any]:
@@ -95,9 +95,10 @@ def build(
     untriaged: Sequence[str],
     env: Mapping[str, str],
     latent: Sequence[Latent] = (),
+    limits: Limits | None = None,
 ) -> dict[str, Any]:
     return {
-        "schema": SCHEMA,
+        "schema": AUDIT_SCHEMA,
         "partial": partial,
         "stopped": stopped,
         "tests": tests,
@@ -114,6 +115,8 @@ def build(
         "skipped_runs": list(skipped),
         "untriaged": list(untriaged),
         "runs": [run_entry(o) for o in outcomes],
+        # The per-test timeouts the runs used: fix's verification runs use them too.
+        "limits": (limits or Limits()).for_json(),
         "findings": [finding_entry(f, env) for f in findings],
         # Resources tests share without a co-run ever failing: conflicts waiting to happen.
         "latent": [
@@ -121,6 +124,34 @@ def build(
             for note in latent
         ],
     }
+
+
+def finding_line(finding: Finding) -> str:
+    """``-> kind: test (after polluters…): state``: one finding, for the console."""
+    causes = [
+        f"{label} {', '.join(tests)}"
+        for label, tests in (
+            ("after", finding.polluters),
+            ("cleaned by", finding.cleaners),
+            ("passes after", finding.state_setters),
+            ("beside", tuple(t for t in finding.tests if t != finding.test)),
+        )
+        if tests
+    ]
+    linked = finding.state or finding.resources
+    detail = f" ({'; '.join(causes)})" if causes else ""
+    state = f": {', '.join(linked)}" if linked else ""
+    return f"-> {finding.kind}: {finding.test}{detail}{state}"
+
+
+def summary_line(report: dict[str, Any], path: Path) -> str:
+    """The audit's last line: findings, runs, start-ups, time, and where the report is."""
+    cost = report["cost"]
+    return (
+        f"{len(report['findings'])} findings; {cost['runs']} runs, {cost['processes']} pytest "
+        f"start-ups, {duration(cost['seconds'])} ({cost['sequential_runs']}× a sequential "
+        f"run); wrote {path}"
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:

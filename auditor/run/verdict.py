@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.model import ExitCode, RunResult
+from auditor.exits import RunExit
+from auditor.model import RunResult
 
 COLLECT_ONLY = frozenset({"--co", "--collect-only", "--collectonly"})
 
 
 @dataclass(frozen=True)
 class Verdict:
-    code: ExitCode
+    code: RunExit
     notes: tuple[str, ...]  #: sentences for the user, one per problem pytest's summary may hide
 
 
@@ -24,14 +25,14 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
     """Exit code and notes for one ``auditor run``; codes follow pytest's."""
     rc = result.returncode
     if rc < 0:
-        return Verdict(ExitCode.INTERNAL_ERROR, (f"pytest was killed by signal {-rc}",))
-    if rc == ExitCode.TESTS_FAILED and result.session_start is None and not result.tests:
+        return Verdict(RunExit.INTERNAL_ERROR, (f"pytest was killed by signal {-rc}",))
+    if rc == RunExit.TESTS_FAILED and result.session_start is None and not result.tests:
         # pytest stopped before its session began: a plugin (-p) or an option it could not load.
         # pytest 9.2 exits 4 there; older ones exit 1 with a traceback.
         note = "pytest stopped before its session began (a plugin or option it could not load)"
-        return Verdict(ExitCode.USAGE_ERROR, (note,))
-    if rc in (ExitCode.INTERNAL_ERROR, ExitCode.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
-        return Verdict(ExitCode(min(rc, ExitCode.NO_TESTS)), ())
+        return Verdict(RunExit.USAGE_ERROR, (note,))
+    if rc in (RunExit.INTERNAL_ERROR, RunExit.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
+        return Verdict(RunExit(min(rc, RunExit.NO_TESTS)), ())
     notes = [
         f"{r.nodeid}: {r.reason or 'its worker crashed'}"
         for r in result.tests
@@ -47,12 +48,12 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
         cause = "the run stopped early" if result.failures and not crashed else "a worker died"
         notes.append(f"{len(missing)} collected test(s) never reported ({cause}): {shown}")
     if result.collect_errors:
-        return Verdict(ExitCode.INTERRUPTED, tuple(notes))
+        return Verdict(RunExit.INTERRUPTED, tuple(notes))
     if result.failures or missing:
-        return Verdict(ExitCode.TESTS_FAILED, tuple(notes))
-    if rc == ExitCode.NO_TESTS or result.collected == ():
-        return Verdict(ExitCode.NO_TESTS, ("no tests ran: the selection collected no test",))
-    if rc == ExitCode.TESTS_FAILED:
+        return Verdict(RunExit.TESTS_FAILED, tuple(notes))
+    if rc == RunExit.NO_TESTS or result.collected == ():
+        return Verdict(RunExit.NO_TESTS, ("no tests ran: the selection collected no test",))
+    if rc == RunExit.TESTS_FAILED:
         notes.append("pytest exited 1 without reporting a failed test; see its output above")
-    known = rc in {int(code) for code in ExitCode}
-    return Verdict(ExitCode(rc) if known else ExitCode.INTERNAL_ERROR, tuple(notes))
+    known = rc in {int(code) for code in RunExit}
+    return Verdict(RunExit(rc) if known else RunExit.INTERNAL_ERROR, tuple(notes))

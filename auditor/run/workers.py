@@ -67,6 +67,13 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def auto_workers() -> int:
+    """What ``-n auto`` means here: ``PYTEST_XDIST_AUTO_NUM_WORKERS`` when set (xdist reads it
+    too, so a CI script or a test can pin it), else the usable cores."""
+    pinned = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    return int(pinned) if pinned.isdigit() and int(pinned) > 0 else cpu_count()
+
+
 def predict(n: int, history: History, cores: int) -> float:
     """Predicted wall seconds of a run with ``n`` workers (0: no xdist, one process)."""
     # Undo the stretch of the run that measured it: with more workers than cores, collection and

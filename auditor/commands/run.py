@@ -1,8 +1,8 @@
-"""``auditor run``: the selection in parallel, ``serial`` tests kept safe, the time profiled."""
+"""``auditor run``: select → run with xdist → judge → report; ``serial`` tests kept safe, the
+time profiled."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from auditor import select
-from auditor.model import ExitCode
-from auditor.redact import redact
+from auditor.exits import RunExit
+from auditor.report import run as run_report
 from auditor.report import write_json
 from auditor.run import profile, workers
 from auditor.run.verdict import judge
 from auditor.runner import PytestCall, child_env, run_pytest
-
-RUN_SCHEMA = "auditor.run/1"
 
 
 @dataclass(frozen=True)
@@ -29,11 +27,22 @@ class RunOptions:
     pytest_args: tuple[str, ...]
 
 
-def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> ExitCode:
-    """Run the selection once with xdist; write run.json; return pytest-style exit code."""
+@dataclass(frozen=True)
+class RunSummary:
+    """What ``auditor run`` did: its verdict, how long it took, where the report is."""
+
+    exit_code: RunExit
+    workers_arg: str  #: the -n value pytest got
+    total_s: float  #: wall seconds of the pytest run
+    failed: int  #: tests failed, errored, crashed or never reported
+    report: Path  #: run.json
+
+
+def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> RunSummary:
+    """Run the selection once with xdist; write run.json; the verdict as pytest's exit code."""
     selection = options.selection
     run_json = options.report_dir / "run.json"
-    cores = workers.cpu_count()
+    cores = workers.auto_workers()
     history = _history(run_json, options.root, selection)
     choice = workers.choose(options.workers, history, cores, str(run_json))
     call = PytestCall(
@@ -47,46 +56,27 @@ def run(options: RunOptions, out: IO[str] = sys.stdout, err: IO[str] = sys.stder
     for note in verdict.notes:
         print(f"auditor: {note}", file=err)
     run_profile = profile.build(result, workers_reason=choice.reason, total_s=result.wall_s)
-    summary: dict[str, Any] = {
-        "schema": RUN_SCHEMA,
-        "exit_code": int(verdict.code),
-        "pytest_exit_code": result.returncode,
-        "root": str(options.root),
-        "selection": {"source": selection.source, "entries": list(selection.args)},
-        "workers_requested": options.workers,
-        "workers_arg": choice.arg,
-        "tests": {"collected": len(result.collected or ()), **result.outcome_counts()},
-        "failed_count": len(result.failures) + len(result.missing),
-        "failures": [
-            {
-                "nodeid": r.nodeid,
-                "outcome": r.outcome,
-                "worker": r.worker,
-                "reason": redact(r.reason, env) if r.reason else None,
-            }
-            for r in result.failures
-        ],
-        "missing": list(result.missing),
-        "notes": [redact(note, env) for note in verdict.notes],
-        "profile": run_profile,
-        "command": list(result.command[1:]),
-    }
+    summary = run_report.build(
+        root=options.root,
+        selection=selection,
+        requested=options.workers,
+        choice=choice,
+        result=result,
+        verdict=verdict,
+        profile=run_profile,
+        env=env,
+    )
     write_json(run_json, summary)
     for line in profile.lines(run_profile):
         print(line, file=out)
     _append_step_summary(summary)
-    return verdict.code
+    failed = summary["failed_count"]
+    return RunSummary(verdict.code, choice.arg, result.wall_s, failed, run_json)
 
 
 def _history(run_json: Path, root: Path, selection: select.Selection) -> workers.History | None:
-    try:
-        data: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    same_suite = data.get("root") == str(root) and data.get("selection", {}).get("entries") == list(
-        selection.args
-    )
-    if data.get("schema") != RUN_SCHEMA or not same_suite:
+    data = run_report.previous(run_json, root, selection)
+    if data is None:
         return None
     return workers.History.from_profile(data.get("profile", {}), data["tests"]["collected"])
 

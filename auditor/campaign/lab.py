@@ -1,0 +1,125 @@
+"""The lab: where the audit's runs are made, kept, reused and paid for.
+
+Triage (:mod:`auditor.classify`) and locate (:mod:`auditor.locate.cause`) ask their questions
+through the narrow interface they declare (``alone``, ``replay``, ``order``, ``corun``,
+``context``); the lab answers each with a run, from its caches where it can, and refuses with
+:class:`~auditor.locate.search.OutOfRuns` once the budget is spent. Every run it makes is kept, in
+order, for the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from auditor.campaign.execute import Executor
+from auditor.campaign.limits import Limits, learn
+from auditor.locate import footprints as fp
+from auditor.locate.search import OutOfRuns
+from auditor.model import Observation, RunOutcome, RunPlan, shell_command
+
+
+class Lab:
+    """Runs plans through an executor within a budget; ``left()`` says the seconds left."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        root: Path,
+        reruns: int,
+        left: Callable[[], float | None],
+        limits: Limits,
+    ) -> None:
+        self._executor = executor
+        self._executor.limits = limits
+        self._root = root
+        self._reruns = reruns
+        self._left = left
+        self.outcomes: list[RunOutcome] = []  #: every run so far, in order
+        self._replays: list[RunOutcome] = []
+        self._coruns: dict[frozenset[str], RunOutcome] = {}
+
+    @property
+    def forking(self) -> bool:
+        """Whether runs are forked from one collected pytest (else each starts its own)."""
+        return self._executor.server is not None
+
+    @property
+    def limits(self) -> Limits:
+        return self._executor.limits
+
+    def run(self, plan: RunPlan) -> RunOutcome:
+        """Run ``plan`` now, whatever the budget; keep its outcome."""
+        outcome = self._executor(plan)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def learn(self, outcome: RunOutcome) -> None:
+        """Timeouts and exclusions for the runs to come, from a campaign run."""
+        self._executor.limits = learn(self._executor.limits, outcome, self._reruns)
+
+    def affordable(self, plan: RunPlan) -> bool:
+        """Whether ``plan`` fits the budget left, judged by the runs so far."""
+        left = self._left()
+        if left is None or not self.outcomes:
+            return True
+        same = [o.result.wall_s for o in self.outcomes if o.plan.sequential == plan.sequential]
+        return max(same or [o.result.wall_s for o in self.outcomes]) <= left
+
+    def command(self, plan: RunPlan) -> str:
+        """The command a user pastes to run ``plan``."""
+        return shell_command(self._executor.call(plan).user_argv())
+
+    # -- what triage and locate ask ------------------------------------------------------------
+
+    def alone(self, test: str) -> RunOutcome:
+        return self.run(RunPlan("isolated", ids=(test,), repeats=self._reruns))
+
+    def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+        prefix = source.prefix(test)
+        if not self.forking:  # no checkpoints: replay the whole prefix each time
+            plan = RunPlan("replay", seed=source.plan.seed, ids=prefix, repeats=self._reruns)
+            return self.run(plan)
+        for done in self._replays:
+            if done.plan.ids[: len(prefix)] == prefix and test in done.plan.targets:
+                return done
+        # One replay serves every suspect without other evidence that failed further along the
+        # same worker sequence: those that failed only in xdist runs.
+        sequence = next(s for s in source.sequences().values() if test in s)
+        evidenced = {t for o in self.outcomes if o.plan.sequential for t in o.failed()}
+        failed = source.failed() - evidenced
+        targets = tuple(t for t in sequence if t == test or t in failed)
+        longest = sequence[: sequence.index(targets[-1]) + 1]
+        outcome = self.run(RunPlan("replay", seed=source.plan.seed, ids=longest, targets=targets))
+        self._replays.append(outcome)
+        return outcome
+
+    def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
+        self._spend()
+        if not self.forking:  # no checkpoints: each observation replays the order
+            plan = RunPlan("bisect", ids=ids, repeats=self._reruns)
+        else:
+            plan = RunPlan("bisect", ids=ids, targets=(target,))
+        return self.run(plan).observations(target)
+
+    def corun(self, a: str, b: str) -> RunOutcome:
+        key = frozenset((a, b))
+        if key not in self._coruns:
+            self._spend()
+            plan = RunPlan("corun", workers=2, ids=(a, b), repeats=self._reruns)
+            self._coruns[key] = self.run(plan)
+        return self._coruns[key]
+
+    def context(self, test: str, reason: str | None) -> str:
+        path, _, rest = test.partition("::")
+        function = rest.split("::")[-1].split("[")[0]
+        try:
+            source = (self._root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            source = ""
+        return fp.context_of(source, function, reason)
+
+    def _spend(self) -> None:
+        left = self._left()
+        if left is not None and left <= 0:
+            raise OutOfRuns

@@ -1,0 +1,56 @@
+"""What every run of an audit shares: per-test timeouts, the tests left out, the failures rerun
+enough. Learnt from each run by a pure function: :func:`learn` returns new limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from auditor.model import RunOutcome
+
+DEFAULT_TIMEOUT_S = 60.0  #: a test without a measured duration is stopped after this long
+TIMEOUT_FACTOR = 10  #: a measured test's timeout: this many times its duration, at least the floor
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The per-test limits of the runs still to come."""
+
+    timeout: float = DEFAULT_TIMEOUT_S  #: seconds, for a test without a measured duration
+    timeouts: Mapping[str, float] = field(default_factory=dict)  #: node id → seconds
+    exclude: frozenset[str] = frozenset()  #: tests that hung or crashed a run
+    rerun_enough: frozenset[str] = frozenset()  #: failures rerun enough already
+
+    def for_json(self) -> dict[str, object]:
+        """As ``audit.json`` keeps them, for the runs ``fix`` makes later."""
+        return {"timeout_s": self.timeout, "timeouts": dict(sorted(self.timeouts.items()))}
+
+
+def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
+    """The limits after ``outcome``'s run.
+
+    - the default order's durations set the timeouts (``TIMEOUT_FACTOR`` × each, above the floor);
+    - tests that hung or crashed leave the runs to come;
+    - a failure rerun ``reruns`` times, or whose reruns differed, is not rerun again: reruns stop
+      at the first differing outcome, so all failed, or mixed, is conclusive.
+    """
+    records = outcome.result.tests
+    timeouts = limits.timeouts
+    if outcome.plan.kind == "sequential":
+        timeouts = {
+            r.nodeid: TIMEOUT_FACTOR * r.duration
+            for r in records
+            if TIMEOUT_FACTOR * r.duration > limits.timeout
+        }
+    broken = {r.nodeid for r in records if r.outcome in ("hang", "crashed")}
+    enough = set()
+    for test in {probe.target for probe in outcome.result.probes}:
+        seen = outcome.observations(test)
+        if len(seen) >= reruns or any(not o.failed for o in seen):
+            enough.add(test)
+    return replace(
+        limits,
+        timeouts=timeouts,
+        exclude=limits.exclude | broken,
+        rerun_enough=limits.rerun_enough | enough,
+    )

@@ -1,0 +1,265 @@
+"""``auditor audit``: collect → campaign → triage → locate → report.
+
+Each step takes what the one before returned (a :class:`Found`) and returns a new one; the lab
+(:mod:`auditor.campaign.lab`) makes the runs. Ctrl-C and the budget stop a step where it is, and
+the report says so; an error inside auditor still writes the report so far before it goes up.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Literal
+
+from auditor import report, select
+from auditor.campaign import plan as plans
+from auditor.campaign.execute import Executor
+from auditor.campaign.lab import Lab
+from auditor.campaign.limits import DEFAULT_TIMEOUT_S, Limits
+from auditor.classify import failed_anywhere, triage
+from auditor.collect import Collection, collect
+from auditor.exits import AuditExit
+from auditor.findings import Finding
+from auditor.locate import cause
+from auditor.locate import footprints as fp
+from auditor.locate.search import OutOfRuns
+from auditor.model import RunPlan
+from auditor.progress import Progress
+from auditor.report import audit as audit_report
+from auditor.run.workers import auto_workers
+from auditor.runner import ServerError, child_env
+
+Stopped = Literal["interrupted", "budget", "internal error"]
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    root: Path
+    selection: select.Selection
+    report_dir: Path
+    seed: int | None = None  #: the campaign's master seed; None picks one (and prints it)
+    orders: int = 1  #: random orders (beside the default order and its reverse)
+    seeds: int = 1  #: xdist seeds per worker count
+    reruns: int = 3  #: reruns per triage step
+    timeout: float = DEFAULT_TIMEOUT_S  #: per-test timeout floor, seconds
+    budget_s: float | None = None  #: stop starting runs past this many seconds
+    pytest_args: tuple[str, ...] = ()  #: after ``--``: for every pytest run of the audit
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the audit knows so far: each step returns a new one."""
+
+    findings: tuple[Finding, ...] = ()
+    untriaged: tuple[str, ...] = ()  #: failed somewhere, not triaged (budget, Ctrl-C)
+    skipped: tuple[RunPlan, ...] = ()  #: campaign runs the budget left out
+    latent: tuple[cause.Latent, ...] = ()
+    stopped: Stopped | None = None  #: why the audit ended early
+
+    def stop(self, why: Stopped) -> Found:
+        return replace(self, stopped=self.stopped if self.stopped == "interrupted" else why)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What ``auditor audit`` did: the findings, where the report is, and its exit code."""
+
+    findings: tuple[Finding, ...]
+    report: Path  #: audit.json
+    sequential_s: float | None  #: one sequential run of the selection, as measured
+    stopped: Stopped | None
+    exit_code: AuditExit
+
+
+def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> AuditResult:
+    """Run the campaign, triage and locate; write audit.json and audit.md."""
+    seed = options.seed if options.seed is not None else random.randrange(2**32)
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    log_path = options.report_dir / "audit.log"
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        tempfile.TemporaryDirectory(prefix="auditor-cache-") as cache_dir,
+    ):
+        # pytest's cache goes elsewhere: the audit must not change what --lf will rerun.
+        private = ("-o", f"cache_dir={cache_dir}")
+        print("collecting tests...", file=out, flush=True)
+        progress = Progress(out, options.budget_s)
+        args = (*options.selection.args, *options.pytest_args, *private)
+        collection = collect(args, options.root, child_env(), log, log_path)
+        _say_collected(collection, progress)
+        executor = Executor(
+            options.selection.args,
+            options.root,
+            child_env(),
+            log,
+            options.reruns,
+            collection.server,
+            pytest_args=options.pytest_args,
+            private_args=private,
+        )
+        lab = Lab(executor, options.root, options.reruns, progress.left, Limits(options.timeout))
+        found = Found()
+        try:
+            found = _campaign(lab, seed, _planned(seed, collection, options), progress)
+            if found.stopped != "interrupted":
+                found = _triage(found, lab, progress)
+            if found.stopped != "interrupted":
+                found = _locate(found, lab, collection.hello.collected, progress)
+        except ServerError as exc:  # the fork server died under us: say where its output is
+            print(f"auditor: internal error: {exc}; pytest's output is in {log_path}", file=out)
+            found = found.stop("internal error")
+        except KeyboardInterrupt:
+            found = found.stop("interrupted")
+        except BaseException:  # a bug: the report so far, then the traceback from main()
+            _report(options, seed, lab, collection, found.stop("internal error"), progress)
+            raise
+        finally:
+            executor.close()
+    return _report(options, seed, lab, collection, found, progress)
+
+
+def _planned(seed: int, collection: Collection, options: AuditOptions) -> list[RunPlan]:
+    counts = plans.worker_counts(auto_workers())
+    return plans.campaign(seed, collection.hello.collected, options.orders, options.seeds, counts)
+
+
+def _say_collected(collection: Collection, progress: Progress) -> None:
+    hello = collection.hello
+    progress.print(f"-> collected {len(hello.collected)} tests")
+    for nodeid, reason in hello.errors:
+        progress.print(f"auditor: collection error in {nodeid}: {reason.splitlines()[0]}")
+    if collection.server is None:
+        progress.print(
+            f"auditor: threads run after collection ({', '.join(hello.threads)}): forking "
+            "is not safe, so every run starts its own pytest (slower)"
+        )
+
+
+def _campaign(lab: Lab, seed: int, planned: list[RunPlan], progress: Progress) -> Found:
+    """The planned runs that fit the budget, in order."""
+    progress.print(f"campaign seed {seed}: {len(planned)} runs planned")
+    skipped: list[RunPlan] = []
+    for index, plan in enumerate(planned, 1):
+        if not lab.affordable(plan):
+            skipped.append(plan)
+            continue
+        label = f"run {index}/{len(planned)}: {plan.describe()}"
+        progress.running(label)
+        try:
+            outcome = lab.run(plan)
+        except KeyboardInterrupt:
+            return Found(skipped=tuple(skipped), stopped="interrupted")
+        progress.finished(label, outcome.failed(), outcome.result.wall_s)
+        lab.learn(outcome)
+    if not skipped:
+        return Found()
+    progress.print(f"auditor: the budget left {len(skipped)} planned runs out")
+    return Found(skipped=tuple(skipped), stopped="budget")
+
+
+def _triage(found: Found, lab: Lab, progress: Progress) -> Found:
+    """A verdict for every test that failed anywhere in the campaign."""
+    campaign = list(lab.outcomes)
+    suspects = failed_anywhere(campaign)
+    findings: list[Finding] = []
+    for index, test in enumerate(suspects, 1):
+        left = progress.left()
+        if left is not None and left <= 0:
+            progress.print(
+                f"auditor: the budget ran out: {len(suspects) - index + 1} failing tests "
+                "not triaged (listed in the report)"
+            )
+            rest = tuple(suspects[index - 1 :])
+            return replace(found, findings=tuple(findings), untriaged=rest).stop("budget")
+        progress.running(f"triage {index}/{len(suspects)}: {test}")
+        try:
+            findings.append(triage(test, campaign, lab, lab.command))
+        except KeyboardInterrupt:
+            rest = tuple(suspects[index - 1 :])
+            return replace(found, findings=tuple(findings), untriaged=rest).stop("interrupted")
+    return replace(found, findings=tuple(findings))
+
+
+def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progress) -> Found:
+    """The cause of each finding, then the conflicts the footprints predict."""
+    prints = fp.footprints(lab.outcomes)
+    located: list[Finding] = []
+    pending = found.findings
+    try:
+        for index, finding in enumerate(found.findings, 1):
+            progress.running(f"locate {index}/{len(found.findings)}: {finding.test}")
+            located.append(cause.locate(finding, collected, prints, lab.outcomes, lab, lab.command))
+            pending = found.findings[index:]
+        located = cause.one_per_pair(located)
+        candidates = cause.unconfirmed(located, prints, collected)
+        if candidates:
+            progress.running(f"co-running {len(candidates)} pairs that share resources")
+        unattributable = {f.test for f in located if f.kind not in cause.ATTRIBUTABLE}
+        more, latent = cause.confirm_conflicts(
+            candidates, lab, lab.command, skip=unattributable.__contains__
+        )
+        found = replace(found, findings=(*located, *more), latent=tuple(latent))
+    except OutOfRuns:
+        progress.print("auditor: the budget ran out while locating causes")
+        found = replace(found, findings=(*located, *pending)).stop("budget")
+    except KeyboardInterrupt:
+        found = replace(found, findings=(*located, *pending)).stop("interrupted")
+    for finding in found.findings:
+        progress.print(audit_report.finding_line(finding))
+    for note in found.latent:
+        progress.print(
+            f"-> latent: {note.resource} is shared by {', '.join(note.tests)}; "
+            f"{note.coruns} co-runs passed"
+        )
+    return found
+
+
+def _report(
+    options: AuditOptions,
+    seed: int,
+    lab: Lab,
+    collection: Collection,
+    found: Found,
+    progress: Progress,
+) -> AuditResult:
+    """audit.json and audit.md from what was found; the verdict as an exit code."""
+    baseline = next((o for o in lab.outcomes if o.plan.kind == "sequential"), None)
+    sequential_s = None
+    if baseline is not None:
+        # One sequential pytest run: start-up and collection (the fork server's) + the tests.
+        sequential_s = baseline.result.wall_s + (collection.startup_s if lab.forking else 0.0)
+    data = audit_report.build(
+        tests=len(collection.hello.collected),
+        seed=seed,
+        outcomes=lab.outcomes,
+        findings=found.findings,
+        partial=found.stopped is not None,
+        stopped=found.stopped,
+        sequential_s=sequential_s,
+        elapsed_s=progress.elapsed(),
+        processes=1 + sum(1 for o in lab.outcomes if not o.result.forked),
+        reruns=options.reruns,
+        collect_errors=collection.hello.errors,
+        skipped=[p.describe() for p in found.skipped],
+        untriaged=found.untriaged,
+        env=child_env(),
+        latent=found.latent,
+        limits=lab.limits,
+    )
+    path = options.report_dir / "audit.json"
+    report.write_json(path, data)
+    report.write_text(options.report_dir / "audit.md", audit_report.markdown(data))
+    progress.print(audit_report.summary_line(data, path))
+    return AuditResult(found.findings, path, sequential_s, found.stopped, _exit(found, collection))
+
+
+def _exit(found: Found, collection: Collection) -> AuditExit:
+    if found.stopped == "interrupted":
+        return AuditExit.INTERRUPTED
+    if found.stopped == "internal error":
+        return AuditExit.INTERNAL_ERROR
+    problems = found.findings or collection.hello.errors or found.untriaged
+    return AuditExit.FINDINGS if problems else AuditExit.CLEAN

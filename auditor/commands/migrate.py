@@ -1,0 +1,98 @@
+"""``auditor migrate``: the one-off move to parallel CI, in one command.
+
+audit → fix (each rewrite proven, the rest reverted, then the closing campaign) → ``auditor run
+-n auto`` on the fixed selection; then what changed, what remains and why, the speed before and
+after, and the CI command to use from now on. It composes the three commands' results.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass
+from typing import IO
+
+from auditor.commands.audit import AuditOptions, AuditResult, audit
+from auditor.commands.fix import FixOptions, FixResult, fix
+from auditor.commands.run import RunOptions, RunSummary, run
+from auditor.exits import AuditExit, FixExit, RunExit
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    """The three steps' results (a step not reached is None), and the exit code."""
+
+    audited: AuditResult
+    fixed: FixResult | None
+    ran: RunSummary | None
+    exit_code: FixExit
+
+
+def migrate(
+    options: FixOptions, budget_s: float | None = None, out: IO[str] = sys.stdout
+) -> MigrateResult:
+    """Audit, fix and run."""
+    print("== 1/3 audit", file=out, flush=True)
+    audited = audit(_audit_options(options, budget_s), out)
+    stopped = {AuditExit.INTERRUPTED: FixExit.INTERRUPTED}
+    stopped[AuditExit.INTERNAL_ERROR] = FixExit.INTERNAL_ERROR
+    if audited.exit_code in stopped:
+        return MigrateResult(audited, None, None, stopped[audited.exit_code])
+    print("== 2/3 fix", file=out, flush=True)
+    fixed = fix(options, out)
+    if fixed.interrupted or options.dry_run:
+        return MigrateResult(audited, fixed, None, fixed.exit_code)
+    print("== 3/3 run -n auto", file=out, flush=True)
+    deselect = tuple(f"--deselect={test}" for test in fixed.quarantine)
+    ran = run(
+        RunOptions(
+            options.root,
+            options.selection,
+            "auto",
+            options.report_dir,
+            (*options.pytest_args, *deselect),
+        ),
+        out,
+    )
+    _summary(audited, fixed, ran, out)
+    left = fixed.files_changed or fixed.remaining or fixed.quarantine
+    code = FixExit.CHANGED if left or ran.exit_code != RunExit.OK else FixExit.CLEAN
+    return MigrateResult(audited, fixed, ran, code)
+
+
+def _audit_options(options: FixOptions, budget_s: float | None) -> AuditOptions:
+    return AuditOptions(
+        options.root,
+        options.selection,
+        options.report_dir,
+        seed=options.seed,
+        budget_s=budget_s,
+        pytest_args=options.pytest_args,
+    )
+
+
+def _summary(audited: AuditResult, fixed: FixResult, ran: RunSummary, out: IO[str]) -> None:
+    print("== migrate", file=out)
+    changed = list(fixed.files_changed)
+    if fixed.marker:
+        changed.append(f"{fixed.marker} (the serial marker)")
+    print(f"changed: {', '.join(changed) or 'nothing'}", file=out)
+    for test, summary in fixed.kept:
+        print(f"  {test}: {summary}", file=out)
+    for test, why in fixed.remaining:
+        print(f"remains: {test}: {why}", file=out)
+    for test in fixed.quarantine:
+        print(f"quarantined: {test}: non-deterministic; fix the test itself", file=out)
+    before_s, after_s = audited.sequential_s, ran.total_s
+    if before_s and after_s:
+        print(
+            f"speed: {before_s:.1f} s sequential -> {after_s:.1f} s with -n auto "
+            f"({before_s / after_s:.2f}x)",
+            file=out,
+        )
+    verdict = "passed" if ran.exit_code == RunExit.OK else f"exit code {int(ran.exit_code)}"
+    print(f"the parallel run {verdict}", file=out)
+    command = ["auditor", "run", "-n", "auto"]
+    if fixed.quarantine:
+        command += ["--", *(f"--deselect={test}" for test in fixed.quarantine)]
+    print(f"CI command from now on: {shlex.join(command)}", file=out)
