@@ -28,6 +28,8 @@ def clean_env(**overrides: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("PYTEST_", "GITHUB_")) and k != "CI_QUARANTINE"
     }
+    # -n auto, and the audit's worker counts, follow it: the same on every machine.
+    env["PYTEST_XDIST_AUTO_NUM_WORKERS"] = "2"
     env.update(overrides)
     return env
 

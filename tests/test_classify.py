@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 
 from auditor.classify import failed_anywhere, triage
 from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
-from auditor.select import Selection
 
 Row = tuple[str, str, str, float]  # node id, outcome, worker, start
 
@@ -197,9 +195,8 @@ class FakeExecutor:
 
 
 def test_one_replay_serves_every_xdist_only_suspect_of_a_worker_sequence() -> None:
-    from auditor.audit import AuditOptions, _Session
-    from auditor.progress import Progress
-    from auditor.runner import Hello
+    from auditor.campaign.lab import Lab
+    from auditor.campaign.limits import Limits
 
     x = outcome(
         X2,
@@ -213,12 +210,10 @@ def test_one_replay_serves_every_xdist_only_suspect_of_a_worker_sequence() -> No
         ],
     )
     executor = FakeExecutor()
-    options = AuditOptions(Path("."), Selection((), "defaults"), Path("reports"))
-    hello = Hello(("a", "v1", "s", "v2", "b", "w"), (), ())
-    session = _Session(options, executor, 1, hello, Progress(io.StringIO(), None), 0.0)  # type: ignore[arg-type]
-    session.outcomes = [seq(BASE, ("s", "failed")), x]
-    first = session.replay(x, "v1")
-    assert session.replay(x, "v2") is first
+    lab = Lab(executor, Path("."), 3, lambda: None, Limits())  # type: ignore[arg-type]
+    lab.outcomes += [seq(BASE, ("s", "failed")), x]
+    first = lab.replay(x, "v1")
+    assert lab.replay(x, "v2") is first
     assert executor.plans == [
         RunPlan("replay", seed=22, ids=("a", "v1", "s", "v2"), targets=("v1", "v2"))
     ]

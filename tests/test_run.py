@@ -117,13 +117,13 @@ def test_selection_file_from_pyproject(suite) -> None:  # type: ignore[no-untype
         (
             {},
             ["--selection", "tools/ci/test_selection.txt"],
-            2,
+            4,  # a usage error, as pytest's own for a path that does not exist
             "ERROR: tools/ci/test_selection.txt not found",
         ),
         (
             {"sel.txt": "# ok\ntest_a.py\nmissing.py\n", "test_a.py": ""},
             ["--selection", "sel.txt"],
-            2,
+            4,
             "ERROR: sel.txt:3: missing.py does not exist",
         ),
         (

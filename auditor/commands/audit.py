@@ -74,8 +74,10 @@ class AuditResult:
     exit_code: AuditExit
 
 
-def audit(options: AuditOptions, out: IO[str] = sys.stdout) -> AuditResult:
-    """Run the campaign, triage and locate; write audit.json and audit.md."""
+def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
+    """Run the campaign, triage and locate; write audit.json and audit.md (progress to ``out``,
+    by default standard output)."""
+    out = out or sys.stdout
     seed = options.seed if options.seed is not None else random.randrange(2**32)
     options.report_dir.mkdir(parents=True, exist_ok=True)
     log_path = options.report_dir / "audit.log"

@@ -29,9 +29,10 @@ class MigrateResult:
 
 
 def migrate(
-    options: FixOptions, budget_s: float | None = None, out: IO[str] = sys.stdout
+    options: FixOptions, budget_s: float | None = None, out: IO[str] | None = None
 ) -> MigrateResult:
-    """Audit, fix and run."""
+    """Audit, fix and run (progress to ``out``, by default standard output)."""
+    out = out or sys.stdout
     print("== 1/3 audit", file=out, flush=True)
     audited = audit(_audit_options(options, budget_s), out)
     stopped = {AuditExit.INTERRUPTED: FixExit.INTERRUPTED}

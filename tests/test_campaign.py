@@ -1,0 +1,82 @@
+"""The campaign's plan and the limits its runs teach: pure, whatever the machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.campaign.limits import Limits, learn
+from auditor.campaign.plan import campaign, worker_counts
+from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
+from auditor.run.workers import auto_workers
+
+IDS = tuple(f"t{i}" for i in range(6))
+
+
+@pytest.mark.parametrize(
+    ("cores", "counts"),
+    [(1, (2, 4)), (2, (2, 4)), (4, (2, 4, 8)), (8, (2, 4, 16))],
+)
+def test_worker_counts_are_2_4_and_twice_the_cores(cores: int, counts: tuple[int, ...]) -> None:
+    assert worker_counts(cores) == counts
+
+
+def test_the_campaign_for_8_cores() -> None:
+    plans = campaign(7, IDS, orders=2, seeds_per_count=2, worker_counts=worker_counts(8))
+    assert [p.kind for p in plans[:2]] == ["sequential", "reversed"]
+    assert plans[1].ids == tuple(reversed(IDS))
+    randoms = [p for p in plans if p.kind == "random"]
+    xdists = [p for p in plans if p.kind == "xdist"]
+    assert len(randoms) == 2 and len(xdists) == 2 * 3
+    assert [p.workers for p in xdists] == [2, 4, 16, 2, 4, 16]
+    # Random orders and xdist runs alternate, so that a budget cut keeps both kinds.
+    assert [p.kind for p in plans[2:6]] == ["random", "xdist", "random", "xdist"]
+    seeds = [p.seed for p in plans if p.seed is not None]
+    assert len(set(seeds)) == len(seeds) == 8
+    assert campaign(7, IDS, 2, 2, worker_counts(8)) == plans  # the seed repeats it exactly
+
+
+def test_auto_workers_follows_xdists_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "8")
+    assert auto_workers() == 8
+    assert worker_counts(auto_workers()) == (2, 4, 16)
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "lots")  # xdist ignores it too
+    assert auto_workers() >= 1
+
+
+def _run(kind: str, *records: tuple[str, str, float], probes: tuple[Probe, ...] = ()) -> RunOutcome:
+    tests = tuple(
+        TestRecord(nodeid, outcome, duration, "main", None, None, None)  # type: ignore[arg-type]
+        for nodeid, outcome, duration in records
+    )
+    return RunOutcome(RunPlan(kind), RunResult(0, 1.0, 1.0, None, (), tests, (), probes=probes))  # type: ignore[arg-type]
+
+
+def test_the_default_order_sets_timeouts_above_the_floor() -> None:
+    learnt = learn(
+        Limits(timeout=60.0),
+        _run("sequential", ("fast", "passed", 0.1), ("slow", "passed", 9.0)),
+        3,
+    )
+    assert learnt.timeouts == {"slow": 90.0}
+    again = learn(learnt, _run("random", ("slow", "passed", 30.0)), 3)
+    assert again.timeouts == {"slow": 90.0}  # only the default order measures
+
+
+def test_hung_and_crashed_tests_leave_the_runs_to_come() -> None:
+    run = _run("random", ("a", "hang", 60.0), ("b", "crashed", 0.0), ("c", "failed", 0.1))
+    assert learn(Limits(), run, 3).exclude == {"a", "b"}
+    assert Limits().exclude == frozenset()  # learning returns new limits, never changes them
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "enough"),
+    [
+        (("failed", "failed"), True),  # the run's own and two reruns: 3 observations
+        (("passed",), True),  # mixed: conclusive at once
+        (("failed",), False),  # two observations of 3
+    ],
+)
+def test_a_failure_rerun_enough_is_not_rerun_again(outcomes: tuple[str, ...], enough: bool) -> None:
+    probes = tuple(Probe("v", i, 0, o, None) for i, o in enumerate(outcomes))  # type: ignore[arg-type]
+    run = _run("sequential", ("v", "failed", 0.1), probes=probes)
+    assert ("v" in learn(Limits(), run, 3).rerun_enough) is enough
