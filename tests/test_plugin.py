@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -185,3 +187,33 @@ def test_a_test_past_its_timeout_on_a_worker_is_recorded_as_a_hang(suite, tmp_pa
     assert outcome == "hang"
     assert reason is not None
     assert reason.startswith("no result after its 1 s timeout; it was at test_h.py:3 in test_hang")
+
+
+def imported_beyond_the_standard_library(*modules: str) -> set[str]:
+    """The top-level packages outside the standard library that importing ``modules`` loads."""
+    probe = (
+        "import sys; before = set(sys.modules); "
+        f"[__import__(name) for name in {list(modules)!r}]; "
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
+        "print(' '.join(sorted(n for n in new if n not in sys.stdlib_module_names)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(done.stdout.split()) - {"auditor"}
+
+
+def test_every_plugin_module_imports_only_the_standard_library_and_pytest() -> None:
+    """Importing the package loads none of its modules (pytest's configure does), so each one is
+    checked: they all reach a foreign interpreter that lacks auditor's own dependencies."""
+    folder = Path(__file__).parent.parent / "auditor" / "plugin"
+    modules = [f"auditor.plugin.{path.stem}" for path in sorted(folder.glob("[!_]*.py"))]
+    assert "auditor.plugin.server" in modules
+    # pytest's own dependencies vary by version (py, pygments, exceptiongroup, tomli, packaging...)
+    pytests = {"_pytest", "pytest", "pluggy", "iniconfig", "py", "pygments", "packaging"}
+    assert imported_beyond_the_standard_library(*modules) <= pytests | {"exceptiongroup", "tomli"}
+
+
+def test_the_modules_auditor_itself_imports_do_not_load_pytest() -> None:
+    """auditor's own side reads results and talks to the fork server through these: importing
+    pytest would slow the start-up of every command."""
+    shared = ("auditor.plugin.protocol", "auditor.plugin.jsonlines", "auditor.plugin.children")
+    assert imported_beyond_the_standard_library("auditor.plugin", *shared) == set()

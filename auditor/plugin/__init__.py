@@ -5,21 +5,18 @@ rewritten by ``auditor fix`` pass ``--strict-markers``) and honour ``serial`` ma
 Everything else runs only when its ``--auditor-*`` option is given.
 
 This package imports nothing but the standard library and pytest: it must load in a user's
-interpreter where auditor itself is not installed.
+interpreter where auditor itself is not installed. Importing it imports nothing at all: its
+modules load when pytest configures it, so that auditor's own side can use the modules that
+need only the standard library (:mod:`~auditor.plugin.protocol`, :mod:`~auditor.plugin.jsonlines`,
+:mod:`~auditor.plugin.children`) without paying for pytest's import at start-up.
 """
 
 from __future__ import annotations
 
-import pytest
+from typing import TYPE_CHECKING
 
-from auditor.plugin.record import ResultsRecorder, WorkerStats
-from auditor.plugin.serial import (
-    SERIAL_MARKER_DOC,
-    SerialController,
-    SerialWorker,
-    check_serial_marks,
-)
-from auditor.plugin.watchdog import Watchdog, load_timeouts
+if TYPE_CHECKING:
+    import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,7 +65,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from auditor.plugin.record import ResultsRecorder, WorkerStats
+    from auditor.plugin.serial import SERIAL_MARKER_DOC, SerialController, SerialMarks, SerialWorker
+    from auditor.plugin.watchdog import Watchdog, load_timeouts
+
     config.addinivalue_line("markers", SERIAL_MARKER_DOC)
+    config.pluginmanager.register(SerialMarks(), "auditor-serial-marks")
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         lockdir = workerinput.get("auditor_lockdir")
@@ -108,8 +110,3 @@ def _runs_tests(config: pytest.Config) -> bool:
         return True
     distributing = getattr(config.option, "dist", "no") != "no"
     return not (distributing and getattr(config.option, "tx", None))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    check_serial_marks(item)

@@ -75,12 +75,16 @@ def serial_spec(item: pytest.Item) -> SerialSpec | None:
     return SerialSpec(exclusive=exclusive, keys=tuple(sorted(keys)))
 
 
-def check_serial_marks(item: pytest.Item) -> None:
-    """Fail a test whose ``serial`` marks are malformed, with the way to write them."""
-    try:
-        serial_spec(item)
-    except ValueError as exc:
-        pytest.fail(str(exc), pytrace=False)
+class SerialMarks:
+    """In every process: fails a test whose ``serial`` marks are malformed, before its setup,
+    with the way to write them."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        try:
+            serial_spec(item)
+        except ValueError as exc:
+            pytest.fail(str(exc), pytrace=False)
 
 
 class SerialController:
@@ -120,7 +124,7 @@ class SerialWorker:
             try:
                 spec = serial_spec(item)
             except ValueError:
-                continue  # fails in its own setup, see check_serial_marks
+                continue  # fails in its own setup, see SerialMarks
             if spec is not None:
                 self.specs[item.nodeid] = spec
         # Every worker reorders its own collection the same way, so xdist's check that all
