@@ -3,12 +3,13 @@ pytest run produced (:class:`RunResult`), and a plan with its result (:class:`Ru
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from auditor.plugin.jsonlines import read_json_lines
 
 Outcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed", "crashed", "hang"]
 FAILED_OUTCOMES = frozenset({"failed", "error", "crashed", "hang"})
@@ -153,13 +154,8 @@ def read_results(
 ) -> RunResult:
     """Parse the plugin's JSON lines; a file cut short by a crash yields what it holds."""
     records: dict[str, list[dict[str, Any]]] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the last line of a killed run may be cut short
-            records.setdefault(record.pop("type"), []).append(record)
+    for record in read_json_lines(path):
+        records.setdefault(record.pop("type"), []).append(record)
     start = records.get("session_start", [{}])[0]
     finish = records.get("session_finish", [{}])[0]
     collected = records.get("collected")

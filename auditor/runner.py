@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from auditor.model import RunResult, read_results
+from auditor.plugin.children import children_cpu as _children_cpu
+from auditor.plugin.protocol import Request
 
 #: Set for every child pytest when unset, as the CI scripts auditor replaces did.
 ENV_DEFAULTS = {
@@ -110,8 +111,9 @@ class Hello:
 class Server:
     """A pytest that collected once and runs each requested order in a forked child.
 
-    The pytest side is :mod:`auditor.plugin.server`. Requests are JSON objects (see there);
-    :meth:`run` adds the results file and returns what the child recorded.
+    The pytest side is :mod:`auditor.plugin.server`. Requests are the records of
+    :mod:`auditor.plugin.protocol`; :meth:`run` adds the results file and returns what the
+    children recorded.
     """
 
     def __init__(
@@ -149,13 +151,13 @@ class Server:
             threads=tuple(hello["threads"]),
         )
 
-    def run(self, request: Mapping[str, Any], op: str = "run") -> RunResult:
-        """Run one request (``run``, or ``corun``) and read back its records."""
+    def run(self, request: Request) -> RunResult:
+        """Run one request (a run or a co-run) and read back its records."""
         self._runs += 1
         results = Path(self._scratch.name) / f"run-{self._runs}.jsonl"
-        message = {"op": op, **request, "results": str(results)}
+        message = replace(request, results=str(results)).to_json()
         started = time.perf_counter()
-        self._socket.sendall((json.dumps(message) + "\n").encode())
+        self._socket.sendall((message + "\n").encode())
         reply = self._receive()
         wall = time.perf_counter() - started
         if reply is None:
@@ -235,8 +237,3 @@ def _wait(process: subprocess.Popen[bytes]) -> int:
         # Ctrl-C reached pytest too (same process group): let it finish its report first.
         process.wait()
         raise
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime

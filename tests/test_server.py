@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from auditor.campaign.execute import SERVER_ARGS
 from auditor.model import RunResult
-from auditor.runner import PytestCall, Server, child_env, run_pytest
-from tests.helpers import clean_env, write_suite
+from auditor.plugin.protocol import CorunRequest, ProtocolError, RunRequest, parse_request
+from auditor.runner import PLUGIN_ARGS, PytestCall, Server, child_env, run_pytest
+from tests.helpers import clean_env, read_jsonl, write_suite
 
 MODULE = """\
 import pytest
@@ -67,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Ser
 @pytest.mark.parametrize("seed", [1, 12345])
 def test_a_seeded_order_is_the_one_a_fresh_randomly_run_executes(server, seed: int) -> None:  # type: ignore[no-untyped-def]
     root, served = server
-    forked = served.run({"seed": seed, "exclude": ["test_state.py::test_die"]})
+    forked = served.run(RunRequest(seed=seed, exclude=("test_state.py::test_die",)))
     with open(os.devnull, "w") as sink:
         fresh = run_pytest(
             PytestCall(args=("--deselect", "test_state.py::test_die"), seed=seed),
@@ -82,19 +88,19 @@ def test_a_seeded_order_is_the_one_a_fresh_randomly_run_executes(server, seed: i
 
 def test_the_default_order_is_collection_order(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
-    result = served.run({"exclude": ["test_state.py::test_die"]})
+    result = served.run(RunRequest(exclude=("test_state.py::test_die",)))
     expected = [i for i in served.hello.collected if i != "test_state.py::test_die"]
     assert order(result) == expected
 
 
 def test_a_failure_is_rerun_from_a_checkpoint_of_the_same_run(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
-    ids = [
+    ids = (
         "test_alpha.py::test_alpha_one",
         "test_state.py::test_set",
         "test_state.py::test_needs_empty",
-    ]
-    result = served.run({"ids": ids, "reruns": 3})
+    )
+    result = served.run(RunRequest(ids=ids, reruns=3))
     assert [r.outcome for r in result.tests] == ["passed", "passed", "failed"]
     probes = [(p.target, p.outcome) for p in result.probes]
     assert probes == [("test_state.py::test_needs_empty", "failed")] * 3
@@ -104,8 +110,8 @@ def test_a_failure_is_rerun_from_a_checkpoint_of_the_same_run(server) -> None:  
 
 def test_no_checkpoint_is_taken_while_a_test_left_a_thread_running(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
-    ids = ["test_thread.py::test_leak", "test_thread.py::test_fails_after"]
-    result = served.run({"ids": ids, "reruns": 3, "checkpoint_s": 0})
+    ids = ("test_thread.py::test_leak", "test_thread.py::test_fails_after")
+    result = served.run(RunRequest(ids=ids, reruns=3, checkpoint_s=0))
     assert [r.outcome for r in result.tests] == ["passed", "failed"]
     # a checkpoint was due before every test; the one before test_fails_after would have
     # copied the locks of test_leak's thread, so the reruns replay from the one before test_leak
@@ -114,8 +120,8 @@ def test_no_checkpoint_is_taken_while_a_test_left_a_thread_running(server) -> No
 
 def test_targets_are_rerun_from_just_before_them_even_when_they_pass(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
-    ids = ["test_state.py::test_needs_empty", "test_alpha.py::test_alpha_one"]
-    result = served.run({"ids": ids, "reruns": 2, "targets": [ids[0]], "rerun_failures": False})
+    ids = ("test_state.py::test_needs_empty", "test_alpha.py::test_alpha_one")
+    result = served.run(RunRequest(ids=ids, reruns=2, targets=ids[:1], rerun_failures=False))
     assert [(p.target, p.outcome, p.replayed) for p in result.probes] == [
         (ids[0], "passed", 0),
         (ids[0], "passed", 0),
@@ -124,8 +130,8 @@ def test_targets_are_rerun_from_just_before_them_even_when_they_pass(server) -> 
 
 def test_a_dead_child_is_a_crash_and_the_run_goes_on_in_a_new_one(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
-    ids = ["test_state.py::test_set", "test_state.py::test_die", "test_state.py::test_after_death"]
-    result = served.run({"ids": ids})
+    ids = ("test_state.py::test_set", "test_state.py::test_die", "test_state.py::test_after_death")
+    result = served.run(RunRequest(ids=ids))
     records = {r.nodeid: r for r in result.tests}
     died = records["test_state.py::test_die"]
     assert (died.outcome, died.worker) == ("crashed", "r0")
@@ -137,7 +143,7 @@ def test_a_dead_child_is_a_crash_and_the_run_goes_on_in_a_new_one(server) -> Non
 def test_repeats_run_in_fresh_children(server) -> None:  # type: ignore[no-untyped-def]
     _, served = server
     test = "test_alpha.py::test_alpha_one"
-    result = served.run({"ids": [test], "repeats": 3, "stop_when_mixed": test})
+    result = served.run(RunRequest(ids=(test,), repeats=3, stop_when_mixed=test))
     assert [r.worker for r in result.tests] == ["r0", "r1", "r2"]
 
 
@@ -146,4 +152,95 @@ def test_an_unknown_id_is_refused(server) -> None:  # type: ignore[no-untyped-de
 
     _, served = server
     with pytest.raises(ServerError, match=r"not collected: test_nope\.py::test_x"):
-        served.run({"ids": ["test_nope.py::test_x"]})
+        served.run(RunRequest(ids=("test_nope.py::test_x",)))
+
+
+def test_coruns_start_each_test_in_a_child_of_its_own_until_both_pass(server) -> None:  # type: ignore[no-untyped-def]
+    _, served = server
+    ids = ("test_alpha.py::test_alpha_one", "test_beta.py::test_beta_one")
+    result = served.run(CorunRequest(ids=ids, repeats=3))
+    # both passed side by side in the first attempt: no second one
+    assert sorted((r.nodeid, r.worker, r.outcome) for r in result.tests) == [
+        (ids[0], "c0.0", "passed"),
+        (ids[1], "c0.1", "passed"),
+    ]
+
+
+def test_a_request_reads_back_as_it_was_sent() -> None:
+    full = RunRequest(
+        ids=("a.py::test_a", "b.py::test_b"),
+        seed=7,
+        exclude=("c.py::test_c",),
+        repeats=2,
+        stop_when_mixed="b.py::test_b",
+        reruns=3,
+        targets=("b.py::test_b",),
+        checkpoint_s=0.5,
+        rerun_failures=False,
+        no_rerun=("a.py::test_a",),
+        timeout=12.5,
+        timeouts=(("a.py::test_a", 3.0),),
+        footprint=True,
+        results="/tmp/results.jsonl",
+    )
+    corun = CorunRequest(ids=("a.py::test_a", "b.py::test_b"), repeats=4, results="r.jsonl")
+    assert [parse_request(r.to_json()) for r in (full, corun)] == [full, corun]
+    assert parse_request('{"op": "run", "results": "r"}') == RunRequest(results="r")
+    assert parse_request('{"op": "quit"}') is None
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("run please", "malformed request: not JSON"),
+        ('["run"]', "malformed request: not a JSON object"),
+        ('{"op": "rerun", "results": "r"}', "unknown request 'rerun': expected run, corun or quit"),
+        (
+            '{"op": "run", "seeds": 1, "results": "r"}',
+            "malformed run request: unknown fields seeds",
+        ),
+        ('{"op": "run", "ids": "a.py::test_a", "results": "r"}', "malformed run request: expected"),
+        ('{"op": "run", "repeats": "2", "results": "r"}', "malformed run request: expected int"),
+        (
+            '{"op": "run", "timeouts": {"a": "1"}, "results": "r"}',
+            "malformed run request: expected",
+        ),
+        ('{"op": "corun", "results": "r"}', "malformed corun request: "),
+        ('{"op": "run"}', "malformed run request: no results file"),
+    ],
+)
+def test_a_malformed_request_is_refused_saying_why(line: str, error: str) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        parse_request(line)
+    assert str(refused.value).startswith(error)
+
+
+def test_the_server_answers_a_line_it_cannot_read_with_an_error_and_goes_on(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "project", {"test_one.py": "def test_one():\n    pass\n"})
+    ours, theirs = socket.socketpair()
+    serve = f"--auditor-serve={theirs.fileno()}"
+    command = [sys.executable, "-m", "pytest", *PLUGIN_ARGS, "-p", "no:randomly", serve]
+    with subprocess.Popen(
+        command, cwd=root, env=clean_env(), stdout=subprocess.DEVNULL, pass_fds=(theirs.fileno(),)
+    ) as process:
+        theirs.close()
+        replies = ours.makefile("r", encoding="utf-8")
+
+        def ask(line: str) -> dict[str, Any]:
+            ours.sendall(line.encode() + b"\n")
+            reply: dict[str, Any] = json.loads(replies.readline())
+            return reply
+
+        assert json.loads(replies.readline())["collected"] == ["test_one.py::test_one"]
+        assert ask('{"op": "rerun"}') == {
+            "op": "done",
+            "error": "unknown request 'rerun': expected run, corun or quit",
+        }
+        results = tmp_path / "results.jsonl"
+        run = RunRequest(ids=("test_one.py::test_one",), results=str(results))
+        assert ask(run.to_json())["statuses"] == [0]
+        ours.sendall(b'{"op": "quit"}\n')
+        assert process.wait(timeout=60) == 0
+        replies.close()
+        ours.close()
+    assert [r["outcome"] for r in read_jsonl(results) if r["type"] == "test"] == ["passed"]

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from auditor.campaign.limits import Limits
 from auditor.model import RunOutcome, RunPlan
+from auditor.plugin.protocol import CorunRequest, RunRequest
 from auditor.runner import PytestCall, Server, run_pytest
 
 #: Server options: randomly loaded (it makes the orders) but inert until a request seeds it.
@@ -80,13 +81,13 @@ class Executor:
         """Two tests at the same time, ``plan.repeats`` times until both pass: in two forked
         children that start together, or else in a ``pytest -n 2`` of their own each time."""
         if self.server is not None:
-            request = {
-                "ids": list(plan.ids),
-                "repeats": plan.repeats,
-                "timeout": self.limits.timeout,
-                "timeouts": self.limits.timeouts,
-            }
-            return RunOutcome(plan, self.server.run(request, op="corun"))
+            request = CorunRequest(
+                ids=plan.ids,
+                repeats=plan.repeats,
+                timeout=self.limits.timeout,
+                timeouts=tuple(self.limits.timeouts.items()),
+            )
+            return RunOutcome(plan, self.server.run(request))
         results = []
         for _ in range(plan.repeats):
             once = replace(plan, repeats=1)
@@ -99,27 +100,27 @@ class Executor:
         wall = sum(result.wall_s for result in results)
         return RunOutcome(plan, replace(results[0], tests=tests, wall_s=wall))
 
-    def request(self, plan: RunPlan) -> dict[str, Any]:
+    def request(self, plan: RunPlan) -> RunRequest:
         """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
-        ids = [i for i in plan.ids if i not in self.limits.exclude]
+        ids = tuple(i for i in plan.ids if i not in self.limits.exclude)
         alone = plan.ids[-1] if plan.kind == "isolated" and plan.ids else None
         # The run's own outcome of a failing test or a target is one observation of that state;
         # its reruns make up the rest.
         reruns = 0 if alone else self.reruns - 1
-        return {
-            "ids": ids or None,
-            "seed": plan.seed,
-            "exclude": sorted(self.limits.exclude),
-            "repeats": plan.repeats,
-            "stop_when_mixed": alone,
-            "reruns": reruns,
-            "targets": list(plan.targets),
-            "rerun_failures": not plan.targets,
-            "no_rerun": sorted(self.limits.rerun_enough),
-            "timeout": self.limits.timeout,
-            "timeouts": self.limits.timeouts,
-            "footprint": plan.kind in FOOTPRINT_KINDS,
-        }
+        return RunRequest(
+            ids=ids or None,
+            seed=plan.seed,
+            exclude=tuple(sorted(self.limits.exclude)),
+            repeats=plan.repeats,
+            stop_when_mixed=alone,
+            reruns=reruns,
+            targets=plan.targets,
+            rerun_failures=not plan.targets,
+            no_rerun=tuple(sorted(self.limits.rerun_enough)),
+            timeout=self.limits.timeout,
+            timeouts=tuple(self.limits.timeouts.items()),
+            footprint=plan.kind in FOOTPRINT_KINDS,
+        )
 
     def _fresh(self, plan: RunPlan) -> PytestCall:
         call = self.call(plan)

@@ -33,12 +33,18 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import time
 from collections.abc import Generator
 from typing import IO, Any
 
 import pytest
 
+from auditor.plugin.watchdog import HANG_EXIT
+
+PASSING = frozenset(
+    {"passed", "skipped", "xfailed", "xpassed"}
+)  #: the outcomes that are no failure
 _REASON_LIMIT = 500
 _WORSE = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 1, "failed": 2, "error": 2}
 
@@ -250,3 +256,16 @@ def _reason(report: pytest.TestReport | pytest.CollectReport) -> str | None:
         lines = str(longrepr).strip().splitlines()
         text = crash.message if crash is not None else (lines[-1] if lines else "")
     return text[:_REASON_LIMIT]
+
+
+def crash_reason(status: int) -> str:
+    """The reason of a test whose process ended with ``status`` while running it."""
+    if status == HANG_EXIT:
+        return "ran past its timeout"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"the process running it was killed by {name}"
+    return f"the process running it exited with status {status}"

@@ -22,6 +22,8 @@ from collections.abc import Generator, Mapping
 
 import pytest
 
+from auditor.plugin.jsonlines import append_json_line
+
 HANG_EXIT = 75  #: the exit status of a process the watchdog ended
 WATCHDOG = "auditor-watchdog"  #: the watchdog thread's name
 _STACK_FRAMES = 4
@@ -91,13 +93,8 @@ class Watchdog:
             "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
             "stack": self._stack(),
         }
-        if self.path:
-            # O_APPEND and one write: the line lands whole even while the controller writes.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, (json.dumps(record) + "\n").encode())
-            finally:
-                os.close(fd)
+        if self.path:  # one write: the line lands whole even while the controller writes
+            append_json_line(self.path, record)
         sys.stderr.write(f"\nauditor: {nodeid} ran past its {record['timeout']:g} s timeout\n")
         sys.stderr.flush()
         os._exit(HANG_EXIT)
