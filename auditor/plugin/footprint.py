@@ -1,7 +1,7 @@
 """``--auditor-footprint``: what each test leaves changed, and what it touches.
 
-State a test leaves changed, by comparing snapshots taken before its setup and after its
-teardown:
+State a test leaves changed, by comparing snapshots (:mod:`auditor.plugin.snapshot`) taken before
+its setup and after its teardown:
 
 - ``env:NAME``: environment variables set, changed or removed (names only: values never leave
   the process, they may be secrets);
@@ -34,16 +34,14 @@ import os
 import socket
 import sys
 import tempfile
-import types
 from collections.abc import Generator, Iterable
 from typing import Any
 
 import pytest
 
+from auditor.plugin.snapshot import Snapshots, fixture_prints, under
+
 PROPERTY = "auditor_footprint"
-_SIMPLE = (type(None), bool, int, float, complex, str, bytes)
-_CONTAINERS = (dict, list, set, frozenset, tuple)
-_WIDE = 10_000  #: containers longer than this are compared by identity and length only
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _EVENTS = frozenset(
     {
@@ -95,8 +93,7 @@ class Footprint:
         self.touched: dict[str, set[str]] = {}
         self.scratch: list[str] = []  #: tempfile.mkstemp / mkdtemp paths of the current test
         self.private_folders: dict[str, bool] = {}  #: folder → whether its files are private
-        self.modules: dict[str, types.ModuleType] = {}
-        self._known_modules = -1
+        self.snapshots = Snapshots(self.root)
         self.before: dict[str, Any] = {}
         self.fixtures: dict[str, Any] = {}
         _recording = self
@@ -109,14 +106,14 @@ class Footprint:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         self.touched, self.scratch, self.private_folders = {}, [], {}
-        self.before = self._state(item)
+        self.before = self.snapshots.take(item)
         self.active = True
         yield
-        self.fixtures = _fixture_prints(item)
+        self.fixtures = fixture_prints(item)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        after = _fixture_prints(item)
+        after = fixture_prints(item)
         self.fixtures = {
             name: value
             for name, value in self.fixtures.items()
@@ -129,45 +126,12 @@ class Footprint:
     ) -> Generator[None, None, None]:
         if call.when == "teardown":
             self.active = False
-            changed = _changed(self.before, self._state(item), self.root)
+            changed = self.snapshots.changed(self.before, self.snapshots.take(item))
             changed += [f"fixture:{name}" for name in sorted(self.fixtures)]
             resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             if changed or resources:
                 item.user_properties.append((PROPERTY, {"state": changed, "resources": resources}))
         yield
-
-    # -- state ---------------------------------------------------------------------------------
-
-    def _state(self, item: pytest.Item) -> dict[str, Any]:
-        """A snapshot, cheap where nothing changed: C-level copies compared as a whole first."""
-        environ = getattr(os.environ, "_data", None)  # the bytes mapping: copied without decoding
-        state: dict[str, Any] = {
-            "cwd": os.getcwd(),
-            "sys.path": tuple(sys.path),
-            "env": dict(environ) if isinstance(environ, dict) else dict(os.environ),
-            "sys.modules": dict(sys.modules),
-        }
-        own = getattr(item, "module", None)
-        modules = self._project_modules()
-        if isinstance(own, types.ModuleType) and own.__name__ not in modules:
-            # Test modules are many and alike: only the running test's own is compared.
-            modules = {**modules, own.__name__: own}
-        for name, module in modules.items():
-            state[f"module:{name}"] = _module_print(name, module)
-        return state
-
-    def _project_modules(self) -> dict[str, types.ModuleType]:
-        """The project's modules but its test modules (conftests included)."""
-        if len(sys.modules) != self._known_modules:
-            self._known_modules = len(sys.modules)
-            self.modules = {
-                name: module
-                for name, module in list(sys.modules.items())
-                if _is_project_file(getattr(module, "__file__", None), self.root)
-                and not name.startswith("auditor.")
-                and not _is_test_module(name)
-            }
-        return self.modules
 
     # -- resources -----------------------------------------------------------------------------
 
@@ -232,18 +196,18 @@ class Footprint:
             return None
         if not os.path.isabs(given):
             return os.path.normpath(given)
-        return os.path.relpath(absolute, self.root) if _under(absolute, self.root) else absolute
+        return os.path.relpath(absolute, self.root) if under(absolute, self.root) else absolute
 
     def _private(self, absolute: str) -> bool:
         """Under ``--basetemp``; else, outside the project, under pytest's temporary root or a
         :mod:`tempfile` directory of this test. (A project may itself live in a temporary
         directory: its own files are never private.)"""
         given, temporary = self.private
-        if given and _under(absolute, given):
+        if given and under(absolute, given):
             return True
-        if _under(absolute, self.root):
+        if under(absolute, self.root):
             return False
-        return any(_under(absolute, private) for private in (*temporary, *self.scratch))
+        return any(under(absolute, private) for private in (*temporary, *self.scratch))
 
     def _bind(self, sock: Any, address: Any) -> None:
         if isinstance(address, tuple) and len(address) >= 2 and address[1]:
@@ -268,129 +232,6 @@ class Footprint:
         self.touched.setdefault(resource, set()).add(use)
 
 
-def _changed(before: dict[str, Any], after: dict[str, Any], root: str) -> list[str]:
-    """The ``TYPE:NAME`` entries that differ between two snapshots of :meth:`Footprint._state`."""
-    changed: list[str] = []
-    if before["cwd"] != after["cwd"]:
-        cwd = after["cwd"]
-        changed.append(f"cwd:{os.path.relpath(cwd, root) if _under(cwd, root) else cwd}")
-    if before["sys.path"] != after["sys.path"]:
-        changed.append("global:sys.path")
-    if before["env"] != after["env"]:
-        changed += [f"env:{os.fsdecode(name)}" for name in _differ(before["env"], after["env"])]
-    modules_before, modules_after = before["sys.modules"], after["sys.modules"]
-    if modules_before != modules_after:  # imports add modules; a test replacing one pollutes
-        changed += [
-            f"global:sys.modules[{name}]"
-            for name, module in modules_before.items()
-            if modules_after.get(name) is not module
-        ]
-    for key, prints in after.items():
-        if key.startswith("module:") and key in before:
-            module = key[len("module:") :]
-            changed += [f"global:{module}.{name}" for name in _differ(before[key], prints)]
-    return changed
-
-
-def _differ(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Names whose print differs, was added or was removed; for object prints, their attributes."""
-    names: list[str] = []
-    for name in sorted(before.keys() | after.keys()):
-        old, new = before.get(name), after.get(name)
-        if old == new:
-            continue
-        if (
-            isinstance(old, _ObjectPrint)
-            and isinstance(new, _ObjectPrint)
-            and old.ident == new.ident
-        ):
-            names += [f"{name}.{attr}" for attr in _differ(old.attrs, new.attrs)]
-        else:
-            names.append(name)
-    return names
-
-
-class _ObjectPrint:
-    """An object's identity and, one level deep, the prints of its attributes."""
-
-    __slots__ = ("attrs", "ident")
-
-    def __init__(self, ident: int, attrs: dict[str, Any]) -> None:
-        self.ident = ident
-        self.attrs = attrs
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _ObjectPrint)
-            and self.ident == other.ident
-            and self.attrs == other.attrs
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _print(value: Any) -> Any:
-    """What identifies a value for change detection: simple values by value, containers by the
-    identities they hold (one level), anything else by identity."""
-    kind = type(value)
-    if kind in _SIMPLE:
-        return (kind, value) if kind is not float or value == value else (kind, "nan")
-    if kind in _CONTAINERS:
-        if len(value) > _WIDE:
-            return (kind, id(value), len(value))
-        if kind is dict:
-            return (kind, id(value), tuple((id(k), _shallow(v)) for k, v in value.items()))
-        if kind in (set, frozenset):
-            return (kind, id(value), frozenset(map(id, value)))
-        return (kind, id(value), tuple(map(_shallow, value)))
-    return ("id", id(value))
-
-
-def _shallow(value: Any) -> Any:
-    return (type(value), value) if type(value) in _SIMPLE and value == value else id(value)
-
-
-def _object_print(value: Any) -> Any:
-    """Instances and classes: their attributes too (``settings.debug = True`` is a change)."""
-    attrs = getattr(value, "__dict__", None)
-    if isinstance(attrs, (dict, types.MappingProxyType)) and len(attrs) <= _WIDE:
-        return _ObjectPrint(
-            id(value), {k: _print(v) for k, v in attrs.items() if not k.startswith("__")}
-        )
-    return _print(value)
-
-
-def _module_print(name: str, module: types.ModuleType) -> dict[str, Any]:
-    prints: dict[str, Any] = {}
-    for attr, value in list(vars(module).items()):
-        if attr.startswith("__") or isinstance(value, types.ModuleType):
-            continue
-        if callable(value) and not isinstance(value, type):  # functions, fixtures: rebinding
-            prints[attr] = ("id", id(value))
-        elif isinstance(value, type):
-            own = getattr(value, "__module__", None) == name
-            prints[attr] = _object_print(value) if own else ("id", id(value))
-        elif type(value) in _SIMPLE or type(value) in _CONTAINERS:
-            prints[attr] = _print(value)
-        else:
-            prints[attr] = _object_print(value)
-    return prints
-
-
-def _fixture_prints(item: pytest.Item) -> dict[str, Any]:
-    """Prints of the values of the wider-scoped fixtures the test requested."""
-    info = getattr(item, "_fixtureinfo", None)
-    funcargs = getattr(item, "funcargs", {})
-    prints: dict[str, Any] = {}
-    for name, defs in (getattr(info, "name2fixturedefs", None) or {}).items():
-        if not defs or name not in funcargs or name == "request":
-            continue
-        if str(getattr(defs[-1], "scope", "function")) in ("session", "package", "module", "class"):
-            value = funcargs[name]
-            prints[name] = _print(value) if type(value) in _CONTAINERS else _object_print(value)
-    return prints
-
-
 def _temporary_roots(config: pytest.Config) -> tuple[str | None, tuple[str, ...]]:
     """pytest's temporary directories: ``--basetemp``, and ``pytest-of-USER`` under the
     temporary root."""
@@ -406,21 +247,6 @@ def _temporary_roots(config: pytest.Config) -> tuple[str | None, tuple[str, ...]
     roots.append(os.path.join(os.path.realpath(temproot), f"pytest-of-{user}"))
     roots.append(os.path.join(os.path.abspath(temproot), f"pytest-of-{user}"))
     return (os.path.abspath(basetemp) if basetemp else None), tuple(dict.fromkeys(roots))
-
-
-def _is_test_module(name: str) -> bool:
-    last = name.rsplit(".", 1)[-1]
-    return last.startswith("test_") or last.endswith("_test")
-
-
-def _is_project_file(path: str | None, root: str) -> bool:
-    if not path or not _under(path, root):
-        return False
-    return "site-packages" not in path and f"{os.sep}.venv{os.sep}" not in path
-
-
-def _under(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def _first(args: Iterable[Any] | Any) -> Any:
