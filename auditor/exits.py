@@ -15,9 +15,9 @@ class RunExit(enum.IntEnum):
 
     OK = 0  #: every selected test passed (or was skipped / xfailed)
     TESTS_FAILED = 1  #: a test failed, errored, crashed its worker, or never reported
-    INTERRUPTED = 2  #: Ctrl-C, a collection error, or a bad selection file
+    INTERRUPTED = 2  #: Ctrl-C, or a collection error
     INTERNAL_ERROR = 3  #: pytest's internal error, pytest killed by a signal, or a bug in auditor
-    USAGE_ERROR = 4  #: a bad auditor option, or pytest's usage error
+    USAGE_ERROR = 4  #: a bad option or selection file, pytest's usage error, an unusable Python
     NO_TESTS = 5  #: nothing selected, or no test collected
 
 

@@ -111,7 +111,7 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
             if found.stopped != "interrupted":
                 found = _locate(found, lab, collection.hello.collected, progress)
         except ServerError as exc:  # the fork server died under us: say where its output is
-            print(f"auditor: internal error: {exc}; pytest's output is in {log_path}", file=out)
+            print(f"ERROR: {exc}; pytest's output is in {log_path}", file=sys.stderr)
             found = found.stop("internal error")
         except KeyboardInterrupt:
             found = found.stop("interrupted")
