@@ -38,9 +38,7 @@ class RunSummary:
     report: Path  #: run.json
 
 
-def run(
-    options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = None
-) -> RunSummary:
+def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = None) -> RunSummary:
     """Run the selection once with xdist; write run.json; the verdict as pytest's exit code
     (the profile to ``out``, notes to ``err``: standard output and error by default)."""
     out, err = out or sys.stdout, err or sys.stderr
