@@ -432,7 +432,7 @@ UNCHANGED = [
             run(enter)
         """,
         "unfixable",
-        "it may be in a fixture or a helper",
+        "may be in a fixture or a helper it calls",
     ),
     noop(
         "same-name-in-another-class",

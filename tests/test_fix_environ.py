@@ -560,7 +560,7 @@ UNCHANGED = [
             subprocess.run(["x"], env={**os.environ, "D": "4"})
         """,
         "unfixable",
-        "no environment write in tests/test_env.py::test_env",
+        "no write to os.environ nor call of os.putenv or os.unsetenv in tests/test_env.py::test_env",
     ),
     noop(
         "writes-only-in-a-nested-function",
@@ -574,7 +574,7 @@ UNCHANGED = [
             run(set_mode)
         """,
         "unfixable",
-        "it may be in a fixture or a helper",
+        "may be in a fixture or a helper it calls",
     ),
     noop(
         "same-name-in-another-class",
@@ -590,7 +590,7 @@ UNCHANGED = [
                 pass
         """,
         "unfixable",
-        "no environment write",
+        "no write to os.environ",
         test="TestEnv::test_env",
     ),
     noop(
@@ -605,7 +605,7 @@ UNCHANGED = [
             os.environ.clear()
         """,
         "unfixable",
-        "no environment write",
+        "need each key spelled out",
     ),
     noop(
         "one-line-block-with-no-room-for-a-comment",
@@ -617,7 +617,7 @@ UNCHANGED = [
                 "1")
         """,
         "unfixable",
-        "no environment write",
+        "a one-line block has no room for the comments it holds",
     ),
     noop(
         "os-not-imported",
@@ -626,7 +626,7 @@ UNCHANGED = [
             os.environ["A"] = "1"
         """,
         "unfixable",
-        "no environment write",
+        "no write to os.environ",
     ),
     noop(
         "unittest-testcase-method",

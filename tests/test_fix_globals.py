@@ -467,7 +467,7 @@ UNCHANGED = [
             settings["currency"] = "EUR"
         """,
         "unfixable",
-        "no write to a module global or a shared fixture value in tests/test_shop.py::test_rate",
+        "no write to an attribute or item of an imported name in tests/test_shop.py::test_rate",
     ),
     noop(
         "environ-is-the-environ-codemods",
@@ -479,7 +479,7 @@ UNCHANGED = [
             del o.environ["B"]
         """,
         "unfixable",
-        "no write to a module global",
+        "`o.environ` is os.environ, which the environ codemod rewrites",
     ),
     noop(
         "only-in-a-nested-function",
@@ -493,7 +493,7 @@ UNCHANGED = [
             run(cheaper)
         """,
         "unfixable",
-        "it may be in a fixture or a helper",
+        "may be in a fixture or a helper it calls",
     ),
     noop(
         "same-name-in-another-class",
@@ -509,7 +509,7 @@ UNCHANGED = [
                 pass
         """,
         "unfixable",
-        "no write to a module global",
+        "no write to an attribute or item of an imported name",
         test="TestShop::test_rate",
     ),
     noop(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from auditor.fix.imports import qualified
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply
+from auditor.fix.rewriter import MonkeypatchRewriter, apply
+from auditor.fix.source import Outcome, Target
 
 
 def rewrite(code: str, target: Target) -> Outcome:
     """Rewrite the ``os.chdir(x)`` statements of ``target`` in ``code``."""
-    return apply(code, lambda imports: _Chdir(target, imports))
+    return apply(code, lambda names: _Chdir(target, names))
 
 
 class _Chdir(MonkeypatchRewriter):
@@ -20,7 +20,10 @@ class _Chdir(MonkeypatchRewriter):
         if not (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call)):
             return None
         change = node.value
-        if qualified(change.func, self.imports) != "os.chdir" or len(change.args) != 1:
+        if not self.means(node, change.func, "os.chdir"):
+            return None
+        if len(change.args) != 1:
+            self.miss(node, "os.chdir takes one argument")
             return None
         # the call as written, comments and all: ``*parts`` and ``path=`` mean the same to
         # monkeypatch.chdir

@@ -10,68 +10,91 @@ from __future__ import annotations
 
 import libcst as cst
 
-from auditor.fix.imports import qualified
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call
+from auditor.fix.rewriter import MonkeypatchRewriter, apply
+from auditor.fix.source import Outcome, Target, call
 
 ENVIRON = "os.environ"
+#: the methods of os.environ rewritten, by the numbers of arguments they may take
+_METHODS = {"pop": (1, 2), "setdefault": (2,), "update": (1,)}
+_WRITES = {"putenv", "unsetenv", "clear", "popitem", *_METHODS}
 
 
 def rewrite(code: str, target: Target) -> Outcome:
     """Rewrite the environment writes of ``target`` in ``code``."""
-    return apply(code, lambda imports: _Environ(target, imports))
+    return apply(code, lambda names: _Environ(target, names))
 
 
 class _Environ(MonkeypatchRewriter):
     what = "environment write"
+    sought = "write to os.environ nor call of os.putenv or os.unsetenv"
 
-    def _environ(self, node: cst.BaseExpression) -> bool:
-        return qualified(node, self.imports) == ENVIRON
-
-    def _key(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
-        if isinstance(node, cst.Subscript) and self._environ(node.value) and len(node.slice) == 1:
-            index = node.slice[0].slice
-            if isinstance(index, cst.Index):
-                return index.value
+    def _key(self, statement: cst.CSTNode, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """``K`` of ``os.environ[K]``."""
+        if not (isinstance(node, cst.Subscript) and len(node.slice) == 1):
+            return None
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index) and self.means(statement, node.value, ENVIRON):
+            return index.value
         return None
 
     def statement(self, node: cst.BaseSmallStatement) -> list[cst.BaseSmallStatement] | None:
         mp = self.fixture
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            key = self._key(node.targets[0].target)
+            key = self._key(node, node.targets[0].target)
             if key is not None:
                 return [cst.Expr(call(f"{mp}.setenv", key, node.value))]
         if isinstance(node, cst.Del):
-            key = self._key(node.target)
+            key = self._key(node, node.target)
             if key is not None:
                 return [cst.Expr(call(f"{mp}.delenv", key))]
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-            return self._call(node.value)
+            return self._call(node, node.value)
         return None
 
-    def _call(self, node: cst.Call) -> list[cst.BaseSmallStatement] | None:
-        mp = self.fixture
-        name = qualified(node.func, self.imports)
+    def _name(self, statement: cst.CSTNode, func: cst.BaseExpression) -> str | None:
+        """What a call writing the environment calls: ``putenv``, ``unsetenv``, or a method of
+        os.environ (``update``)."""
+        for name in ("putenv", "unsetenv"):
+            if self.means(statement, func, f"os.{name}"):
+                return name
+        if isinstance(func, cst.Attribute) and self.means(statement, func.value, ENVIRON):
+            return func.attr.value
+        return None
+
+    def _call(self, statement: cst.Expr, node: cst.Call) -> list[cst.BaseSmallStatement] | None:
+        name = self._name(statement, node.func)
+        if name not in _WRITES:
+            return None  # not a write, or not to the environment
         args = [a for a in node.args if a.keyword is None and not a.star]
         if len(args) != len(node.args):
-            return None  # keywords or *args: not a form this codemod knows
-        values = [a.value for a in args]
-        if name == "os.putenv" and len(values) == 2:
+            self.miss(statement, "monkeypatch.setenv and delenv take no keyword or * arguments")
+            return None
+        replaced = self._replaced_call(name, node, [a.value for a in args])
+        if replaced is None:
+            self.miss(statement, "monkeypatch.setenv and delenv need each key spelled out")
+        return replaced
+
+    def _replaced_call(
+        self, name: str, node: cst.Call, values: list[cst.BaseExpression]
+    ) -> list[cst.BaseSmallStatement] | None:
+        mp = self.fixture
+        if name == "putenv" and len(values) == 2:
             return [cst.Expr(call(f"{mp}.setenv", *values))]
-        if name == "os.unsetenv" and len(values) == 1:
+        if name == "unsetenv" and len(values) == 1:
             return [cst.Expr(call(f"{mp}.delenv", values[0], _no_raise()))]
-        if name == f"{ENVIRON}.pop" and len(values) in (1, 2):
+        if len(values) not in _METHODS.get(name, ()):
+            return None
+        if name == "pop":
             extra = [_no_raise()] if len(values) == 2 else []
             return [cst.Expr(call(f"{mp}.delenv", values[0], *extra))]
-        if name == f"{ENVIRON}.setdefault" and len(values) == 2:
+        if name == "setdefault":
             assert isinstance(node.func, cst.Attribute)
             current = cst.Call(
                 func=cst.Attribute(node.func.value, cst.Name("get")),
                 args=[cst.Arg(v) for v in values],
             )
             return [cst.Expr(call(f"{mp}.setenv", values[0], current))]
-        if name == f"{ENVIRON}.update" and len(values) == 1:
-            return self._update(values[0])
-        return None
+        return self._update(values[0])
 
     def _update(self, mapping: cst.BaseExpression) -> list[cst.BaseSmallStatement] | None:
         if not isinstance(mapping, cst.Dict) or not mapping.elements:

@@ -1,6 +1,5 @@
-"""Names and imports in a test module: what a name means through its imports, and ``import``
-statements added where isort would put them (``import pytest`` only when pytest is not imported
-under any name)."""
+"""``import`` statements added to a test module where isort would put them: ``import pytest`` only
+when pytest is not imported under any name, and how to spell ``pathlib.Path`` in an annotation."""
 
 from __future__ import annotations
 
@@ -9,65 +8,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node).strip()
-
-
-def imported_names(module: cst.Module) -> dict[str, str]:
-    """Names bound by the module's top-level imports → what they name.
-
-    ``import a.b`` binds ``a``; ``import a.b as x`` binds ``x`` → ``a.b``; ``from a import b``
-    binds ``b`` → ``a.b``. Relative and star imports are left out.
-    """
-    names: dict[str, str] = {}
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    full = dotted(alias.name) or ""
-                    if alias.asname is not None:
-                        names[_code(alias.asname.name)] = full
-                    else:
-                        head = full.split(".")[0]
-                        names[head] = head
-            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module:
-                if isinstance(small.names, cst.ImportStar):
-                    continue
-                base = dotted(small.module)
-                for alias in small.names:
-                    name = _code(alias.name)
-                    local = _code(alias.asname.name) if alias.asname else name
-                    names[local] = f"{base}.{name}"
-    return names
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None
-
-
-def qualified(node: cst.BaseExpression, imports: dict[str, str]) -> str | None:
-    """What a name chain means through the module's imports: ``config.X`` → ``shop.config.X``."""
-    chain = dotted(node)
-    if chain is None:
-        return None
-    head, _, rest = chain.partition(".")
-    if head not in imports:
-        return None
-    return f"{imports[head]}.{rest}" if rest else imports[head]
-
-
-def pytest_alias(imports: dict[str, str]) -> str | None:
-    """The local name of the ``pytest`` module (``pt`` after ``import pytest as pt``), if any."""
-    return next((local for local, full in imports.items() if full == "pytest"), None)
+from auditor.fix.names import dotted, imported_names, spelling
 
 
 def with_pytest(module: cst.Module) -> tuple[cst.Module, str]:
@@ -76,7 +17,7 @@ def with_pytest(module: cst.Module) -> tuple[cst.Module, str]:
     The import goes where isort would put a third-party import: its own group after the
     standard library's imports and before the next group (first-party, usually).
     """
-    alias = pytest_alias(imported_names(module))
+    alias = spelling(imported_names(module), "pytest")
     if alias is not None:
         return module, alias
     body = list(module.body)
@@ -90,7 +31,7 @@ def with_pytest(module: cst.Module) -> tuple[cst.Module, str]:
     line = cst.SimpleStatementLine(
         body=[cst.Import(names=[cst.ImportAlias(cst.Name("pytest"))])], leading_lines=leading
     )
-    return module.with_changes(body=[*body[:at], line, *body[at:]]), "pytest"
+    return module.with_changes(body=[*body[:at], line, *_apart(body[at:])]), "pytest"
 
 
 def with_stdlib_import(module: cst.Module, name: str) -> cst.Module:
@@ -118,7 +59,19 @@ def with_stdlib_import(module: cst.Module, name: str) -> cst.Module:
         body=[cst.Import(names=[cst.ImportAlias(cst.Name(name))])],
         leading_lines=[] if after_import or not at else [cst.EmptyLine()],
     )
-    return module.with_changes(body=[*body[:at], line, *body[at:]])
+    return module.with_changes(body=[*body[:at], line, *_apart(body[at:])])
+
+
+def _apart(after: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The statements after a new import, the first one set apart from it as isort and black
+    leave code after the imports: two blank lines before a def or a class, one before the rest."""
+    rest = list(after)
+    if not rest or _is_import(rest[0]) or any(line.comment is None for line in _leading(rest[0])):
+        return rest
+    definition = isinstance(rest[0], (cst.FunctionDef, cst.ClassDef))
+    blanks = [cst.EmptyLine() for _ in range(2 if definition else 1)]
+    rest[0] = rest[0].with_changes(leading_lines=[*blanks, *_leading(rest[0])])
+    return rest
 
 
 def _plain_before(statement: cst.BaseStatement, name: str) -> bool:
@@ -130,12 +83,12 @@ def _plain_before(statement: cst.BaseStatement, name: str) -> bool:
 
 def path_annotation(imports: dict[str, str]) -> tuple[str, bool]:
     """How to spell ``pathlib.Path`` in this module, and whether ``import pathlib`` is needed."""
-    for local, full in imports.items():
-        if full == "pathlib.Path":
-            return local, False
-    for local, full in imports.items():
-        if full == "pathlib":
-            return f"{local}.Path", False
+    path = spelling(imports, "pathlib.Path")
+    if path is not None:
+        return path, False
+    pathlib = spelling(imports, "pathlib")
+    if pathlib is not None:
+        return f"{pathlib}.Path", False
     return "pathlib.Path", True
 
 

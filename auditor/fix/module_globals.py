@@ -14,64 +14,89 @@ from collections.abc import Collection
 
 import libcst as cst
 
-from auditor.fix.imports import dotted, qualified
-from auditor.fix.source import MonkeypatchRewriter, Outcome, Target, apply, call
+from auditor.fix.names import Names, dotted
+from auditor.fix.rewriter import MonkeypatchRewriter, apply
+from auditor.fix.source import Outcome, Target, call
 
 _ENVIRON = "os.environ"  # the environ codemod's
+#: methods that change a list, a dict or a set in place: monkeypatch has no form for them
+_IN_PLACE = frozenset(
+    {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault", "add"}
+    | {"discard", "popitem", "sort", "reverse"}
+)
 
 
 def rewrite(code: str, target: Target, fixtures: Collection[str] = ()) -> Outcome:
     """Rewrite ``target``'s writes to imported globals and to the ``fixtures`` named."""
-    return apply(code, lambda imports: _Globals(target, imports, frozenset(fixtures)))
+    return apply(code, lambda names: _Globals(target, names, frozenset(fixtures)))
 
 
 class _Globals(MonkeypatchRewriter):
     what = "write to a module global or a shared fixture value"
 
-    def __init__(self, target: Target, imports: dict[str, str], fixtures: frozenset[str]) -> None:
-        super().__init__(target, imports)
+    def __init__(self, target: Target, names: Names, fixtures: frozenset[str]) -> None:
+        super().__init__(target, names)
         self.fixtures = fixtures
+        shared = f", nor of the fixture value {', '.join(sorted(fixtures))}" if fixtures else ""
+        self.sought = f"write to an attribute or item of an imported name{shared}"
 
-    def _shared(self, base: cst.BaseExpression) -> bool:
-        """Does ``base`` outlive the test: imported, or a wider-scoped fixture's value?"""
+    def _shared(self, statement: cst.CSTNode, base: cst.BaseExpression) -> bool:
+        """Does ``base`` outlive the test: imported, or a wider-scoped fixture's value? A name
+        that nothing binds, or that the test module assigns itself, is noted as missed."""
         chain = dotted(base)
         if chain is None:
             return False
         if chain.split(".")[0] in self.fixtures:
             return True
-        name = qualified(base, self.imports)
-        return name is not None and name != _ENVIRON
+        imports = self.names.imports(base)
+        if _ENVIRON in imports:
+            self.miss(statement, f"`{chain}` is os.environ, which the environ codemod rewrites")
+        elif not imports and not self.names.own(base):
+            self.miss(statement, self.names.why_not(base))
+        return bool(imports) and _ENVIRON not in imports
 
     def statement(self, node: cst.BaseSmallStatement) -> list[cst.BaseSmallStatement] | None:
         mp = self.fixture
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            return self._set(node.targets[0].target, node.value)
+            return self._set(node, node.targets[0].target, node.value)
         if isinstance(node, cst.AugAssign):
             current = node.target
             operator = _BINARY.get(type(node.operator))
             if operator is None or not isinstance(current, (cst.Attribute, cst.Subscript)):
                 return None
             value = cst.BinaryOperation(current.deep_clone(), operator(), _operand(node.value))
-            return self._set(node.target, value)
+            return self._set(node, node.target, value)
         if isinstance(node, cst.Del):
             where = node.target
-            if isinstance(where, cst.Attribute) and self._shared(where.value):
+            if isinstance(where, cst.Attribute) and self._shared(node, where.value):
                 return [cst.Expr(call(f"{mp}.delattr", where.value, _string(where.attr.value)))]
             index = _index(where)
-            if isinstance(where, cst.Subscript) and index and self._shared(where.value):
+            if isinstance(where, cst.Subscript) and index and self._shared(node, where.value):
                 return [cst.Expr(call(f"{mp}.delitem", where.value, index))]
+        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            self._in_place(node, node.value.func)
         return None
 
     def _set(
-        self, where: cst.BaseExpression, value: cst.BaseExpression
+        self, statement: cst.CSTNode, where: cst.BaseExpression, value: cst.BaseExpression
     ) -> list[cst.BaseSmallStatement] | None:
         mp = self.fixture
-        if isinstance(where, cst.Attribute) and self._shared(where.value):
+        if isinstance(where, cst.Attribute) and self._shared(statement, where.value):
             return [cst.Expr(call(f"{mp}.setattr", where.value, _string(where.attr.value), value))]
         index = _index(where)
-        if isinstance(where, cst.Subscript) and index and self._shared(where.value):
+        if isinstance(where, cst.Subscript) and index and self._shared(statement, where.value):
             return [cst.Expr(call(f"{mp}.setitem", where.value, index, value))]
         return None
+
+    def _in_place(self, statement: cst.CSTNode, func: cst.BaseExpression) -> None:
+        """Note a call that changes a shared value in place (``config.ITEMS.append(x)``)."""
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _IN_PLACE:
+            return
+        chain = dotted(func.value)
+        shared = chain is not None and chain.split(".")[0] in self.fixtures
+        if shared or self.names.imports(func.value) - {_ENVIRON}:
+            why = f"`{chain}` changes in place, which monkeypatch cannot undo"
+            self.miss(statement, why)
 
 
 def _index(node: cst.BaseExpression) -> cst.BaseExpression | None:

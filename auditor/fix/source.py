@@ -1,5 +1,5 @@
-"""What every codemod needs: the test function a node id names, the names a module imports,
-a fixture parameter added without breaking the signature, ``import pytest`` only when missing.
+"""What every codemod needs: the test function a node id names, found in the module; a fixture
+parameter added without breaking the signature; a decorator added above the others.
 
 Codemods return values, never raise for a test they cannot fix: an ``Outcome`` says whether the
 code changed, was already fixed, or cannot be fixed, and why.
@@ -7,21 +7,12 @@ code changed, was already fixed, or cannot be fixed, and why.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import libcst as cst
 
-from auditor.fix.imports import (
-    dotted,
-    imported_names,
-    pytest_alias,
-    qualified,
-    with_pytest,
-    with_stdlib_import,
-)
+from auditor.fix.names import Names, dotted
 
 Status = Literal["changed", "already", "unfixable"]
 
@@ -55,10 +46,6 @@ class Outcome:
     status: Status
     reason: str = ""  #: why it is already fixed or cannot be fixed
     statements: tuple[str, ...] = ()  #: the statements rewritten, as they were written
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node).strip().rstrip(";").rstrip()
 
 
 def param_names(function: cst.FunctionDef) -> list[str]:
@@ -133,169 +120,69 @@ def _lines(
     return after if first_line is None else after.with_changes(first_line=first_line)
 
 
-def is_testcase(node: cst.ClassDef, imports: dict[str, str]) -> bool:
+def is_testcase(node: cst.ClassDef, names: Names) -> bool:
     """A ``unittest.TestCase`` subclass (by its bases' names): its methods take no fixtures."""
     for base in node.bases:
-        chain = qualified(base.value, imports) or dotted(base.value) or ""
+        chain = names.qualified(base.value) or dotted(base.value) or ""
         if chain.split(".")[-1].endswith("TestCase"):
             return True
     return False
 
 
-class FunctionRewriter(cst.CSTTransformer):
-    """Rewrites the statements of one test function; subclasses say how.
+def with_decorator(function: cst.FunctionDef, decorator: cst.Decorator) -> cst.FunctionDef:
+    """``function`` with ``decorator`` right above the def, below the decorators already there;
+    the def's leading comments move up with its first decorator."""
+    if function.decorators:
+        return function.with_changes(decorators=[*function.decorators, decorator])
+    return function.with_changes(
+        decorators=[decorator.with_changes(leading_lines=function.leading_lines)],
+        leading_lines=[],
+    )
 
-    ``statement`` gets each small statement written directly in the function (not in a nested
-    function or class) and returns its replacements, or None to keep it. ``finish`` then gets the
-    rewritten function, to add parameters. ``found`` and ``testcase`` say what was met.
-    """
 
-    def __init__(self, target: Target, imports: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class Found:
+    """Where the test function a ``Target`` names is in its module."""
+
+    index: int  #: of the top-level statement holding the function
+    classes: tuple[cst.ClassDef, ...]  #: the classes it is in, outermost first
+    function: cst.FunctionDef
+
+    def testcase(self, names: Names) -> bool:
+        """Is it a ``unittest.TestCase`` method, which takes no fixtures?"""
+        return bool(self.classes) and is_testcase(self.classes[-1], names)
+
+
+def find(module: cst.Module, target: Target) -> Found | None:
+    """The function ``target`` names (a test, so not one nested in another function); the last
+    of two definitions, the one pytest collects."""
+    found = None
+    for index, statement in enumerate(module.body):
+        finder = _Find(target)
+        statement.visit(finder)
+        if finder.found is not None:
+            found = Found(index, *finder.found)
+    return found
+
+
+class _Find(cst.CSTVisitor):
+    def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
-        self.imports = imports
-        self.found = False
-        self.testcase = False
-        self.rewritten: list[str] = []
+        self.found: tuple[tuple[cst.ClassDef, ...], cst.FunctionDef] | None = None
         self._classes: list[cst.ClassDef] = []
-        self._depth = 0  # 1 directly in the target function, more in nested scopes
-        self.requested = False  #: the target already requests the fixture the rewrite needs
-        self.needs: set[str] = set()  #: modules the rewrite uses: "pytest", "pathlib"
 
-    what = "statement"  #: what it rewrites, for the reason given when there is none
-    fixture = ""  #: the fixture its replacements use
-
-    def statement(self, node: cst.BaseSmallStatement) -> list[cst.BaseSmallStatement] | None:
-        return None
-
-    def finish(self, node: cst.FunctionDef) -> cst.FunctionDef:
-        return node
-
-    def idle(self, code: str) -> Outcome:
-        """The outcome when nothing was rewritten: already fixed, or nothing this codemod can do."""
-        if self.requested:
-            return Outcome(code, "already", f"{self.target} has no {self.what} left to rewrite")
-        return Outcome(
-            code,
-            "unfixable",
-            f"no {self.what} in {self.target} itself (it may be in a fixture or a helper)",
-        )
-
-    def _is_target(self, node: cst.FunctionDef) -> bool:
-        cls = self._classes[-1].name.value if self._classes else None
-        return node.name.value == self.target.function and cls == self.target.cls
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        if self._depth:
-            self._depth += 1
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
-        return True
 
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._classes.pop()
-        if self._depth:
-            self._depth -= 1
-        return updated
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        if self._depth:
-            self._depth += 1
-        elif self._is_target(node):
-            self._depth = 1
-            self.found = True
-            self.testcase = bool(self._classes) and is_testcase(self._classes[-1], self.imports)
-            self.requested = bool(self.fixture) and self.fixture in param_names(node)
-        return True
-
-    def leave_FunctionDef(
-        self, original: cst.FunctionDef, updated: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        if self._depth == 1:
-            self._depth = 0
-            return self.finish(updated) if self.rewritten else updated
-        if self._depth:
-            self._depth -= 1
-        return updated
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        if self._depth:
-            self._depth += 1
-        return True
-
-    def leave_Lambda(self, original: cst.Lambda, updated: cst.Lambda) -> cst.BaseExpression:
-        if self._depth:
-            self._depth -= 1
-        return updated
-
-    def leave_SimpleStatementLine(
-        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
-        if self._depth != 1:
-            return updated
-        smalls, dropped = self._replaced(updated.body, room=True)
-        # comments from inside a rewritten statement (``{"A": "1",  # why``) go above its line
-        leading = [
-            *updated.leading_lines,
-            *(cst.EmptyLine(comment=cst.Comment(c)) for c in dropped),
-        ]
-        if all(len(group) == 1 for group in smalls):
-            return updated.with_changes(body=[group[0] for group in smalls], leading_lines=leading)
-        # one statement became several (os.environ.update): one line each, keeping the comments
-        unjoined = [s.with_changes(semicolon=cst.MaybeSentinel.DEFAULT) for g in smalls for s in g]
-        lines = [cst.SimpleStatementLine(body=[small]) for small in unjoined]
-        lines[0] = lines[0].with_changes(leading_lines=leading)
-        lines[-1] = lines[-1].with_changes(trailing_whitespace=updated.trailing_whitespace)
-        return cst.FlattenSentinel(lines)
-
-    def leave_SimpleStatementSuite(
-        self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite
-    ) -> cst.SimpleStatementSuite:
-        # the body of a one-line block: ``if x: os.chdir(d)``
-        if self._depth != 1:
-            return updated
-        smalls, _ = self._replaced(updated.body, room=False)
-        return updated.with_changes(body=[s for group in smalls for s in group])
-
-    def _replaced(
-        self, body: Sequence[cst.BaseSmallStatement], room: bool
-    ) -> tuple[list[list[cst.BaseSmallStatement]], list[str]]:
-        """Each statement's replacements, and the comments they dropped. Without ``room`` for
-        those comments, a statement whose replacements would drop some is kept as it is."""
-        smalls: list[list[cst.BaseSmallStatement]] = []
-        dropped: list[str] = []
-        for small in body:
-            replaced = self.statement(small)
-            lost = [] if replaced is None else _dropped(small, replaced)
-            if replaced is None or (lost and not room):
-                smalls.append([small])
-            else:
-                self.rewritten.append(code_of(small))
-                smalls.append(replaced)
-                dropped.extend(lost)
-        return smalls, dropped
-
-
-def _dropped(before: cst.CSTNode, after: Sequence[cst.CSTNode]) -> list[str]:
-    """The comments in ``before`` that are not in ``after``."""
-    kept = Counter(comment for node in after for comment in _comments_in(node))
-    lost = []
-    for comment in _comments_in(before):
-        if kept[comment]:
-            kept[comment] -= 1
-        else:
-            lost.append(comment)
-    return lost
-
-
-def _comments_in(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
-
-    class _Comments(cst.CSTVisitor):
-        def visit_Comment(self, node: cst.Comment) -> None:
-            found.append(node.value)
-
-    node.visit(_Comments())
-    return found
+        cls = self._classes[-1].name.value if self._classes else None
+        if (node.name.value, cls) == (self.target.function, self.target.cls):
+            self.found = (tuple(self._classes), node)
+        return False  # a function nested in another is not a test
 
 
 def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
@@ -306,48 +193,14 @@ def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
     )
 
 
+def not_found(code: str, target: Target) -> Outcome:
+    """The outcome for a test that is not in its file."""
+    return Outcome(code, "unfixable", f"{target} is not in the file (changed since the audit?)")
+
+
 def parse(code: str) -> cst.Module | Outcome:
     """The module, or an ``unfixable`` Outcome saying why it does not parse."""
     try:
         return cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
         return Outcome(code, "unfixable", f"does not parse: {str(exc).splitlines()[0]}")
-
-
-class MonkeypatchRewriter(FunctionRewriter):
-    """A rewriter whose replacements call the ``monkeypatch`` fixture, requested as a parameter
-    (annotated ``pytest.MonkeyPatch`` in an annotated test)."""
-
-    fixture = "monkeypatch"
-
-    def finish(self, node: cst.FunctionDef) -> cst.FunctionDef:
-        if annotated(node) and self.fixture not in param_names(node):
-            self.needs.add("pytest")
-        pytest = pytest_alias(self.imports) or "pytest"
-        return with_param(node, self.fixture, f"{pytest}.MonkeyPatch")
-
-
-def apply(code: str, rewriter_for: Callable[[dict[str, str]], FunctionRewriter]) -> Outcome:
-    """Run the rewriter built for the module's imports over ``code``; say what happened."""
-    module = parse(code)
-    if isinstance(module, Outcome):
-        return module
-    rewriter = rewriter_for(imported_names(module))
-    new = module.visit(rewriter)
-    if "pytest" in rewriter.needs:
-        new, _ = with_pytest(new)
-    if "pathlib" in rewriter.needs:
-        new = with_stdlib_import(new, "pathlib")
-    where = f"{rewriter.target}"
-    if not rewriter.found:
-        return Outcome(code, "unfixable", f"{where} is not in the file (changed since the audit?)")
-    if not rewriter.rewritten:
-        return rewriter.idle(code)
-    if rewriter.testcase:
-        return Outcome(
-            code,
-            "unfixable",
-            f"{where} is a unittest.TestCase method, which cannot take pytest fixtures",
-            tuple(rewriter.rewritten),
-        )
-    return Outcome(new.code, "changed", statements=tuple(rewriter.rewritten))

@@ -18,24 +18,16 @@ from collections.abc import Iterable
 import libcst as cst
 
 from auditor.fix.imports import path_annotation
-from auditor.fix.source import (
-    FunctionRewriter,
-    Outcome,
-    Target,
-    annotated,
-    apply,
-    code_of,
-    param_names,
-    parse,
-    with_param,
-)
+from auditor.fix.names import Names, code_of
+from auditor.fix.rewriter import FunctionRewriter, apply
+from auditor.fix.source import Outcome, Target, annotated, param_names, with_param
 
 
 def rewrite(code: str, target: Target, path: str) -> Outcome:
     """Rewrite ``target``'s uses of ``path`` (as the audit recorded it) under ``tmp_path``."""
-    module = parse(code)
-    constants = _constants(module.body, path) if isinstance(module, cst.Module) else set()
-    return apply(code, lambda imports: _TmpPath(target, imports, path, constants))
+    return apply(
+        code, lambda names: _TmpPath(target, names, path, _constants(names.module.body, path))
+    )
 
 
 def _same(literal: cst.BaseExpression, path: str) -> bool:
@@ -68,22 +60,18 @@ class _TmpPath(FunctionRewriter):
     what = "use of the path"
     fixture = "tmp_path"
 
-    def __init__(
-        self, target: Target, imports: dict[str, str], path: str, constants: set[str]
-    ) -> None:
-        super().__init__(target, imports)
+    def __init__(self, target: Target, names: Names, path: str, constants: set[str]) -> None:
+        super().__init__(target, names)
         self.path = path
         self.constants = set(constants)
         self._arguments: set[int] = set()  # ids of nodes that are a call's direct argument
         self._not_values: set[int] = set()  # ids of names that are not expressions read
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        entered = super().visit_FunctionDef(node)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._depth == 1:
             # a name the test binds itself is not the module's constant any more
             self.constants -= set(param_names(node)) | _bound(node)
         self._not_values.add(id(node.name))
-        return entered
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._not_values.add(id(node.attr))
@@ -118,19 +106,18 @@ class _TmpPath(FunctionRewriter):
         return updated
 
     def finish(self, node: cst.FunctionDef) -> cst.FunctionDef:
-        spelled, needs_import = path_annotation(self.imports)
+        spelled, needs_import = path_annotation(self.names.annotation_imports)
         if needs_import and annotated(node) and self.fixture not in param_names(node):
             self.needs.add("pathlib")
         return with_param(node, self.fixture, spelled)
 
-    def idle(self, code: str) -> Outcome:
-        if self.requested:
-            return Outcome(code, "already", f"{self.target} no longer uses {self.path!r}")
-        return Outcome(
-            code,
-            "unfixable",
-            f"{self.target} does not spell {self.path!r} itself (a fixture, a helper or the "
-            "code under test builds it)",
+    def done(self) -> str:
+        return f"{self.target} no longer uses {self.path!r}"
+
+    def missing(self) -> str:
+        return (
+            f"{self.target} neither spells {self.path!r} nor reads a module constant holding it"
+            " (a fixture, a helper or the code under test builds it)"
         )
 
 

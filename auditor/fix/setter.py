@@ -1,0 +1,166 @@
+"""A state-setter's setup: the statements it runs before its first check (``assert``,
+``pytest.raises``, ``self.assertEqual``, ``mock.assert_called``), and whether they can run as a
+fixture's body: calls, imports, and assignments to names that only the setup uses, which use no
+parameter of the state-setter and nothing it sets later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import takewhile
+
+import libcst as cst
+
+from auditor.fix.closure import ModuleNames, every_node, free_names
+from auditor.fix.names import Names, code_of, dotted, short
+from auditor.fix.source import Target, annotated, find
+
+#: calls that check rather than set up, besides ``assert*`` methods and functions
+_CHECKS = frozenset({"pytest.raises", "pytest.warns", "pytest.fail", "pytest.deprecated_call"})
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The statements a state-setter runs before its first check, or why they cannot move."""
+
+    problem: str = ""
+    statements: tuple[str, ...] = ()  #: as written in the state-setter
+    lines: tuple[cst.SimpleStatementLine, ...] = ()
+    #: every module-level or builtin name the setup uses → what it is bound to there
+    meanings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    annotated: bool = False
+    relative: str = ""  #: a relative import the setup makes, as written
+    shown: str = ""  #: the state-setter, as the reasons name it
+
+
+def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
+    """The setup of the state-setter ``setter`` in ``module``; ``shown`` is how reasons name it."""
+    found = find(module, setter)
+    if found is None:
+        return Setup(
+            f"the state-setter {setter} is not in {setter.path} (changed since the audit?)"
+        )
+    names = ModuleNames(module, setter.path)
+    before = _before_check(found.function, names, shown)
+    if isinstance(before, Setup):
+        return before
+    lines, smalls = before
+    codes = tuple(code_of(s) for s in smalls)
+    if not smalls:
+        return Setup(f"{shown} does nothing before its first assert: no setup to move")
+    problem = _unmovable(found.function, smalls, shown)
+    if problem:
+        return Setup(problem, codes)
+    used = free_names(names, smalls, shown)
+    if isinstance(used, str):
+        return Setup(used, codes)
+    meanings = {name: names.meaning(name) for name in sorted(names.closure(used))}
+    relative = (code_of(s) for s in smalls if isinstance(s, cst.ImportFrom) and s.relative)
+    return Setup(
+        "", codes, tuple(lines), meanings, annotated(found.function), next(relative, ""), shown
+    )
+
+
+def _before_check(
+    function: cst.FunctionDef, names: Names, shown: str
+) -> tuple[list[cst.SimpleStatementLine], list[cst.BaseSmallStatement]] | Setup:
+    """The lines before the function's first check, and their statements; or a Setup saying
+    which block (``with``, ``for``) comes first."""
+    lines: list[cst.SimpleStatementLine] = []
+    smalls: list[cst.BaseSmallStatement] = []
+    for statement in statements(function):
+        if isinstance(statement, cst.SimpleStatementLine):
+            before = list(takewhile(lambda s: not _checks(s, names), statement.body))
+            smalls.extend(before)
+            if before:
+                lines.append(_cut(statement, before))
+            if len(before) < len(statement.body):
+                break
+        elif _checks(statement, names):
+            break
+        else:
+            codes = (*(code_of(s) for s in smalls), code_of(statement))
+            why = f"{shown} runs `{short(codes[-1])}` before its first assert"
+            what = "only calls, imports and assignments can move into a fixture"
+            return Setup(f"{why}; {what}", codes)
+    return lines, smalls
+
+
+def statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """The function's statements, its docstring left out; ``def f(): a(); b()`` as one line."""
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        assert isinstance(body, cst.SimpleStatementSuite)
+        return [cst.SimpleStatementLine(body=body.body)]
+    every = list(body.body)
+    first = every[0] if every else None
+    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1:
+        expression = first.body[0]
+        if isinstance(expression, cst.Expr) and isinstance(
+            expression.value, (cst.SimpleString, cst.ConcatenatedString)
+        ):
+            every.pop(0)
+    return every
+
+
+def _cut(
+    line: cst.SimpleStatementLine, smalls: list[cst.BaseSmallStatement]
+) -> cst.SimpleStatementLine:
+    """The line with only ``smalls``, its leading statements (``a(); assert b`` → ``a()``)."""
+    if len(smalls) == len(line.body):
+        return line
+    last = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+    # the line's trailing comment may be about what was cut: it stays behind
+    return cst.SimpleStatementLine(body=[*smalls[:-1], last], leading_lines=line.leading_lines)
+
+
+def _checks(node: cst.CSTNode, names: Names) -> bool:
+    """Does ``node`` hold a check: an ``assert``, ``pytest.raises`` and kin, an ``assert*`` call?"""
+    for inner in every_node(node):
+        if isinstance(inner, cst.Assert):
+            return True
+        if isinstance(inner, cst.Call):
+            name = names.qualified(inner.func) or dotted(inner.func) or ""
+            if name in _CHECKS or name.split(".")[-1].startswith("assert"):
+                return True
+    return False
+
+
+def _unmovable(
+    function: cst.FunctionDef, smalls: Sequence[cst.BaseSmallStatement], shown: str
+) -> str | None:
+    """Why the setup cannot run unchanged as a fixture's body, if it cannot."""
+    if function.asynchronous is not None:
+        return f"{shown} is a coroutine: its setup needs an async fixture"
+    if _has(function, (cst.Global, cst.Nonlocal)):
+        return f"{shown} declares global or nonlocal names"
+    for small in smalls:
+        if _has(small, (cst.Await, cst.Yield)):
+            return f"`{code_of(small)}` in the setup of {shown} awaits or yields"
+        if not _movable(small):
+            what = "neither a call, an import nor an assignment to a name"
+            return f"`{code_of(small)}` in the setup of {shown} is {what}"
+    return None
+
+
+def _movable(small: cst.BaseSmallStatement) -> bool:
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.Call)
+    if isinstance(small, cst.Assign):
+        return all(_plain_target(t.target) for t in small.targets)
+    if isinstance(small, cst.AnnAssign):
+        return small.value is not None and isinstance(small.target, cst.Name)
+    if isinstance(small, cst.ImportFrom):
+        return not isinstance(small.names, cst.ImportStar)
+    return isinstance(small, cst.Import)
+
+
+def _plain_target(target: cst.BaseExpression) -> bool:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return all(isinstance(e.value, cst.Name) for e in target.elements)
+    return isinstance(target, cst.Name)
+
+
+def _has(node: cst.CSTNode, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
+    return any(isinstance(inner, kinds) for inner in every_node(node))
