@@ -133,6 +133,56 @@ CHANGED = [
         """,
         id="testcase-method-marks-work",
     ),
+    pytest.param(
+        """
+        import json
+
+
+        def test_health():
+            import pytest
+
+            pytest.importorskip("shop")
+        """,
+        KEY,
+        """
+        import json
+
+        import pytest
+
+
+        @pytest.mark.serial("port:18765")
+        def test_health():
+            import pytest
+
+            pytest.importorskip("shop")
+        """,
+        id="pytest-imported-inside-the-test-is-not-seen-by-the-mark",
+    ),
+    pytest.param(
+        """
+        try:
+            import pytest as pt
+        except ImportError:  # the suite also runs under unittest
+            pt = None
+
+
+        def test_health():
+            pass
+        """,
+        KEY,
+        """
+        try:
+            import pytest as pt
+        except ImportError:  # the suite also runs under unittest
+            pt = None
+
+
+        @pt.mark.serial("port:18765")
+        def test_health():
+            pass
+        """,
+        id="pytest-imported-under-try",
+    ),
 ]
 
 
@@ -158,6 +208,18 @@ def test_marks_the_test(before: str, keys: tuple[str, ...], after: str) -> None:
             "import pytest\n\n@pytest.mark.serial\ndef test_health():\n    pass\n",
             "already",
             id="already-exclusive",
+        ),
+        pytest.param(
+            "try:\n    from pytest import mark\nexcept ImportError:\n    raise\n\n"
+            '@mark.serial("port:18765")\ndef test_health():\n    pass\n',
+            "already",
+            id="already-keyed-mark-imported-under-try",
+        ),
+        pytest.param(
+            'import pytest\n\n@pytest.mark.serial("port:18765")\ndef test_health():\n'
+            "    import pytest as pt\n",
+            "already",
+            id="already-keyed-and-pytest-imported-inside-the-test",
         ),
         pytest.param("def test_other():\n    pass\n", "unfixable", id="test-absent"),
         pytest.param("def test_health(:\n", "unfixable", id="does-not-parse"),

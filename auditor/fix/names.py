@@ -89,13 +89,10 @@ class Names(cst.MetadataDependent):
 
     def qualified(self, node: cst.BaseExpression) -> str | None:
         """The imported name the chain ``node`` spells (``osp.join`` → ``os.path.join``), or None
-        when it is not one imported name."""
-        if dotted(node) is None:
-            return None
-        names = self._names(node)
-        if len({q.name for q in names}) == 1 and all(q.source is _IMPORT for q in names):
-            return names.pop().name
-        return None
+        when it is not one imported name. What the module assigns where an import fails
+        (``except ImportError: pt = None``) is no other meaning; another import is."""
+        imports = self.imports(node)
+        return imports.pop() if len(imports) == 1 else None
 
     def own(self, node: cst.BaseExpression) -> bool:
         """Is the chain ``node`` a function's own (a parameter, a local variable) or a builtin?"""

@@ -130,14 +130,9 @@ def is_testcase(node: cst.ClassDef, names: Names) -> bool:
 
 
 def with_decorator(function: cst.FunctionDef, decorator: cst.Decorator) -> cst.FunctionDef:
-    """``function`` with ``decorator`` right above the def, below the decorators already there;
-    the def's leading comments move up with its first decorator."""
-    if function.decorators:
-        return function.with_changes(decorators=[*function.decorators, decorator])
-    return function.with_changes(
-        decorators=[decorator.with_changes(leading_lines=function.leading_lines)],
-        leading_lines=[],
-    )
+    """``function`` with ``decorator`` right above the def, below the decorators already there
+    (and below the def's leading comments, which stand above the first decorator)."""
+    return function.with_changes(decorators=[*function.decorators, decorator])
 
 
 @dataclass(frozen=True)
