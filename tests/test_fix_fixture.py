@@ -341,6 +341,136 @@ def test_stock(inventory_state, warehouse="main", *skus):
     assert inventory.stock(warehouse, "apple") == 12
 """
 
+LOCAL_IMPORTS = """\
+import pytest
+
+
+def test_register():
+    import pytest as pt
+
+    from shop import inventory
+
+    inventory.register_warehouse("main")
+    with pt.raises(KeyError):
+        inventory.stock("main", "pear")
+
+
+def test_stock():
+    from shop import inventory
+
+    assert inventory.stock("main", "apple") == 12
+"""
+
+LOCAL_IMPORTS_FIXED = """\
+import pytest
+
+
+def test_register():
+    import pytest as pt
+
+    from shop import inventory
+
+    inventory.register_warehouse("main")
+    with pt.raises(KeyError):
+        inventory.stock("main", "pear")
+
+
+@pytest.fixture
+def register():
+    \"\"\"The state that test_register used to leave behind (extracted by auditor).\"\"\"
+    from shop import inventory
+
+    inventory.register_warehouse("main")
+
+
+def test_stock(register):
+    from shop import inventory
+
+    assert inventory.stock("main", "apple") == 12
+"""
+
+UNDER_TRY = """\
+try:
+    import pytest
+except ImportError:  # the suite also runs under unittest
+    pytest = None
+
+try:
+    from shop import inventory
+except ImportError:  # before the rename
+    from legacy_shop import inventory
+
+
+def test_register():
+    inventory.register_warehouse("main")
+    assert inventory.is_registered("main")
+
+
+def test_stock():
+    assert inventory.stock("main", "apple") == 12
+"""
+
+UNDER_TRY_FIXED = """\
+try:
+    import pytest
+except ImportError:  # the suite also runs under unittest
+    pytest = None
+
+try:
+    from shop import inventory
+except ImportError:  # before the rename
+    from legacy_shop import inventory
+
+
+def test_register():
+    inventory.register_warehouse("main")
+    assert inventory.is_registered("main")
+
+
+@pytest.fixture
+def register():
+    \"\"\"The state that test_register used to leave behind (extracted by auditor).\"\"\"
+    inventory.register_warehouse("main")
+
+
+def test_stock(register):
+    assert inventory.stock("main", "apple") == 12
+"""
+
+DOTTED_ALIAS_SETTER = """\
+import shop.inventory as inv
+
+
+def test_register():
+    inv.register_warehouse("main")
+    assert inv.is_registered("main")
+"""
+
+DOTTED_ALIAS = """\
+from shop import inventory as inv
+
+
+def test_stock():
+    assert inv.stock("main", "apple") == 12
+"""
+
+DOTTED_ALIAS_FIXED = """\
+import pytest
+
+from shop import inventory as inv
+
+
+@pytest.fixture
+def register():
+    \"\"\"The state that tests/test_setup.py::test_register used to leave behind
+    (extracted by auditor).\"\"\"
+    inv.register_warehouse("main")
+
+
+def test_stock(register):
+    assert inv.stock("main", "apple") == 12
+"""
+
 SETTER = "tests/test_setup.py::test_register"
 
 BEFORE_AFTER = [
@@ -407,6 +537,30 @@ BEFORE_AFTER = [
         "tests/test_inventory.py::test_inventory",
         DEFAULTS_FIXED,
         id="defaults-and-args-name-taken",
+    ),
+    pytest.param(
+        LOCAL_IMPORTS,
+        "",
+        "tests/test_inventory.py::test_stock",
+        "tests/test_inventory.py::test_register",
+        LOCAL_IMPORTS_FIXED,
+        id="imports-inside-the-tests-the-checks-own-left-behind",
+    ),
+    pytest.param(
+        UNDER_TRY,
+        "",
+        "tests/test_inventory.py::test_stock",
+        "tests/test_inventory.py::test_register",
+        UNDER_TRY_FIXED,
+        id="imports-under-try",
+    ),
+    pytest.param(
+        DOTTED_ALIAS,
+        DOTTED_ALIAS_SETTER,
+        "tests/test_stock.py::test_stock",
+        SETTER,
+        DOTTED_ALIAS_FIXED,
+        id="import-a-dotted-module-as-an-alias-the-same-module",
     ),
 ]
 
@@ -640,6 +794,34 @@ def test_stock(register):
         (),
         id="already-requests-a-fixture-of-that-name",
     ),
+    pytest.param(
+        "import pytest\n\n\ndef test_stock():\n    from shop import inventory\n\n"
+        '    assert inventory.stock("main", "apple") == 12\n',
+        HEAD + "def test_register():\n    inventory.register_warehouse('main')\n",
+        "unfixable",
+        "`inventory` is not imported or defined in tests/test_stock.py",
+        ("inventory.register_warehouse('main')",),
+        id="an-import-inside-the-brittle-test-does-not-reach-its-fixture",
+    ),
+    pytest.param(
+        "from shop import inventory\n" + STOCK,
+        "try:\n    from shop import inventory\nexcept ImportError:\n"
+        "    from legacy_shop import inventory\n\n\n"
+        "def test_register():\n    inventory.register_warehouse('main')\n",
+        "unfixable",
+        "`inventory` in tests/test_stock.py is not what it is in tests/test_setup.py",
+        ("inventory.register_warehouse('main')",),
+        id="imported-under-try-with-a-fallback-by-the-setter-only",
+    ),
+    pytest.param(
+        "import legacy.inventory as inv\n" + STOCK,
+        "import shop.inventory as inv\n\n\n"
+        "def test_register():\n    inv.register_warehouse('main')\n",
+        "unfixable",
+        "`inv` in tests/test_stock.py is not what it is in tests/test_setup.py",
+        ("inv.register_warehouse('main')",),
+        id="a-dotted-alias-of-another-module",
+    ),
 ]
 
 
@@ -656,6 +838,21 @@ def test_leaves_alone(
     assert outcome.statements == statements
     for statement in statements:
         assert f"`{statement.splitlines()[0]}" in outcome.reason
+
+
+def test_a_relative_import_moves_only_within_its_folder() -> None:
+    setter_code = (
+        "def test_register():\n    from .helpers import warehouses\n\n"
+        "    warehouses.register('main')\n    assert warehouses.registered()\n"
+    )
+    stock = "def test_stock():\n    pass\n"
+    elsewhere = _rewrite(stock, setter_code, "tests/test_stock.py::test_stock", SETTER)
+    assert elsewhere.status == "changed"
+    there = "tests/unit/test_setup.py::test_register"
+    outcome = _rewrite(stock, setter_code, "tests/test_stock.py::test_stock", there)
+    assert (outcome.status, outcome.code) == ("unfixable", stock)
+    assert "`from .helpers import warehouses` in the setup of" in outcome.reason
+    assert "would import another module in tests/test_stock.py" in outcome.reason
 
 
 INVENTORY = """\

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from itertools import takewhile
 
 import libcst as cst
+from libcst.metadata import Assignment
 
 from auditor.fix.closure import ModuleNames, every_node, free_names
 from auditor.fix.names import Names, code_of, dotted, short
@@ -45,7 +46,7 @@ def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
     before = _before_check(found.function, names, shown)
     if isinstance(before, Setup):
         return before
-    lines, smalls = before
+    lines, smalls = _unused_imports_left_out(names, *before)
     codes = tuple(code_of(s) for s in smalls)
     if not smalls:
         return Setup(f"{shown} does nothing before its first assert: no setup to move")
@@ -87,6 +88,28 @@ def _before_check(
     return lines, smalls
 
 
+def _unused_imports_left_out(
+    names: ModuleNames, lines: list[cst.SimpleStatementLine], smalls: list[cst.BaseSmallStatement]
+) -> tuple[list[cst.SimpleStatementLine], list[cst.BaseSmallStatement]]:
+    """The setup without the imports that only the checks use: they would sit unused in the
+    fixture (``import pytest`` for the ``pytest.raises`` that ends the setup)."""
+    imports = [s for s in smalls if isinstance(s, (cst.Import, cst.ImportFrom))]
+    local = names.scope(smalls[0]) if imports else None
+    if local is None:
+        return lines, smalls
+    rest = {id(node) for node in every_node(*(s for s in smalls if s not in imports))}
+    used = {
+        id(a.node)
+        for a in local.assignments
+        if isinstance(a, Assignment) and any(id(r.node) in rest for r in a.references)
+    }
+    kept = [s for s in smalls if s not in imports or id(s) in used]
+    if len(kept) == len(smalls):
+        return lines, smalls
+    cut = (_cut(line, [s for s in line.body if s in kept]) for line in lines)
+    return [line for line in cut if line.body], kept
+
+
 def statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
     """The function's statements, its docstring left out; ``def f(): a(); b()`` as one line."""
     body = function.body
@@ -107,9 +130,9 @@ def statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
 def _cut(
     line: cst.SimpleStatementLine, smalls: list[cst.BaseSmallStatement]
 ) -> cst.SimpleStatementLine:
-    """The line with only ``smalls``, its leading statements (``a(); assert b`` → ``a()``)."""
-    if len(smalls) == len(line.body):
-        return line
+    """The line with only ``smalls`` (``a(); assert b`` → ``a()``); none when there are none."""
+    if len(smalls) == len(line.body) or not smalls:
+        return line.with_changes(body=smalls)
     last = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
     # the line's trailing comment may be about what was cut: it stays behind
     return cst.SimpleStatementLine(body=[*smalls[:-1], last], leading_lines=line.leading_lines)
