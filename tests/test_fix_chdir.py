@@ -358,6 +358,82 @@ CHANGED = [
             assert getcwd() == str(tmp_path)
         """,
     ),
+    case(
+        "import-inside-the-test",
+        """
+        def test_cd(tmp_path):
+            import os
+            os.chdir(tmp_path)
+        """,
+        """
+        def test_cd(tmp_path, monkeypatch):
+            import os
+            monkeypatch.chdir(tmp_path)
+        """,
+    ),
+    case(
+        "import-under-try",
+        """
+        try:
+            from os import chdir
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_cd(tmp_path):
+            chdir(tmp_path)
+        """,
+        """
+        try:
+            from os import chdir
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_cd(tmp_path, monkeypatch):
+            monkeypatch.chdir(tmp_path)
+        """,
+    ),
+    case(
+        "import-os-path-binds-os",
+        """
+        import os.path
+
+        def test_cd(tmp_path):
+            os.chdir(os.path.join(tmp_path, "a"))
+        """,
+        """
+        import os.path
+
+        def test_cd(tmp_path, monkeypatch):
+            monkeypatch.chdir(os.path.join(tmp_path, "a"))
+        """,
+    ),
+    case(
+        "annotated-pytest-imported-in-the-test-is-not-seen-by-the-annotation",
+        """
+        import os
+
+
+        def test_cd(tmp_path) -> None:
+            import pytest
+
+            pytest.importorskip("shop")
+            os.chdir(tmp_path)
+        """,
+        """
+        import os
+
+        import pytest
+
+
+        def test_cd(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+            import pytest
+
+            pytest.importorskip("shop")
+            monkeypatch.chdir(tmp_path)
+        """,
+    ),
 ]
 
 
@@ -495,6 +571,54 @@ UNCHANGED = [
         """,
         "unfixable",
         "tests/test_cd.py::test_cd is not in the file",
+    ),
+    noop(
+        "already-fixed-with-an-import-inside-the-test",
+        """
+        def test_cd(tmp_path, monkeypatch):
+            import os
+            monkeypatch.chdir(tmp_path)
+            assert os.getcwd() == str(tmp_path)
+        """,
+        "already",
+        "no os.chdir call left",
+    ),
+    noop(
+        "imported-only-inside-another-test",
+        """
+        def test_other():
+            from os import chdir
+
+        def test_cd(tmp_path):
+            chdir(tmp_path)
+        """,
+        "unfixable",
+        "in `chdir(tmp_path)`, `chdir` is not imported or defined",
+    ),
+    noop(
+        "under-try-one-of-two-imports",
+        """
+        try:
+            from os import chdir
+        except ImportError:
+            from shop.compat import chdir
+
+        def test_cd(tmp_path):
+            chdir(tmp_path)
+        """,
+        "unfixable",
+        "`chdir` is os.chdir or shop.compat.chdir",
+    ),
+    noop(
+        "import-os-path-as-osp-binds-no-os",
+        """
+        import os.path as osp
+
+        def test_cd(tmp_path):
+            os.chdir(osp.join(tmp_path, "a"))
+        """,
+        "unfixable",
+        "`os` is not imported or defined",
     ),
 ]
 

@@ -495,6 +495,137 @@ CHANGED = [
             monkeypatch.setenv("C", "3")
         """,
     ),
+    case(
+        "import-inside-the-test",
+        """
+        def test_env():
+            import os
+            os.environ["A"] = "1"
+        """,
+        """
+        def test_env(monkeypatch):
+            import os
+            monkeypatch.setenv("A", "1")
+        """,
+    ),
+    case(
+        "import-under-try",
+        """
+        try:
+            from os import environ
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_env():
+            environ["A"] = "1"
+        """,
+        """
+        try:
+            from os import environ
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_env(monkeypatch):
+            monkeypatch.setenv("A", "1")
+        """,
+    ),
+    case(
+        "import-os-path-binds-os",
+        """
+        import os.path
+
+        def test_env():
+            os.environ[os.path.basename("/A")] = "1"
+        """,
+        """
+        import os.path
+
+        def test_env(monkeypatch):
+            monkeypatch.setenv(os.path.basename("/A"), "1")
+        """,
+    ),
+    case(
+        "annotated-pytest-under-try-as-pt",
+        """
+        import os
+
+        try:
+            import pytest as pt
+        except ImportError:  # the suite also runs under unittest
+            pt = None
+
+
+        def test_env() -> None:
+            os.putenv("A", "1")
+        """,
+        """
+        import os
+
+        try:
+            import pytest as pt
+        except ImportError:  # the suite also runs under unittest
+            pt = None
+
+
+        def test_env(monkeypatch: pt.MonkeyPatch) -> None:
+            monkeypatch.setenv("A", "1")
+        """,
+    ),
+    case(
+        "annotated-pytest-imported-in-the-test-is-not-seen-by-the-annotation",
+        """
+        def test_env() -> None:
+            import os
+
+            import pytest
+
+            pytest.importorskip("shop")
+            os.environ["A"] = "1"
+        """,
+        """
+        import pytest
+
+
+        def test_env(monkeypatch: pytest.MonkeyPatch) -> None:
+            import os
+
+            import pytest
+
+            pytest.importorskip("shop")
+            monkeypatch.setenv("A", "1")
+        """,
+    ),
+    case(
+        "annotated-pytest-for-type-checking-with-postponed-annotations",
+        """
+        from __future__ import annotations
+
+        import os
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            import pytest
+
+
+        def test_env() -> None:
+            os.environ["A"] = "1"
+        """,
+        """
+        from __future__ import annotations
+
+        import os
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            import pytest
+
+
+        def test_env(monkeypatch: pytest.MonkeyPatch) -> None:
+            monkeypatch.setenv("A", "1")
+        """,
+    ),
 ]
 
 
@@ -560,7 +691,8 @@ UNCHANGED = [
             subprocess.run(["x"], env={**os.environ, "D": "4"})
         """,
         "unfixable",
-        "no write to os.environ nor call of os.putenv or os.unsetenv in tests/test_env.py::test_env",
+        "no write to os.environ nor call of os.putenv or os.unsetenv"
+        " in tests/test_env.py::test_env",
     ),
     noop(
         "writes-only-in-a-nested-function",
@@ -677,6 +809,76 @@ UNCHANGED = [
         """,
         "unfixable",
         "tests/test_env.py::test_env is not in the file",
+    ),
+    noop(
+        "already-fixed-with-an-import-inside-the-test",
+        """
+        def test_env(monkeypatch):
+            import os
+            monkeypatch.setenv("A", "1")
+            assert os.environ["A"] == "1"
+        """,
+        "already",
+        "no environment write left",
+    ),
+    noop(
+        "imported-only-inside-another-test",
+        """
+        def test_other():
+            import os
+
+        def test_env():
+            os.environ["A"] = "1"
+        """,
+        "unfixable",
+        'in `os.environ["A"] = "1"`, `os` is not imported or defined',
+    ),
+    noop(
+        "a-local-name-shadows-the-import",
+        """
+        import os
+
+        def test_env():
+            os = FakeOs()
+            os.environ["A"] = "1"
+        """,
+        "unfixable",
+        "no write to os.environ",
+    ),
+    noop(
+        "another-modules-environ-imported-inside-the-test",
+        """
+        def test_env():
+            from shop.settings import environ
+            environ["A"] = "1"
+        """,
+        "unfixable",
+        "`environ` is shop.settings.environ",
+    ),
+    noop(
+        "under-try-one-of-two-imports",
+        """
+        try:
+            from os import environ
+        except ImportError:
+            from shop.compat import environ
+
+        def test_env():
+            environ["A"] = "1"
+        """,
+        "unfixable",
+        "`environ` is os.environ or shop.compat.environ",
+    ),
+    noop(
+        "import-os-path-as-osp-binds-no-os",
+        """
+        import os.path as osp
+
+        def test_env():
+            os.environ[osp.basename("/A")] = "1"
+        """,
+        "unfixable",
+        "`os` is not imported or defined",
     ),
 ]
 

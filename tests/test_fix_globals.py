@@ -394,6 +394,59 @@ CHANGED = [
             monkeypatch.setattr(config, "RATE", 0.1)
         """,
     ),
+    case(
+        "import-inside-the-test",
+        """
+        def test_rate():
+            from shop import config
+            config.RATE = 0.1
+        """,
+        """
+        def test_rate(monkeypatch):
+            from shop import config
+            monkeypatch.setattr(config, "RATE", 0.1)
+        """,
+    ),
+    case(
+        "import-under-try-either-module",
+        """
+        try:
+            from shop import config
+        except ImportError:  # before the rename
+            from legacy_shop import config
+
+
+        def test_rate():
+            config.LIMITS["daily"] = 5
+        """,
+        """
+        try:
+            from shop import config
+        except ImportError:  # before the rename
+            from legacy_shop import config
+
+
+        def test_rate(monkeypatch):
+            monkeypatch.setitem(config.LIMITS, "daily", 5)
+        """,
+    ),
+    case(
+        "import-a-dotted-module-as-an-alias",
+        """
+        import shop.config as cfg
+
+        def test_rate():
+            cfg.RATE *= 2
+            del cfg.LIMITS["daily"]
+        """,
+        """
+        import shop.config as cfg
+
+        def test_rate(monkeypatch):
+            monkeypatch.setattr(cfg, "RATE", cfg.RATE * 2)
+            monkeypatch.delitem(cfg.LIMITS, "daily")
+        """,
+    ),
 ]
 
 
@@ -562,6 +615,64 @@ UNCHANGED = [
         """,
         "unfixable",
         "tests/test_shop.py::test_rate is not in the file",
+    ),
+    noop(
+        "already-fixed-with-an-import-inside-the-test",
+        """
+        def test_rate(monkeypatch):
+            from shop import config
+            monkeypatch.setattr(config, "RATE", 0.1)
+        """,
+        "already",
+        "no write to a module global or a shared fixture value left",
+    ),
+    noop(
+        "imported-only-inside-another-test",
+        """
+        def test_other():
+            from shop import config
+
+        def test_rate():
+            config.RATE = 0.1
+        """,
+        "unfixable",
+        "in `config.RATE = 0.1`, `config` is not imported or defined",
+    ),
+    noop(
+        "already-fixed-under-try",
+        """
+        try:
+            from shop import config
+        except ImportError:  # before the rename
+            from legacy_shop import config
+
+        def test_rate(monkeypatch):
+            monkeypatch.setattr(config, "RATE", 0.1)
+        """,
+        "already",
+        "no write to a module global or a shared fixture value left",
+    ),
+    noop(
+        "a-dotted-alias-changed-in-place",
+        """
+        import shop.config as cfg
+
+        def test_rate():
+            cfg.ITEMS.append("x")
+        """,
+        "unfixable",
+        'in `cfg.ITEMS.append("x")`, `cfg.ITEMS` changes in place, which monkeypatch cannot undo',
+    ),
+    noop(
+        "a-global-of-the-test-module-itself",
+        """
+        LIMITS = {}
+
+        def test_rate():
+            LIMITS["daily"] = 5
+        """,
+        "unfixable",
+        "`LIMITS` is assigned in the module, not imported",
     ),
 ]
 

@@ -106,6 +106,97 @@ CHANGED = [
         """,
         id="method",
     ),
+    pytest.param(
+        """
+        import json
+
+
+        def test_report() -> None:
+            from pathlib import Path
+
+            Path("build/report.json").write_text(json.dumps({}))
+        """,
+        """
+        import json
+        import pathlib
+
+
+        def test_report(tmp_path: pathlib.Path) -> None:
+            from pathlib import Path
+
+            Path(tmp_path / "report.json").write_text(json.dumps({}))
+        """,
+        id="annotated-path-imported-inside-the-test-is-not-seen-by-the-annotation",
+    ),
+    pytest.param(
+        """
+        try:
+            from pathlib import Path
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_report() -> None:
+            Path("build/report.json").touch()
+        """,
+        """
+        try:
+            from pathlib import Path
+        except ImportError:  # pragma: no cover
+            raise
+
+
+        def test_report(tmp_path: Path) -> None:
+            Path(tmp_path / "report.json").touch()
+        """,
+        id="annotated-path-imported-under-try",
+    ),
+    pytest.param(
+        """
+        from __future__ import annotations
+
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from pathlib import Path
+
+
+        def test_report() -> None:
+            open("build/report.json", "w").close()
+        """,
+        """
+        from __future__ import annotations
+
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from pathlib import Path
+
+
+        def test_report(tmp_path: Path) -> None:
+            open(tmp_path / "report.json", "w").close()
+        """,
+        id="annotated-path-for-type-checking-with-postponed-annotations",
+    ),
+    pytest.param(
+        """
+        import os.path as osp
+
+
+        def test_report():
+            open("build/report.json", "w").close()
+            assert osp.exists("build/report.json")
+        """,
+        """
+        import os.path as osp
+
+
+        def test_report(tmp_path):
+            open(tmp_path / "report.json", "w").close()
+            assert osp.exists(tmp_path / "report.json")
+        """,
+        id="read-through-os-path-as-osp",
+    ),
 ]
 
 
@@ -126,6 +217,7 @@ UNCHANGED = [
             (tmp_path / "report.json").write_text("x")
         """,
         "already",
+        "no longer uses 'build/report.json'",
         id="already-fixed",
     ),
     pytest.param(
@@ -136,6 +228,8 @@ UNCHANGED = [
             reports.write_default_report()  # the path is inside the code under test
         """,
         "unfixable",
+        "tests/test_r.py::test_report neither spells 'build/report.json' nor reads a module"
+        " constant holding it",
         id="path-built-elsewhere",
     ),
     pytest.param(
@@ -146,6 +240,7 @@ UNCHANGED = [
             open(REPORT_PATH, "w").close()
         """,
         "unfixable",
+        "neither spells",
         id="name-rebound-by-the-test",
     ),
     pytest.param(
@@ -155,6 +250,7 @@ UNCHANGED = [
             open("build/other.json", "w").close()
         """,
         "unfixable",
+        "neither spells",
         id="bytes-and-other-paths",
     ),
     pytest.param(
@@ -166,18 +262,68 @@ UNCHANGED = [
                 open("build/report.json", "w").close()
         """,
         "unfixable",
+        "is a unittest.TestCase method",
         id="testcase-method",
     ),
-    pytest.param("def test_report(:\n", "unfixable", id="does-not-parse"),
+    pytest.param("def test_report(:\n", "unfixable", "does not parse", id="does-not-parse"),
+    pytest.param(
+        """
+        def test_report(tmp_path):
+            from pathlib import Path
+
+            Path(tmp_path / "report.json").touch()
+        """,
+        "already",
+        "no longer uses",
+        id="already-fixed-with-an-import-inside-the-test",
+    ),
+    pytest.param(
+        """
+        def test_report():
+            from shop import reports
+
+            reports.write_default_report()
+        """,
+        "unfixable",
+        "neither spells",
+        id="path-built-by-code-imported-inside-the-test",
+    ),
+    pytest.param(
+        """
+        try:
+            from pathlib import Path
+        except ImportError:  # pragma: no cover
+            raise
+
+        def test_report(tmp_path: Path) -> None:
+            (tmp_path / "report.json").touch()
+        """,
+        "already",
+        "no longer uses",
+        id="already-fixed-with-pathlib-under-try",
+    ),
+    pytest.param(
+        """
+        import os.path as osp
+
+        def test_report():
+            open(osp.join("build", "report.json"), "w").close()
+        """,
+        "unfixable",
+        "neither spells",
+        id="joined-through-os-path-as-osp",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("code", "status"), UNCHANGED)
-def test_leaves_alone_what_it_cannot_or_need_not_rewrite(code: str, status: str) -> None:
+@pytest.mark.parametrize(("code", "status", "reason"), UNCHANGED)
+def test_leaves_alone_what_it_cannot_or_need_not_rewrite(
+    code: str, status: str, reason: str
+) -> None:
     target = TEST if "TestCase" not in code else Target(TEST.path, "TestReports", "test_report")
     out = rewrite(_src(code), target, PATH)
     assert (out.status, out.code) == (status, _src(code))
-    assert out.reason
+    assert reason in out.reason
 
 
 def test_other_tests_and_nested_functions_keep_the_path() -> None:
