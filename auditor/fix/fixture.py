@@ -106,22 +106,31 @@ def _request(
     if name is None:
         problem = f"{' and '.join(candidates)} are taken in {brittle.path}"
         return _unfixable(code, problem, setup, brittle)
-    # what the new code spells is read at the module's top, where the def and decorators run
+    new = _written(module, names, found, setup, name, name not in fixtures)
+    return Outcome(new.code, "changed", statements=setup.statements)
+
+
+def _written(
+    module: cst.Module, names: ModuleNames, found: Found, setup: Setup, name: str, new: bool
+) -> cst.Module:
+    """The module with its test requesting the fixture ``name``, written before it if ``new``.
+
+    What the new code spells is read at the module's top, where the defs and decorators run.
+    """
     imports = names.top_imports
-    alias = spelling(imports, "pytest") or "pytest"
+    pytest = spelling(imports, "pytest") or "pytest"
     testcase = found.testcase(names)
-    function = _requesting(found.function, name, testcase, spelling(imports, "pytest.mark"), alias)
-    new = module.deep_replace(found.function, function)
-    assert isinstance(new, cst.Module)
-    if name not in fixtures:
-        decorator = spelling(imports, FIXTURE) or f"{alias}.fixture"
-        new = _insert(new, found.index, _fixture(name, setup, decorator, new.default_indent))
-    needs_pytest = (name not in fixtures and not spelling(imports, FIXTURE)) or (
+    function = _requesting(found.function, name, testcase, spelling(imports, "pytest.mark"), pytest)
+    written = module.deep_replace(found.function, function)
+    assert isinstance(written, cst.Module)
+    if new:
+        decorator = spelling(imports, FIXTURE) or f"{pytest}.fixture"
+        fixture = _fixture(name, setup, decorator, written.default_indent)
+        written = _insert(written, found.index, fixture)
+    needs_pytest = (new and not spelling(imports, FIXTURE)) or (
         testcase and not spelling(imports, "pytest.mark")
     )
-    if needs_pytest:
-        new, _ = with_pytest(new)
-    return Outcome(new.code, "changed", statements=setup.statements)
+    return with_pytest(written)[0] if needs_pytest else written
 
 
 def _base(setter: str) -> str:

@@ -107,9 +107,10 @@ class Names(cst.MetadataDependent):
         names = self._names(node)
         if not names:
             return f"`{head}` is not imported or defined"
-        other = next((q for q in names if q.source is not _IMPORT), None)
-        if other is None:
-            return f"`{chain}` is {' or '.join(sorted(q.name for q in names))}"
+        imports = sorted(q.name for q in names if q.source is _IMPORT)
+        if imports:
+            return f"`{chain}` is {' or '.join(imports)}"
+        other = names.pop()
         if other.source is _BUILTIN:
             return f"`{head}` is the builtin"
         scope, local, _ = other.name.partition(".<locals>.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -85,9 +86,8 @@ class FunctionRewriter(cst.CSTTransformer):
     def missing(self) -> str:
         """What it looked for in the test and did not find, or found in a form it cannot rewrite."""
         if self.missed:
-            return f"no {self.what} in {self.target} that can be rewritten: " + "; ".join(
-                self.missed
-            )
+            found = "; ".join(self.missed)
+            return f"no {self.what} in {self.target} that can be rewritten: {found}"
         looked = self.sought or self.what
         return f"no {looked} in {self.target} (the leak may be in a fixture or a helper it calls)"
 
@@ -98,14 +98,14 @@ class FunctionRewriter(cst.CSTTransformer):
             self._depth += 1
         return super().on_visit(node)
 
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+    def on_leave(
+        self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT
+    ) -> cst.CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNodeT]:
         left = super().on_leave(original_node, updated_node)
         if isinstance(original_node, _SCOPES):
             self._depth -= 1
             if not self._depth and self.rewritten and isinstance(left, cst.FunctionDef):
-                return self.finish(left)
+                return cast(cst.CSTNodeT, self.finish(left))  # the test function it left
         return left
 
     def leave_SimpleStatementLine(

@@ -32,20 +32,26 @@ def rewrite(code: str, target: Target, keys: Sequence[str] = ()) -> Outcome:
     have = _serial_keys(found.function, names)
     if have is not None and (not have or set(keys) <= set(have)):
         return Outcome(code, "already", f"{target} is already marked serial")
-    missing = [k for k in keys if k not in (have or ())]
-    # the mark is read where the def runs, at the module's top: a name the test imports for
-    # itself does not reach it
-    mark = spelling(names.top_imports, "pytest.mark")
-    pytest = spelling(names.top_imports, "pytest")
-    prefix = mark or f"{pytest or 'pytest'}.mark"
-    arguments = ", ".join(f'"{k}"' for k in missing)
-    decorator = f"{prefix}.serial({arguments})" if missing else f"{prefix}.serial"
+    decorator, imported = _mark(names, [k for k in keys if k not in (have or ())])
     function = with_decorator(found.function, cst.Decorator(cst.parse_expression(decorator)))
     new = module.deep_replace(found.function, function)
     assert isinstance(new, cst.Module)
-    if mark is None and pytest is None:
+    if not imported:
         new, _ = with_pytest(new)
     return Outcome(new.code, "changed", statements=(f"@{decorator}",))
+
+
+def _mark(names: Names, keys: list[str]) -> tuple[str, bool]:
+    """The serial mark for ``keys`` as the module spells pytest, and whether it imports pytest.
+
+    The mark is read where the def runs, at the module's top: a name the test imports for itself
+    does not reach it.
+    """
+    mark = spelling(names.top_imports, "pytest.mark")
+    pytest = spelling(names.top_imports, "pytest")
+    prefix = mark or f"{pytest or 'pytest'}.mark"
+    arguments = ", ".join(f'"{k}"' for k in keys)
+    return f"{prefix}.serial({arguments})" if keys else f"{prefix}.serial", bool(mark or pytest)
 
 
 def _serial_keys(function: cst.FunctionDef, names: Names) -> tuple[str, ...] | None:
