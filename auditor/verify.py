@@ -5,20 +5,26 @@
   together on two workers, :data:`CORUN_REPEATS` times since a clash depends on timing.
 * ``assertions_kept`` compares the rewritten test with the original: no assertion removed, no
   skip or xfail added; ``same_tests``: the file defines the same tests.
-* ``closing_runs`` runs the whole selection in random orders on one and on two workers.
+* ``closing_calls`` run the whole selection in random orders on one and on two workers.
+* Every run has the audit's per-test timeouts (``read_limits``, ``watchdog_args``): a test that
+  hangs is stopped and recorded as ``hang``, and its run fails with a reason starting ``hung:``.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from auditor.campaign.limits import Limits
+from auditor.findings import ReportError
 from auditor.fix.plan import Evidence
 from auditor.fix.source import Target
 from auditor.model import RunResult, shell_command
+from auditor.redact import redact
 from auditor.runner import PytestCall, run_pytest
 
 CORUN_REPEATS = 3  #: the audit confirmed a clash only when every co-run failed; 3 clean runs
@@ -32,38 +38,33 @@ class Run:
     command: str
     passed: bool
     failed: tuple[str, ...]
-    reason: str | None
+    reason: str | None  #: the first failure's; ``hung: …`` when a test outlived its timeout
     duration_s: float
 
-    def entry(self) -> dict[str, Any]:
-        return {
-            "command": self.command,
-            "passed": self.passed,
-            "failed": list(self.failed),
-            "duration_s": round(self.duration_s, 3),
-        }
+    @property
+    def hung(self) -> bool:
+        return bool(self.reason and self.reason.startswith("hung:"))
 
 
+@dataclass(frozen=True)
 class Verifier:
     """Runs evidence in fresh pytest processes in the project."""
 
-    def __init__(
-        self, root: Path, env: dict[str, str], pytest_args: Sequence[str], log: IO[str]
-    ) -> None:
-        self.root = root
-        self.env = env
-        self.pytest_args = tuple(pytest_args)
-        self.log = log
+    root: Path
+    env: Mapping[str, str]
+    pytest_args: tuple[str, ...]
+    log: IO[str]
+    watchdog: tuple[str, ...] = ()  #: the plugin's timeout options, for every run
 
     def run(self, call: PytestCall, expected: Iterable[str] = ()) -> Run:
         """Run once; passed when pytest passed and every ``expected`` test ran and passed."""
+        call = replace(call, extra_plugin_args=(*call.extra_plugin_args, *self.watchdog))
         result = run_pytest(call, cwd=self.root, env=self.env, output=self.log)
-        failed = tuple(r.nodeid for r in result.tests if r.outcome in _BAD)
+        failed = tuple(r.nodeid for r in result.tests if r.failed)
         missing = [t for t in expected if not _passed(result, t)]
-        reason = next((r.reason for r in result.tests if r.outcome in _BAD and r.reason), None)
-        if missing and not failed:
-            reason = f"did not run and pass: {', '.join(missing)}"
         passed = result.returncode == 0 and not missing and not failed
+        why = _why(result, missing)
+        reason = redact(why, self.env) if why else None  # it goes into fix.json
         return Run(shell_command(call.user_argv()), passed, failed, reason, result.wall_s)
 
     def prove(self, evidence: Evidence) -> list[Run]:
@@ -81,7 +82,18 @@ class Verifier:
         return runs
 
 
-_BAD = frozenset({"failed", "error", "crashed", "hang"})
+def _why(result: RunResult, missing: Sequence[str]) -> str | None:
+    """A hang first (``hung: ID gave no result after its 5 s timeout``), else the first
+    failure's reason (or collection error's), else the expected tests that did not pass."""
+    hung = next((r for r in result.tests if r.outcome == "hang"), None)
+    if hung is not None:
+        return f"hung: {hung.nodeid} gave {hung.reason or 'no result before its timeout'}"
+    if result.failures:
+        return next((r.reason for r in result.failures if r.reason), None)
+    broken = next((f"collection error in {n}: {e.strip()}" for n, e in result.collect_errors), None)
+    if missing:
+        return f"did not run and pass: {', '.join(missing)}" + (f" ({broken})" if broken else "")
+    return broken
 
 
 def _passed(result: RunResult, test: str) -> bool:
@@ -89,18 +101,74 @@ def _passed(result: RunResult, test: str) -> bool:
     return bool(outcomes) and all(o == "passed" for o in outcomes)
 
 
-def closing_runs(
+def watchdog_args(limits: Limits, folder: Path) -> tuple[str, ...]:
+    """The plugin's timeout options (see :mod:`auditor.plugin.watchdog`) for ``limits``: a hung
+    test becomes a ``hang`` record instead of a stuck fix. The per-test timeouts are written to
+    ``folder``."""
+    timeouts = folder / "timeouts.json"
+    timeouts.write_text(json.dumps(dict(limits.timeouts)), encoding="utf-8")
+    return (f"--auditor-timeout={limits.timeout}", f"--auditor-timeouts={timeouts}")
+
+
+def read_limits(path: Path) -> Limits:
+    """The per-test timeouts of the audit report at ``path`` (its ``limits``); the default
+    :class:`Limits` for a report older than them. ReportError names a malformed field."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    limits = data.get("limits") if isinstance(data, dict) else None
+    if limits is None:
+        return Limits()
+    if not isinstance(limits, dict):
+        raise _bad_limits(path, "limits", "an object")
+    timeout = limits.get("timeout_s", Limits().timeout)
+    if not _seconds(timeout):
+        raise _bad_limits(path, "limits.timeout_s", "a number of seconds above 0")
+    timeouts = limits.get("timeouts", {})
+    if not isinstance(timeouts, dict):
+        raise _bad_limits(path, "limits.timeouts", "an object (node id: seconds)")
+    for nodeid, seconds in timeouts.items():
+        if not _seconds(seconds):
+            raise _bad_limits(path, f"limits.timeouts[{nodeid!r}]", "a number of seconds above 0")
+    return Limits(float(timeout), {str(k): float(v) for k, v in timeouts.items()})
+
+
+def _seconds(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _bad_limits(path: Path, field: str, expected: str) -> ReportError:
+    return ReportError(f"{path}: {field} is not {expected}; rerun `auditor audit`")
+
+
+def closing_calls(
     verifier: Verifier,
     selection: Sequence[str],
     seeds: Sequence[int],
     deselect: Sequence[str],
-) -> list[Run]:
-    """The whole selection in random orders (one per seed) on one process and on two workers."""
+) -> list[PytestCall]:
+    """The whole selection in random orders (one per seed) on one process and on two workers,
+    for :meth:`Verifier.run`."""
     args = (*selection, *(f"--deselect={t}" for t in deselect), *verifier.pytest_args)
     return [
-        verifier.run(PytestCall(args=args, workers=workers, seed=seed))
-        for seed in seeds
-        for workers in (0, 2)
+        PytestCall(args=args, workers=workers, seed=seed) for seed in seeds for workers in (0, 2)
+    ]
+
+
+def closing_failures(closing: Sequence[Run]) -> list[tuple[str, str]]:
+    """(test, why) for each test that failed in the closing runs, or for a run failing as a
+    whole: the closing campaign found what the audit did not."""
+    failures: dict[str, list[Run]] = {}
+    for run in closing:
+        if not run.passed:
+            whole = f"(the run itself: {run.reason or 'pytest failed'})"
+            for test in run.failed or (whole,):
+                failures.setdefault(test, []).append(run)
+    return [
+        (
+            test,
+            f"failed in {len(runs)} of {len(closing)} closing runs, e.g. `{runs[0].command}`; "
+            "audit it again (`auditor audit`)",
+        )
+        for test, runs in failures.items()
     ]
 
 

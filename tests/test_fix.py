@@ -6,7 +6,9 @@ first, then for real), with an audit report written by hand as other tools would
 * a file with uncommitted changes and a file that does not parse are left alone;
 * a shared file the tests do not spell themselves falls back to a keyed ``serial`` mark, and the
   marker is registered in the project's configuration;
-* ``--diff`` prints the rewrites and writes nothing.
+* a rewrite whose evidence hangs is stopped at the audit's per-test timeout and reverted;
+* ``--diff`` prints the rewrites and writes nothing;
+* a malformed audit report is a usage error naming the field.
 """
 
 from __future__ import annotations
@@ -90,6 +92,21 @@ def test_writer_b():
     assert _write_and_read("b") == "b"
 """
 
+HANGS = """\
+import os
+import time
+
+
+def test_polluter():
+    os.environ["AUDITOR_T_READY"] = "1"  # leaks
+
+
+def test_victim():
+    # Waits for what only the leak provides: once the polluter stops leaking, it waits forever.
+    while "AUDITOR_T_READY" not in os.environ:
+        time.sleep(0.05)
+"""
+
 FINDINGS = [
     {
         "kind": "order-dependent",
@@ -121,8 +138,16 @@ FINDINGS = [
         "tests": ["tests/test_shared.py::test_writer_a", "tests/test_shared.py::test_writer_b"],
         "resources": ["file:build/spool.txt"],
     },
+    {
+        "kind": "order-dependent",
+        "test": "tests/test_hangs.py::test_victim",
+        "polluters": ["tests/test_hangs.py::test_polluter"],
+        "state": ["env:AUDITOR_T_READY"],
+    },
     {"kind": "non-deterministic", "test": "tests/test_fixable.py::test_sometimes"},
 ]
+#: the audit's per-test limits: 60 s by default, 2 s for the test that will hang
+LIMITS = {"timeout_s": 60.0, "timeouts": {"tests/test_hangs.py::test_victim": 2.0}}
 
 
 def git_project(root: Path, files: dict[str, str]) -> Path:
@@ -156,11 +181,13 @@ def fixed(tmp_path_factory: pytest.TempPathFactory) -> Fixed:
             "tests/test_dirty.py": DIRTY,
             "tests/test_broken.py": "def test_victim(:\n    pass\n",
             "tests/test_shared.py": SHARED,
+            "tests/test_hangs.py": HANGS,
         },
     )
     (root / "tests" / "test_dirty.py").write_text(DIRTY + "\n# work in progress\n")
     audit = root.parent / "audit.json"
-    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": FINDINGS}))
+    report = {"schema": "auditor.audit/1", "limits": LIMITS, "findings": FINDINGS}
+    audit.write_text(json.dumps(report))
     names = [
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
     ]
@@ -193,16 +220,31 @@ def test_a_proven_rewrite_is_kept(fixed: Fixed) -> None:
     assert "tests/test_fixable.py" in fixed.report["files_changed"]
     command = entry["verification"]["runs"][0]["command"].split()[1:]
     assert run_pytest(fixed.root, *command).returncode == 0  # the recorded command passes now
+    markdown = (fixed.root / "reports" / "fix.md").read_text()
+    assert "## kept: `tests/test_fixable.py::test_victim`" in markdown
 
 
 def test_an_unproven_rewrite_is_reverted(fixed: Fixed) -> None:
     (entry,) = fixed.fixes("tests/test_helper_leak.py::test_victim")
     assert entry["status"] == "reverted"
     assert "the evidence still fails" in entry["reason"]
+    assert "not in environ({...})" in entry["reason"]  # the environment stays out of reports
     assert entry["edits"][0]["statements"] == ['os.environ["AUDITOR_T_SEEN"] = "1"']
     assert fixed.unchanged("tests/test_helper_leak.py")
     remaining = {r["test"] for r in fixed.report["remaining"]}
     assert "tests/test_helper_leak.py::test_victim" in remaining
+
+
+def test_a_rewrite_whose_evidence_hangs_is_reverted(fixed: Fixed) -> None:
+    (entry,) = fixed.fixes("tests/test_hangs.py::test_victim")
+    assert entry["status"] == "reverted"
+    assert entry["reason"].startswith(
+        "hung: tests/test_hangs.py::test_victim gave no result after its 2 s timeout"
+    )
+    (run,) = entry["verification"]["runs"]
+    assert run["failed"] == ["tests/test_hangs.py::test_victim"]
+    assert "--auditor-timeout" not in run["command"]  # the plugin's options are not the user's
+    assert fixed.unchanged("tests/test_hangs.py")
 
 
 def test_a_file_with_uncommitted_changes_is_left_alone(fixed: Fixed) -> None:
@@ -256,3 +298,39 @@ def test_a_missing_audit_is_a_usage_error(tmp_path: Path) -> None:
     result = auditor(root, "fix")
     assert result.returncode == 2
     assert "run `auditor audit` first" in result.stderr
+
+
+VICTIM = {
+    "kind": "order-dependent",
+    "test": "tests/test_a.py::test_a",
+    "polluters": ["tests/test_a.py::test_p"],
+}
+
+
+@pytest.mark.parametrize(
+    ("report", "field"),
+    [
+        (
+            {"findings": [{k: v for k, v in VICTIM.items() if k != "test"}]},
+            "findings[0] has no 'test'",
+        ),
+        (
+            {"findings": [{**VICTIM, "polluters": "tests/test_a.py::test_p"}]},
+            "findings[0].polluters is a string",
+        ),
+        ({"findings": [{**VICTIM, "kind": "leaky"}]}, "findings[0].kind is 'leaky'"),
+        ({"findings": [VICTIM], "limits": {"timeout_s": "60"}}, "limits.timeout_s is not"),
+    ],
+    ids=["no test", "polluters a string", "unknown kind", "timeout a string"],
+)
+def test_a_malformed_audit_is_a_usage_error_naming_the_field(
+    tmp_path: Path, report: dict[str, Any], field: str
+) -> None:
+    root = write_suite(tmp_path / "p", {"tests/test_a.py": "def test_a():\n    pass\n"})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schema": "auditor.audit/1", **report}))
+    result = auditor(root, "fix", "--from", str(bad))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"ERROR: {bad}: " in result.stderr and field in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "reports" / "fix.json").exists()

@@ -1,18 +1,22 @@
-"""Verification: a rewrite must keep its tests' assertions and tests, and Ctrl-C during the
-evidence runs leaves every file as it was."""
+"""Verification: a rewrite must keep its tests' assertions and tests, every run has the audit's
+per-test timeouts, and Ctrl-C during the evidence runs leaves every file as it was."""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
 
-from auditor import select
-from auditor.fix.command import Fixer, FixOptions
-from auditor.fix.plan import Edit, Evidence, Fix
+from auditor.campaign.limits import Limits
+from auditor.commands.fix import FixOptions, fix
+from auditor.exits import FixExit
+from auditor.findings import ReportError
 from auditor.fix.source import Target
-from auditor.verify import Run, Verifier, assertions_kept, same_tests
+from auditor.select import Selection
+from auditor.verify import assertions_kept, read_limits, same_tests, watchdog_args
+from tests.helpers import write_suite
 
 TARGET = Target("tests/test_a.py", None, "test_a")
 BEFORE = """\
@@ -63,34 +67,70 @@ def test_tests_kept() -> None:
     assert gone is not None and "TestB::test_c" in gone
 
 
-class _Interrupted(Verifier):
-    """Ctrl-C while the evidence runs."""
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        pytest.param(None, Limits(60.0, {}), id="older report: 60 s"),
+        pytest.param(
+            {"timeout_s": 5, "timeouts": {"t.py::test_slow": 40.5}},
+            Limits(5.0, {"t.py::test_slow": 40.5}),
+            id="as the audit wrote them",
+        ),
+        pytest.param({"timeout_s": 0}, "limits.timeout_s is not a number", id="zero"),
+        pytest.param({"timeout_s": True}, "limits.timeout_s is not a number", id="a boolean"),
+        pytest.param({"timeouts": []}, "limits.timeouts is not an object", id="a list"),
+        pytest.param(
+            {"timeouts": {"t.py::test_a": "1"}},
+            "limits.timeouts['t.py::test_a'] is not a number",
+            id="a string",
+        ),
+    ],
+)
+def test_read_limits(tmp_path: Path, limits: object, expected: Limits | str) -> None:
+    path = tmp_path / "audit.json"
+    report = {"schema": "auditor.audit/1", "findings": []}
+    path.write_text(json.dumps(report if limits is None else {**report, "limits": limits}))
+    if isinstance(expected, Limits):
+        assert read_limits(path) == expected
+        return
+    with pytest.raises(ReportError) as error:
+        read_limits(path)
+    assert str(error.value).startswith(f"{path}: {expected}")
 
-    def prove(self, evidence: Evidence) -> list[Run]:
-        raise KeyboardInterrupt
+
+def test_the_watchdog_options_carry_both_timeouts(tmp_path: Path) -> None:
+    options = watchdog_args(Limits(7.5, {"t.py::test_a": 80.0}), tmp_path)
+    assert options[0] == "--auditor-timeout=7.5"
+    name, _, path = options[1].partition("=")
+    assert name == "--auditor-timeouts"
+    assert json.loads(Path(path).read_text()) == {"t.py::test_a": 80.0}
 
 
-def test_ctrl_c_during_verification_restores_the_files(tmp_path: Path) -> None:
-    test_file = tmp_path / "tests" / "test_a.py"
-    test_file.parent.mkdir()
-    original = 'import os\n\ndef test_a():\n    os.environ["K"] = "v"\n'
-    test_file.write_text(original)
-    options = FixOptions(
-        tmp_path,
-        select.Selection((), "test"),
-        tmp_path / "reports",
-        tmp_path / "a.json",
-        force=True,
-    )
-    fixer = Fixer(options, _Interrupted(tmp_path, {}, (), io.StringIO()), io.StringIO())
-    fix = Fix(
-        "order-dependent",
-        "tests/test_b.py::test_b",
-        "monkeypatch",
-        (Edit("environ", "tests/test_a.py::test_a"),),
-        Evidence("order", ("tests/test_a.py::test_a", "tests/test_b.py::test_b")),
-    )
-    with pytest.raises(KeyboardInterrupt):
-        fixer.attempt(fix)
-    assert test_file.read_text() == original
-    assert not list(test_file.parent.glob(".*auditor"))  # no temporary file left behind
+def test_ctrl_c_during_verification_restores_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = 'import os\n\ndef test_a():\n    os.environ["K"] = "v"\n\ndef test_b():\n    pass\n'
+    root = write_suite(tmp_path / "project", {"tests/test_a.py": original})
+    audit = tmp_path / "audit.json"
+    finding = {
+        "kind": "order-dependent",
+        "test": "tests/test_a.py::test_b",
+        "polluters": ["tests/test_a.py::test_a"],
+        "state": ["env:K"],
+    }
+    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # while the evidence runs, the rewrite on disk
+
+    monkeypatch.setattr("auditor.verify.run_pytest", ctrl_c)
+    options = FixOptions(root, Selection((), "test"), root / "reports", audit, force=True)
+    out = io.StringIO()
+    result = fix(options, out)
+    assert (result.exit_code, result.interrupted) == (FixExit.INTERRUPTED, True)
+    assert (root / "tests" / "test_a.py").read_text() == original
+    assert not list(root.rglob("*.auditor"))  # no temporary file left behind
+    report = json.loads(result.report.read_text())
+    assert report["interrupted"] is True
+    assert (report["fixes"], report["files_changed"]) == ([], [])
+    assert "every file is either as it was or fully fixed" in out.getvalue()

@@ -82,8 +82,12 @@ class Fixed:
     interrupted: bool = False
 
 
-def fix(options: FixOptions, out: IO[str] = sys.stdout) -> FixResult:
-    """Apply the audit's fixes; write fix.json and fix.md. UsageError for an unusable audit."""
+def fix(options: FixOptions, out: IO[str] | None = None) -> FixResult:
+    """Apply the audit's fixes; write fix.json and fix.md. UsageError for an unusable audit.
+
+    ``out`` (default: stdout, as it is at the call) receives the progress and the summary.
+    """
+    out = out or sys.stdout
     findings = load_findings(options.audit)
     limits = read_limits(options.audit)
     planned = plan(findings)
@@ -129,12 +133,12 @@ def _close(
     fixed: Fixed, planned: Plan, verifier: Verifier, options: FixOptions, out: IO[str]
 ) -> Fixed:
     """The whole selection in random orders on one process and two workers, quarantine left out."""
-    if fixed.interrupted or options.dry_run or not changed_files(fixed.applied):
+    if fixed.interrupted or options.dry_run or not options.closing_seeds:
+        return fixed
+    if not changed_files(fixed.applied):  # nothing changed: the audit's runs still stand
         return fixed
     rng = random.Random(options.seed)
     seeds = [rng.randrange(2**32) for _ in range(options.closing_seeds)]
-    if not seeds:
-        return fixed
     print(
         f"closing campaign: {len(seeds)} random orders x 1 and 2 workers on the whole selection",
         file=out,

@@ -2,6 +2,7 @@
 
 A write goes to a temporary file in the same folder, is flushed to disk, and replaces the old
 file in one ``os.replace``: an interruption leaves the old file or the new one, never half of one.
+The reports are written the same way (:mod:`auditor.report`).
 """
 
 from __future__ import annotations

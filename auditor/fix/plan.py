@@ -1,14 +1,17 @@
 """From the audit's findings to fixes: which codemod rewrites which test, and the evidence that
 must pass afterwards (the fix table of DESIGN.md).
 
-Pure: it reads the findings of ``audit.json`` (the report contract) and returns records.
+Pure: it takes the findings of ``audit.json`` as records (:func:`auditor.findings.load_findings`
+validated them) and returns records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from auditor.findings import Finding, FindingKind
 
 Codemod = Literal["environ", "chdir", "module_globals", "tmp_path", "serial", "fixture"]
 EvidenceKind = Literal["order", "alone", "corun"]
@@ -54,7 +57,7 @@ class Evidence:
 class Fix:
     """The fix for one finding: edits, the evidence that proves them, a fallback if unproven."""
 
-    kind: str  #: the finding's kind
+    kind: FindingKind  #: the finding's kind
     test: str  #: the finding's test
     summary: str  #: what the fix does, for people
     edits: tuple[Edit, ...]
@@ -69,43 +72,32 @@ class Plan:
     remaining: tuple[tuple[str, str, str], ...]  #: (kind, test, why) findings no fix addresses
 
 
-def plan(findings: Sequence[Mapping[str, Any]]) -> Plan:
+def plan(findings: Sequence[Finding]) -> Plan:
     """The fixes for the findings of an audit, in the report's order."""
     fixes: list[Fix] = []
     quarantine: list[str] = []
     remaining: list[tuple[str, str, str]] = []
     for finding in findings:
-        kind, test = str(finding.get("kind")), str(finding.get("test"))
-        if kind == "non-deterministic":
-            quarantine.append(test)
+        if finding.kind == "non-deterministic":
+            quarantine.append(finding.test)
             continue
         made = _fix(finding)
         if isinstance(made, Fix):
             fixes.append(made)
         else:
-            remaining.append((kind, test, made))
+            remaining.append((finding.kind, finding.test, made))
     return Plan(tuple(fixes), tuple(quarantine), tuple(remaining))
 
 
-def _fix(finding: Mapping[str, Any]) -> Fix | str:
+def _fix(finding: Finding) -> Fix | str:
     """A fix for one finding, or why there is none."""
-    kind, test = finding["kind"], finding["test"]
+    kind, test = finding.kind, finding.test
     if kind == "order-dependent":
-        return _order_dependent(test, finding.get("polluters", []), finding.get("state", []))
+        return _order_dependent(test, finding.polluters, finding.state)
     if kind == "brittle":
-        setters = finding.get("state_setters", [])
-        if not setters:
-            return "its state-setter was not found: nothing says what the test relies on"
-        setter = setters[0]
-        return Fix(
-            kind,
-            test,
-            f"the setup of {setter} becomes a fixture the test requests",
-            (Edit("fixture", test, setter=setter),),
-            Evidence("alone", (test,)),
-        )
+        return _brittle(test, finding.state_setters)
     if kind == "shared-resource":
-        return _shared(test, finding.get("tests", [test]), finding.get("resources", []))
+        return _shared(test, finding.tests or (test,), finding.resources)
     if kind == "failing":
         return "fails in every run, alone too: not an isolation problem (never rewritten)"
     return f"no fix for {kind!r} findings"
@@ -132,6 +124,18 @@ def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) 
         f"the polluter restores {what} through monkeypatch",
         edits,
         Evidence("order", (*polluters, test)),
+    )
+
+
+def _brittle(test: str, setters: Sequence[str]) -> Fix | str:
+    if not setters:
+        return "its state-setter was not found: nothing says what the test relies on"
+    return Fix(
+        "brittle",
+        test,
+        f"the setup of {setters[0]} becomes a fixture the test requests",
+        (Edit("fixture", test, setter=setters[0]),),
+        Evidence("alone", (test,)),
     )
 
 

@@ -6,17 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from auditor.fix.files import write_atomically
+
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` atomically: readers never see half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    scratch.replace(path)
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically, creating the report folder if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(text, encoding="utf-8")
-    scratch.replace(path)
+    write_atomically(path, text)

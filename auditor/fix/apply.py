@@ -1,0 +1,246 @@
+"""Apply one planned fix: rewrite, check, write, prove; restore what is not proven.
+
+:func:`rewrite` runs a fix's codemods on the workspace's texts and keeps an edit only when the
+file still compiles and the test still asserts what it did. :class:`Applier` writes the result,
+re-runs the finding's evidence, and keeps the rewrite only when every run passes; otherwise (or
+on Ctrl-C) it restores the files byte for byte, then tries the fix's fallback. Each attempt is an
+:class:`Applied` record, as ``fix.json`` lists it. :func:`register_serial` registers the marker
+once a ``serial`` mark was added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import IO, Literal
+
+from auditor.fix import chdir, environ, files, module_globals, serial, tmp_path
+from auditor.fix.plan import Edit, Fix
+from auditor.fix.source import Outcome, Target
+from auditor.fix.workspace import Workspace
+from auditor.verify import Run, Verifier, assertions_kept, same_tests
+
+Status = Literal["kept", "reverted", "already", "unfixable", "skipped", "proposed"]
+SETTLED: frozenset[Status] = frozenset({"kept", "already", "proposed"})
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """What one codemod did to one test."""
+
+    edit: Edit
+    status: str  #: changed | already | unfixable | skipped
+    reason: str = ""
+    statements: tuple[str, ...] = ()  #: the statements rewritten, as they were written
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One attempted fix."""
+
+    fix: Fix
+    status: Status
+    reason: str = ""
+    edits: tuple[EditResult, ...] = ()
+    changed: Mapping[str, tuple[str, str]] = field(default_factory=dict)  #: path → (before, after)
+    runs: tuple[Run, ...] = ()  #: the verification runs
+    instead_of: str = ""  #: the summary of the fix this one is the fallback of
+
+    @property
+    def settled(self) -> bool:
+        """The finding needs nothing more (fixed, already fixed, or fixed in the proposal)."""
+        return self.status in SETTLED
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Where the ``serial`` marker is registered, and whether this fix did it."""
+
+    file: str | None  #: relative to the project; None when no file could be edited
+    status: Literal["present", "added", "proposed", "skipped"]
+    reason: str | None = None
+
+
+class Applier:
+    """Applies fixes to a workspace, each one proven by its evidence or restored."""
+
+    def __init__(self, workspace: Workspace, verifier: Verifier, dry_run: bool, out: IO[str]):
+        self.workspace = workspace
+        self.verifier = verifier
+        self.dry_run = dry_run  #: propose (print the diff), write and run nothing
+        self.out = out
+
+    def attempt(self, fix: Fix) -> tuple[Applied, ...]:
+        """The fix, then its fallback when the fix could not be made or proven."""
+        first = self._attempt(fix)
+        _say(first, self.out)
+        if first.status not in ("reverted", "unfixable") or fix.fallback is None:
+            return (first,)
+        fallback = replace(self._attempt(fix.fallback), instead_of=fix.summary)
+        _say(fallback, self.out)
+        return (first, fallback)
+
+    def _attempt(self, fix: Fix) -> Applied:
+        applied = rewrite(fix, self.workspace)
+        if self.dry_run:
+            return applied
+        if applied.status == "already":
+            return self._recheck(applied)
+        return self._prove(applied) if applied.changed else applied
+
+    def _prove(self, applied: Applied) -> Applied:
+        try:
+            self.workspace.write(applied.changed)
+            runs = tuple(self.verifier.prove(applied.fix.evidence))
+        except BaseException:  # Ctrl-C included: every file back to what it was
+            self.workspace.restore(applied.changed)
+            raise
+        failed = next((run for run in runs if not run.passed), None)
+        if failed is None:
+            return replace(applied, status="kept", runs=runs)
+        self.workspace.restore(applied.changed)
+        return replace(applied, status="reverted", reason=_unproven(failed), runs=runs)
+
+    def _recheck(self, applied: Applied) -> Applied:
+        """An "already fixed" claim stands only if the evidence passes (the leak may be in a
+        helper the rewritten test still calls)."""
+        runs = tuple(self.verifier.prove(applied.fix.evidence))
+        failed = next((run for run in runs if not run.passed), None)
+        if failed is None:
+            return replace(applied, runs=runs)
+        why = f"already rewritten, yet {_unproven(failed)}"
+        return replace(applied, status="unfixable", reason=why, runs=runs)
+
+
+def _unproven(run: Run) -> str:
+    """Why a rewrite is not proven: ``hung: …`` first when a test of the evidence hung."""
+    detail = run.reason.splitlines()[0] if run.reason else ""
+    if run.hung:
+        return f"{detail}; the evidence: {run.command}"
+    return f"the evidence still fails: {run.command}" + (f" ({detail})" if detail else "")
+
+
+def rewrite(fix: Fix, workspace: Workspace) -> Applied:
+    """Run the fix's codemods on the workspace's texts (which then hold the rewrite).
+
+    ``proposed`` when files changed; otherwise ``already`` when every edit was in place, else
+    ``skipped`` or ``unfixable``, with the edits' reasons.
+    """
+    results: list[EditResult] = []
+    before: dict[str, str] = {}
+    for edit in fix.edits:
+        result, code = _edit(edit, workspace)
+        results.append(result)
+        if result.status == "changed":
+            path = Target.of(edit.test).path
+            before.setdefault(path, workspace.text(path))
+            workspace.propose(path, code)
+    changed = {p: (b, workspace.text(p)) for p, b in before.items() if b != workspace.text(p)}
+    if changed:
+        return Applied(fix, "proposed", edits=tuple(results), changed=changed)
+    statuses = {result.status for result in results}
+    status: Status = "already" if statuses == {"already"} else "unfixable"
+    if "skipped" in statuses:
+        status = "skipped"
+    reason = "; ".join(result.reason for result in results if result.reason)
+    return Applied(fix, status, reason, tuple(results))
+
+
+def _edit(edit: Edit, workspace: Workspace) -> tuple[EditResult, str]:
+    """One codemod on the workspace's text: its result and the text to keep."""
+    target = Target.of(edit.test)
+    why = workspace.usable(target.path)
+    if why:
+        return EditResult(edit, "skipped", why), ""
+    text = workspace.text(target.path)
+    outcome = _codemod(edit, target, text, workspace)
+    result = EditResult(edit, outcome.status, outcome.reason, outcome.statements)
+    if outcome.status != "changed":
+        return result, text
+    lost = assertions_kept(text, outcome.code, target) or same_tests(text, outcome.code)
+    if lost or not _compiles(outcome.code, target.path):
+        return replace(result, status="unfixable", reason=lost or "does not compile"), text
+    return result, outcome.code
+
+
+def _codemod(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+    rewrites: dict[str, Callable[[], Outcome]] = {
+        "environ": lambda: environ.rewrite(text, target),
+        "chdir": lambda: chdir.rewrite(text, target),
+        "module_globals": lambda: module_globals.rewrite(text, target, edit.fixtures),
+        "tmp_path": lambda: tmp_path.rewrite(text, target, edit.path),
+        "serial": lambda: serial.rewrite(text, target, edit.keys),
+        "fixture": lambda: _fixture(edit, target, text, workspace),
+    }
+    return rewrites[edit.codemod]()
+
+
+def _fixture(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+    setter = Target.of(edit.setter)
+    if setter.path != target.path and workspace.usable(setter.path):
+        return Outcome(text, "unfixable", f"cannot read {setter.path}")
+    setter_code = text if setter.path == target.path else workspace.text(setter.path)
+    from auditor.fix import fixture  # the largest codemod: only when a brittle test needs it
+
+    return fixture.rewrite(text, target, setter_code, setter)
+
+
+def _compiles(code: str, path: str) -> bool:
+    try:
+        compile(code, path, "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _say(applied: Applied, out: IO[str]) -> None:
+    if applied.status == "proposed":
+        for path, (before, after) in applied.changed.items():
+            print(files.diff(path, before, after), end="", file=out)
+        return
+    if applied.status == "kept":
+        for path in applied.changed:
+            print(f"Rewriting {path}", file=out)
+    detail = f" ({applied.reason})" if applied.reason and applied.status != "kept" else ""
+    print(f"-> {applied.status}: {applied.fix.test}: {applied.fix.summary}{detail}", file=out)
+
+
+def changed_files(applied: Sequence[Applied]) -> tuple[str, ...]:
+    """The files the kept (or proposed) fixes rewrite, by path."""
+    settled = (a for a in applied if a.status in ("kept", "proposed"))
+    return tuple(sorted({path for each in settled for path in each.changed}))
+
+
+def serial_added(applied: Sequence[Applied]) -> bool:
+    """Whether a kept (or proposed) fix added a ``serial`` mark."""
+    return any(
+        result.edit.codemod == "serial" and result.status == "changed"
+        for each in applied
+        if each.status in ("kept", "proposed")
+        for result in each.edits
+    )
+
+
+def register_serial(
+    workspace: Workspace, pytest_major: int | None, dry_run: bool, out: IO[str]
+) -> Marker:
+    """Register ``serial`` in the project's pytest configuration (see :mod:`markers`)."""
+    from auditor.fix import markers
+
+    try:
+        registration = markers.serial_registration(workspace.root, pytest_major)
+    except markers.ConfigError as exc:
+        return Marker(None, "skipped", str(exc))
+    name = str(registration.path.relative_to(workspace.root))
+    if not registration.changed:
+        return Marker(name, "present")
+    if dry_run:
+        print(files.diff(name, registration.before or "", registration.after), file=out)
+        return Marker(name, "proposed")
+    why = workspace.uncommitted(name)
+    if why:
+        return Marker(name, "skipped", f"{why}; register by hand")
+    files.write_atomically(registration.path, registration.after)
+    workspace.claim(name)
+    print(f"Registering the serial marker in {name}", file=out)
+    return Marker(name, "added")
