@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auditor.campaign.limits import Limits, learn
-from auditor.campaign.plan import campaign, worker_counts
+from auditor.campaign.plan import campaign, guided, worker_counts
 from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
 from auditor.run.workers import auto_workers
 
@@ -33,6 +33,83 @@ def test_the_campaign_for_8_cores() -> None:
     seeds = [p.seed for p in plans if p.seed is not None]
     assert len(set(seeds)) == len(seeds) == 8
     assert campaign(7, IDS, 2, 2, worker_counts(8)) == plans  # the seed repeats it exactly
+    assert all(plan.why for plan in plans)  # the report says why each run was chosen
+
+
+def test_every_test_alone_comes_second_when_runs_can_fork() -> None:
+    plans = campaign(7, IDS, 1, 1, (2, 4), alone=True)
+    assert [p.kind for p in plans[:3]] == ["sequential", "alone", "reversed"]
+    assert plans[1].ids == IDS
+
+
+S = frozenset({"global:app.REGISTRY"})
+T = frozenset({"env:APP_MODE"})
+
+
+def _ids(plans: list[RunPlan]) -> list[tuple[str, ...]]:
+    return [plan.ids for plan in plans]
+
+
+@pytest.mark.parametrize(
+    ("order", "writes", "leaves", "expected"),
+    [
+        pytest.param(
+            ["p", "c1", "v", "c2"],
+            {"p": S, "c1": S, "c2": S},  # the cleaners changed it only after the polluter
+            {"p": S},
+            [("p", "v")],
+            id="cleaners in both orders are left out",
+        ),
+        pytest.param(
+            ["p", "c", "v", "x"],
+            {"p": S, "c": S, "v": S},
+            {"p": S, "v": S},  # the victim registers too: it writes what it reads
+            [("p", "v", "x")],
+            id="a victim that writes the state stays",
+        ),
+        pytest.param(
+            ["x", "p1", "p2", "v"],
+            {"p1": S, "p2": T},
+            {"p1": S, "p2": T},
+            [("p1", "p2", "x", "v")],
+            id="writers of disjoint state share an order",
+        ),
+        pytest.param(
+            ["p1", "p2", "v"],
+            {"p1": S | T, "p2": T | {"c"}},
+            {"p1": S | T, "p2": T | {"c"}},
+            [("p1", "p2", "v"), ("p2", "p1", "v")],
+            id="overlapping writers need another order",
+        ),
+        pytest.param(
+            [f"t{i}" for i in range(12)],
+            {f"t{i}": {"global:random.state"} for i in range(10)},
+            {f"t{i}": {"global:random.state"} for i in range(10)},
+            [],
+            id="state most tests leave changed is everywhere already",
+        ),
+        pytest.param(["a", "b"], {}, {}, [], id="nothing leaves state: no order"),
+    ],
+)
+def test_orders_chosen_from_footprints(
+    order: list[str],
+    writes: dict[str, frozenset[str]],
+    leaves: dict[str, frozenset[str]],
+    expected: list[tuple[str, ...]],
+) -> None:
+    writes = {k: frozenset(v) for k, v in writes.items()}
+    leaves = {k: frozenset(v) for k, v in leaves.items()}
+    plans = guided(order, writes, leaves)
+    assert _ids(plans) == expected
+    assert all(p.kind == "guided" and "chosen from footprints" in p.why for p in plans)
+
+
+def test_orders_chosen_from_footprints_are_limited() -> None:
+    # Each polluter's state overlaps the next one's: one order each, at most the limit.
+    order = [f"p{i}" for i in range(6)] + ["v"]
+    leaves = {f"p{i}": frozenset({f"s{i}", f"s{i + 1}"}) for i in range(6)}
+    plans = guided(order, leaves, leaves, limit=2)
+    assert len(plans) == 2
 
 
 def test_auto_workers_follows_xdists_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ FILES: dict[str, dict[str, str]] = {
         "conftest.py": "def pytest_collection_modifyitems(items):\n    raise RuntimeError('x')\n",
     },
     "no tests": {"helpers.py": "X = 1\n"},
+    "no audit": {"test_ok.py": "def test_one():\n    pass\n"},
 }
 
 
@@ -77,7 +78,7 @@ def _main(root: Path, *args: str) -> int:
         ("clean", ("audit", "--selection", "empty.txt"), AuditExit.USAGE_ERROR, "no test"),
         ("no tests", ("audit",), AuditExit.USAGE_ERROR, "collected no test"),
         ("clean", ("fix", "-C", "missing"), FixExit.USAGE_ERROR, "-C takes the project folder"),
-        ("clean", ("fix",), FixExit.USAGE_ERROR, "run `auditor audit` first"),
+        ("no audit", ("fix",), FixExit.USAGE_ERROR, "run `auditor audit` first"),
         ("clean", ("migrate", "-C", "missing"), FixExit.USAGE_ERROR, "-C takes the project"),
         ("clean", ("migrate", "--selection", "empty.txt"), FixExit.USAGE_ERROR, "no test"),
     ],

@@ -25,7 +25,7 @@ from auditor.runner import PytestCall, Server, run_pytest
 SERVER_ARGS = ("--randomly-dont-reset-seed",)
 #: Runs that record each test's footprint: the campaign's one-process orders, which between
 #: them run every test (a few per cent slower; see bench/bench_footprint.py).
-FOOTPRINT_KINDS = frozenset({"sequential", "reversed", "random"})
+FOOTPRINT_KINDS = frozenset({"sequential", "alone", "guided", "reversed", "random"})
 
 
 class Executor:
@@ -120,6 +120,7 @@ class Executor:
             timeout=self.limits.timeout,
             timeouts=tuple(self.limits.timeouts.items()),
             footprint=plan.kind in FOOTPRINT_KINDS,
+            alone=plan.kind == "alone",
         )
 
     def _fresh(self, plan: RunPlan) -> PytestCall:

@@ -1,11 +1,74 @@
-"""What each campaign run is: its kind, seed, worker count and, for replays, its exact order."""
+"""What each campaign run is, and why it was chosen.
+
+The campaign runs, in the order in which they most likely find something (so that a budget that
+cuts it short keeps the most telling runs):
+
+1. the **default order**: the baseline, and the footprint of every test;
+2. **every test alone**, each from the collected state in a fork of its own: a test that fails
+   alone but passes in some order is brittle, whatever the orders drawn (a brittle test with a
+   hundred state-setters almost never runs first in an order);
+3. **orders chosen from the footprints** (:func:`guided`): tests that leave state changed run
+   first, then every test that does not write that state, so that each victim meets its polluter
+   with no cleaner between (the default order and its reverse put every *pair* in both orders,
+   but a cleaner may sit between them in both);
+4. the default order **reversed**, then **random orders** interleaved with **xdist runs** at
+   several worker counts: what footprints cannot see (state outside Python, shared resources).
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from auditor.model import RunPlan
+
+GUIDED_ORDERS = 3  #: at most this many orders chosen from footprints
+#: State that more than this share of the tests (and more than a handful) leaves changed is
+#: everywhere (``random.state``…): any order exercises it.
+_EVERYWHERE = 0.5
+_HANDFUL = 8
+
+
+def first(collected: Sequence[str], alone: bool) -> list[RunPlan]:
+    """The runs before the footprints are known: the default order, then every test alone."""
+    plans = [RunPlan("sequential", why="the default order: the baseline and every footprint")]
+    if alone:
+        why = "every test alone, from the collected state: fails alone, passes in order = brittle"
+        plans.append(RunPlan("alone", ids=tuple(collected), why=why))
+    return plans
+
+
+def rest(
+    master_seed: int,
+    collected: Sequence[str],
+    orders: int,
+    seeds_per_count: int,
+    worker_counts: tuple[int, ...],
+) -> list[RunPlan]:
+    """The reversed order, then random orders interleaved with xdist runs.
+
+    Random orders and xdist runs alternate, so a budget that cuts the campaign short keeps both.
+    """
+    rng = random.Random(master_seed)
+    randoms = [
+        RunPlan("random", seed=rng.randrange(2**32), why="a random order (pytest-randomly)")
+        for _ in range(orders)
+    ]
+    xdists = [
+        RunPlan(
+            "xdist",
+            seed=rng.randrange(2**32),
+            workers=count,
+            why=f"{count} xdist workers at once: shared files, ports and databases",
+        )
+        for _ in range(seeds_per_count)
+        for count in worker_counts
+    ]
+    why = "the default order reversed: every pair of tests in both orders"
+    plans = [RunPlan("reversed", ids=tuple(reversed(collected)), why=why)]
+    for k in range(max(len(randoms), len(xdists))):
+        plans += randoms[k : k + 1] + xdists[k : k + 1]
+    return plans
 
 
 def campaign(
@@ -14,24 +77,80 @@ def campaign(
     orders: int,
     seeds_per_count: int,
     worker_counts: tuple[int, ...],
+    alone: bool = False,
 ) -> list[RunPlan]:
-    """The default order and its reverse, then random orders interleaved with xdist runs.
+    """Every planned run but those chosen from footprints (which need the first runs)."""
+    return first(collected, alone) + rest(
+        master_seed, collected, orders, seeds_per_count, worker_counts
+    )
 
-    Between them, the default order and its reverse put every pair of tests in both orders: each
-    victim runs after its polluter, each brittle test before its state-setter, in one of them.
-    Random orders and xdist runs alternate, so a budget that cuts the campaign short keeps both.
+
+def guided(
+    order: Sequence[str],
+    writes: Mapping[str, frozenset[str]],
+    leaves: Mapping[str, frozenset[str]],
+    limit: int = GUIDED_ORDERS,
+) -> list[RunPlan]:
+    """Orders in which tests that leave state changed run directly before the tests that do not
+    put that state back.
+
+    ``leaves``: per test, the state it left changed when run from the collected state (alone).
+    ``writes``: per test, every state it was seen to change in any run. A test that changed a
+    state in some run but leaves it as it found it when alone puts it back (a cleaner: it must
+    not sit between a polluter and its victims) and is left out of that order; a test that
+    leaves it changed even alone stays (a victim may write what it reads). Writers of disjoint
+    state share an order, so that a few orders cover every state.
     """
-    rng = random.Random(master_seed)
-    randoms = [RunPlan("random", seed=rng.randrange(2**32)) for _ in range(orders)]
-    xdists = [
-        RunPlan("xdist", seed=rng.randrange(2**32), workers=count)
-        for _ in range(seeds_per_count)
-        for count in worker_counts
-    ]
-    plans = [RunPlan("sequential"), RunPlan("reversed", ids=tuple(reversed(collected)))]
-    for k in range(max(len(randoms), len(xdists))):
-        plans += randoms[k : k + 1] + xdists[k : k + 1]
+    everywhere = max(_HANDFUL, _EVERYWHERE * len(order))
+    writers: dict[str, list[str]] = {}
+    for test in order:
+        for name in leaves.get(test, ()):
+            writers.setdefault(name, []).append(test)
+    uncovered = [name for name, tests in writers.items() if len(tests) <= everywhere]
+    plans: list[RunPlan] = []
+    while uncovered and len(plans) < limit:
+        chosen, covered = _disjoint_writers(uncovered, writers, leaves)
+        written = frozenset().union(*(leaves[test] for test in chosen))
+        after = [
+            t for t in order if t not in chosen and not _puts_back(t, writes, leaves) & written
+        ]
+        plans.append(RunPlan("guided", ids=(*chosen, *after), why=_why(covered, len(after))))
+        uncovered = [name for name in uncovered if name not in covered]
     return plans
+
+
+def _puts_back(
+    test: str, writes: Mapping[str, frozenset[str]], leaves: Mapping[str, frozenset[str]]
+) -> frozenset[str]:
+    return writes.get(test, frozenset()) - leaves.get(test, frozenset())
+
+
+def _disjoint_writers(
+    names: list[str], writers: Mapping[str, list[str]], leaves: Mapping[str, frozenset[str]]
+) -> tuple[list[str], list[str]]:
+    """Writers whose states do not overlap, covering as many of ``names`` as they can."""
+    chosen: list[str] = []
+    written: set[str] = set()
+    covered: list[str] = []
+    for name in names:
+        if name in written:
+            covered.append(name)
+            continue
+        writer = next((w for w in writers[name] if not leaves[w] & written), None)
+        if writer is None:
+            continue
+        chosen.append(writer)
+        written |= leaves[writer]
+        covered.append(name)
+    return chosen, covered
+
+
+def _why(covered: Sequence[str], after: int) -> str:
+    shown = ", ".join(covered[:3]) + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
+    return (
+        f"chosen from footprints: tests that leave {shown} changed first, then {after} tests "
+        "that do not put it back"
+    )
 
 
 def worker_counts(cores: int) -> tuple[int, ...]:

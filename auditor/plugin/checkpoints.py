@@ -21,10 +21,9 @@ from typing import IO
 import pytest
 
 from auditor.plugin.children import flush_output, fork, wait
-from auditor.plugin.jsonlines import append_json_line
 from auditor.plugin.protocol import RunRequest
-from auditor.plugin.record import PASSING, ResultsRecorder, crash_reason
-from auditor.plugin.watchdog import HANG_EXIT, WATCHDOG, Watchdog
+from auditor.plugin.record import PASSING, ResultsRecorder, append_dead_probe
+from auditor.plugin.watchdog import WATCHDOG, Watchdog
 
 
 class Checkpoints:
@@ -125,22 +124,8 @@ class Checkpoints:
         for attempt in range(self.reruns):
             status = wait(fork(self._replay, start, index, attempt, results))
             if status not in (0, 1) and results:
-                append_json_line(
-                    results,
-                    {
-                        "type": "probe",
-                        "target": target,
-                        "attempt": attempt,
-                        "replayed": index - start,
-                        "nodeid": target,
-                        "outcome": "hang" if status == HANG_EXIT else "crashed",
-                        "duration": 0.0,
-                        "worker": self.recorder.worker,
-                        "start": None,
-                        "stop": None,
-                        "reason": crash_reason(status),
-                    },
-                )
+                worker = self.recorder.worker
+                append_dead_probe(results, target, attempt, index - start, worker, status)
             if (status == 0) != passed:
                 break  # a different outcome from the very same state: conclusive
 

@@ -48,6 +48,7 @@ class RunRequest:
     timeout: float | None = None  #: seconds a test may run before its child is ended; None: 3600
     timeouts: tuple[tuple[str, float], ...] = ()  #: per-test timeouts: (node id, seconds)
     footprint: bool = False  #: record what each test leaves changed and touches
+    alone: bool = False  #: each test in a child of its own, from the collected state
     results: str = ""  #: the file the children record to (set by ``Server.run``)
 
     def to_json(self) -> str:

@@ -40,6 +40,7 @@ from typing import IO, Any
 
 import pytest
 
+from auditor.plugin.jsonlines import append_json_line
 from auditor.plugin.watchdog import HANG_EXIT
 
 PASSING = frozenset(
@@ -256,6 +257,28 @@ def _reason(report: pytest.TestReport | pytest.CollectReport) -> str | None:
         lines = str(longrepr).strip().splitlines()
         text = crash.message if crash is not None else (lines[-1] if lines else "")
     return text[:_REASON_LIMIT]
+
+
+def append_dead_probe(
+    results: str, target: str, attempt: int, replayed: int, worker: str, status: int
+) -> None:
+    """Record a rerun whose child died (killed by the watchdog: a hang) as its probe."""
+    append_json_line(
+        results,
+        {
+            "type": "probe",
+            "target": target,
+            "attempt": attempt,
+            "replayed": replayed,
+            "nodeid": target,
+            "outcome": "hang" if status == HANG_EXIT else "crashed",
+            "duration": 0.0,
+            "worker": worker,
+            "start": None,
+            "stop": None,
+            "reason": crash_reason(status),
+        },
+    )
 
 
 def crash_reason(status: int) -> str:

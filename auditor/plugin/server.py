@@ -44,7 +44,13 @@ from auditor.plugin.checkpoints import Checkpoints
 from auditor.plugin.children import children_cpu, fork, wait
 from auditor.plugin.jsonlines import append_json_line, read_json_lines
 from auditor.plugin.protocol import CorunRequest, ProtocolError, Request, RunRequest, parse_request
-from auditor.plugin.record import PASSING, ResultsRecorder, _reason, crash_reason
+from auditor.plugin.record import (
+    PASSING,
+    ResultsRecorder,
+    _reason,
+    append_dead_probe,
+    crash_reason,
+)
 from auditor.plugin.watchdog import Watchdog
 
 
@@ -100,6 +106,10 @@ class ForkServer:
             return {"error": f"not collected: {missing.args[0]}"}
         stop_when = request.stop_when_mixed
         cpu = children_cpu()
+        if request.alone:
+            append_json_line(request.results, {"type": "collected", "ids": _ids(items)})
+            alone = [self._alone(session, item, request, i) for i, item in enumerate(items)]
+            return {"statuses": alone, "cpu_s": children_cpu() - cpu}
         statuses: list[int] = []
         for attempt in range(request.repeats):
             statuses.append(self._fork_run(session, items, request, attempt))
@@ -153,6 +163,45 @@ class ForkServer:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         return statuses
+
+    def _alone(
+        self, session: pytest.Session, item: pytest.Item, request: RunRequest, i: int
+    ) -> int:
+        """The item in a child of its own; a failure rerun ``reruns`` times from the same
+        collected state, as probes, stopping at the first outcome that differs."""
+        worker = f"a{i}"
+        status = wait(fork(self._solo, session, item, request, worker, None))
+        if status not in (0, 1):
+            _bury(request.results, worker, status)
+        reruns = request.reruns if status and item.nodeid not in request.no_rerun else 0
+        for attempt in range(reruns):
+            again = wait(fork(self._solo, session, item, request, worker, attempt))
+            if again not in (0, 1):
+                append_dead_probe(request.results, item.nodeid, attempt, 0, worker, again)
+            if (again == 0) != (status == 0):
+                break
+        return status
+
+    def _solo(
+        self,
+        session: pytest.Session,
+        item: pytest.Item,
+        request: RunRequest,
+        worker: str,
+        attempt: int | None,
+    ) -> int:
+        """In a child: run ``item`` alone (``attempt``: as a rerun, recorded as a probe)."""
+        recorder = self._prepare(request, request.results, worker)
+        recorder.collected = True  # the server wrote the request's ids as collected
+        if attempt is not None:
+            extra = {"target": item.nodeid, "attempt": attempt, "replayed": 0}
+            recorder.retarget(request.results, "probe", **extra)
+            recorder.begin = False
+            self.watchdog.path = None  # a rerun's hang is the probe's outcome
+        self.config.hook.pytest_runtest_protocol(item=item, nextitem=None)
+        recorder.pytest_sessionfinish(session, 0)
+        recorder.file.close()
+        return 0 if recorder.outcomes.get(item.nodeid, "passed") in PASSING else 1
 
     def _together(
         self,
@@ -256,6 +305,10 @@ class ForkServer:
         self.watchdog.timeouts = dict(request.timeouts)
         self.watchdog.path = results
         return recorder
+
+
+def _ids(items: list[pytest.Item]) -> list[str]:
+    return [item.nodeid for item in items]
 
 
 def _missing(nodeid: str) -> NoReturn:
