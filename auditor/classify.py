@@ -2,7 +2,8 @@
 
 For a test that failed in some campaign run:
 
-1. it hung or crashed its process there → ``hang`` / ``crash``;
+1. it hung or crashed its process there and passed nowhere → ``hang`` / ``crash`` (one that
+   passed in another order is triaged as below: the hang or crash is how the order breaks it);
 2. take the order that failed it (a sequential one if any, else its xdist worker's sequence)
    and the test's reruns from the state it failed in: those the run made from its checkpoints,
    or else a replay of that order up to the test, rerun from the state just before it. Some
@@ -56,7 +57,7 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
     broken: tuple[tuple[FindingKind, str], ...] = (("hang", "hang"), ("crash", "crashed"))
     for broke, outcome in broken:
         records = [r for o in failing for r in o.records_of(test) if r.outcome == outcome]
-        if records:
+        if records and not passing:  # else: an order made it hang or crash, like a failure
             return base.finding(broke, alone_command, _Tally(), records[0].reason)
     source = min(failing, key=lambda o: _cost_of_evidence(o, test))
     prefix = source.prefix(test)

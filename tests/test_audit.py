@@ -84,7 +84,10 @@ def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-u
     campaign = len(victim["failed_in"]) + len(victim["passed_in"])
     assert (victim["failures"], victim["runs"]) == (len(victim["failed_in"]) + 2, campaign + 5)
     kinds = [run["kind"] for run in report["runs"]]
-    assert kinds[:5] == ["sequential", "reversed", "random", "xdist", "xdist"]
+    # the default order, every test alone, an order chosen from the footprints (the polluter
+    # and the state-setter first), then the reverse, a random order and the xdist runs
+    assert kinds[:7] == ["sequential", "alone", "guided", "reversed", "random", "xdist", "xdist"]
+    assert all(run["why"] for run in report["runs"])
     xdist = next(run for run in report["runs"] if run["kind"] == "xdist")
     # the hung and crashed tests left the campaign after the baseline
     assert sum(len(s) for s in xdist["sequences"].values()) == 10
@@ -129,8 +132,8 @@ def test_a_collection_error_is_reported_and_the_rest_audited(audited) -> None:  
 def test_progress_is_plain_when_not_a_terminal(audited) -> None:  # type: ignore[no-untyped-def]
     _, _, stdout = audited
     assert "\r" not in stdout and "\x1b" not in stdout
-    assert "run 1/5: sequential: 5 failed" in stdout
-    assert "run 5/5: xdist" in stdout
+    assert "run 1: sequential: 5 failed" in stdout
+    assert "run 7: xdist, seed" in stdout
 
 
 @pytest.mark.parametrize("name", ["test_victim", "test_brittle", "test_failing", "test_crash"])
@@ -167,14 +170,14 @@ def test_interrupt_writes_the_report_so_far(tmp_path: Path) -> None:
     )
     assert process.stdout is not None
     for line in process.stdout:  # interrupt as soon as the first campaign run has finished
-        if line.startswith("run 1/"):
+        if line.startswith("run 1:"):
             process.send_signal(signal.SIGINT)
             break
     rest = process.communicate(timeout=120)[0]
     assert process.returncode == 130, rest  # the shell's code for Ctrl-C
     report = json.loads((root / "reports" / "audit.json").read_text())
     assert report["partial"] is True and report["stopped"] == "interrupted"
-    assert 1 <= len(report["runs"]) < 5
+    assert 1 <= len(report["runs"]) < 7
 
 
 def test_a_budget_leaves_runs_and_triage_out_and_says_so(tmp_path: Path) -> None:
@@ -190,9 +193,9 @@ def test_a_budget_leaves_runs_and_triage_out_and_says_so(tmp_path: Path) -> None
     report = json.loads((root / "reports" / "audit.json").read_text())
     assert report["partial"] is True and report["stopped"] == "budget"
     assert [run["kind"] for run in report["runs"]] == ["sequential"]
-    assert len(report["skipped_runs"]) == 4
+    assert len(report["skipped_runs"]) == 5  # alone, reversed, random and two xdist runs
     assert report["untriaged"] == ["test_a.py::test_failing"]
-    assert "the budget left 4 planned runs out" in result.stdout
+    assert "the budget left 5 planned runs out" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -212,6 +215,7 @@ def test_bad_options_say_what_to_write(tmp_path: Path, args: tuple[str, ...], me
 def test_a_failure_rerun_enough_is_not_rerun_in_later_runs(audited) -> None:  # type: ignore[no-untyped-def]
     _, report, _ = audited
     failing = "test_e_failing.py::test_failing"
-    sequential = [r for r in report["runs"][:3] if failing in r["failed"]]
+    one_process = ("sequential", "reversed", "random")
+    sequential = [r for r in report["runs"] if r["kind"] in one_process and failing in r["failed"]]
     assert len(sequential) == 3  # the default order, the reverse and the random one
     assert [failing in r.get("reruns", {}) for r in sequential] == [True, False, False]

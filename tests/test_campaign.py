@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
+from auditor.campaign.execute import Executor
 from auditor.campaign.limits import Limits, learn
 from auditor.campaign.plan import campaign, guided, worker_counts
 from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
@@ -139,6 +143,15 @@ def test_the_default_order_sets_timeouts_above_the_floor() -> None:
     assert again.timeouts == {"slow": 90.0}  # only the default order measures
 
 
+def test_a_test_that_passed_then_hung_gets_a_short_timeout_from_its_pass() -> None:
+    baseline = learn(Limits(), _run("sequential", ("v", "passed", 0.1), ("s", "passed", 3.0)), 3)
+    hung = learn(baseline, _run("random", ("v", "hang", 60.0), ("s", "hang", 60.0)), 3)
+    assert hung.timeouts == {"v": 10.0, "s": 30.0}  # 10 x its pass, at least HUNG_AGAIN_S
+    assert hung.exclude == {"v", "s"}  # left out of the campaign, but studied by triage
+    never = learn(Limits(), _run("sequential", ("h", "hang", 60.0)), 3)
+    assert never.timeouts == {}  # never passed: the floor
+
+
 def test_hung_and_crashed_tests_leave_the_runs_to_come() -> None:
     run = _run("random", ("a", "hang", 60.0), ("b", "crashed", 0.0), ("c", "failed", 0.1))
     assert learn(Limits(), run, 3).exclude == {"a", "b"}
@@ -157,3 +170,15 @@ def test_a_failure_rerun_enough_is_not_rerun_again(outcomes: tuple[str, ...], en
     probes = tuple(Probe("v", i, 0, o, None) for i, o in enumerate(outcomes))  # type: ignore[arg-type]
     run = _run("sequential", ("v", "failed", 0.1), probes=probes)
     assert ("v" in learn(Limits(), run, 3).rerun_enough) is enough
+
+
+def test_a_test_left_out_still_runs_where_it_is_studied(tmp_path: Path) -> None:
+    executor = Executor((), tmp_path, {}, io.StringIO(), reruns=3)
+    executor.limits = Limits(exclude=frozenset({"v", "c"}))
+    try:
+        bisect = executor.request(RunPlan("bisect", ids=("c", "p", "v"), targets=("v",)))
+        guided = executor.request(RunPlan("guided", ids=("p", "v", "x")))
+    finally:
+        executor.close()
+    assert bisect.ids == ("p", "v") and bisect.exclude == ("c",)
+    assert guided.ids == ("p", "x") and guided.exclude == ("c", "v")

@@ -75,17 +75,33 @@ def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     found = cause.locate_victim(suspect, ["a", "p", "b", "x", "v", "c"], PRINTS, lab, command)
     assert (found.polluters, found.state, found.cleaners) == (("p",), ("env:APP_MODE",), ("c",))
     assert found.reproduce == "pytest p v"
-    assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 2), ("cleaners", 3)]
-    # The guess (its state, APP_MODE, shares a word with the failure), then the rest with a
-    # footprint; then the cleaners: all candidates between polluter and victim, the guess, the
-    # rest.
-    assert lab.orders == [
-        ("p", "v"),
-        ("x", "v"),
-        ("p", "x", "c", "v"),
-        ("p", "c", "v"),
-        ("p", "x", "v"),
-    ]
+    assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 1), ("cleaners", 1)]
+    # The guess (its state, APP_MODE, shares a word with the failure); no other test before it
+    # changed APP_MODE, so no rest to ask. The cleaners: among the tests that change APP_MODE.
+    assert lab.orders == [("p", "v"), ("p", "c", "v")]
+
+
+def test_what_one_search_found_is_tried_first_by_the_next() -> None:
+    # p2 pollutes every victim; the footprint saw nothing, so nothing ranks it first.
+    lab = FakeLab(lambda ids: ["failed"] * 3 if "p2" in ids[:-1] else ["passed"])
+    sequence = tuple(f"t{i}" for i in range(16)) + ("p2",)
+    first = cause.locate_victim(victim((*sequence, "v1")), [], fp.Footprints(), lab, command)
+    assert first.polluters == ("p2",)
+    bisected = len(lab.orders)
+    learnt = cause.Learnt().after(first)
+    lab.orders.clear()
+    second = cause.locate_victim(
+        victim((*sequence, "v2")), [], fp.Footprints(), lab, command, learnt
+    )
+    assert second.polluters == ("p2",)
+    assert lab.orders[0] == ("p2", "v2") and len(lab.orders) < bisected
+
+
+def test_learnt_counts_what_was_found_most_first() -> None:
+    learnt = cause.Learnt()
+    for polluters in [("a",), ("b",), ("b", "c")]:
+        learnt = learnt.after(Finding("order-dependent", "v", "", polluters=polluters))
+    assert learnt.polluters == (("b", 2), ("a", 1), ("c", 1))
 
 
 def test_a_polluter_without_a_footprint_makes_the_search_ask_the_whole_rest() -> None:

@@ -98,6 +98,25 @@ def test_without_checkpoint_reruns_the_prefix_is_replayed() -> None:
     assert lab.asked == [("replay", R1), ("alone", None)]
 
 
+def test_a_hang_after_some_order_is_a_victim_not_a_hang() -> None:
+    campaign = [
+        seq(BASE, ("v", "passed"), ("p", "passed")),
+        seq(R1, ("p", "passed"), ("v", "hang")),  # the watchdog ended it: no reruns
+    ]
+    lab = FakeLab(alone=["passed"] * 3, replay=["hang"])
+    finding = classify(campaign, lab)
+    assert finding.kind == "order-dependent"
+    assert finding.sequence == ("p", "v")
+    assert lab.asked == [("replay", R1), ("alone", None)]
+
+
+def test_a_hang_that_never_passed_is_a_hang() -> None:
+    campaign = [seq(BASE, ("p", "passed"), ("v", "hang"))]
+    lab = FakeLab()
+    assert classify(campaign, lab).kind == "hang"
+    assert lab.asked == []
+
+
 def test_brittle_fails_alone_but_passed_in_some_order() -> None:
     campaign = [
         seq(BASE, ("s", "passed"), ("v", "passed")),

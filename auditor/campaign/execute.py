@@ -26,6 +26,7 @@ SERVER_ARGS = ("--randomly-dont-reset-seed",)
 #: Runs that record each test's footprint: the campaign's one-process orders, which between
 #: them run every test (a few per cent slower; see bench/bench_footprint.py).
 FOOTPRINT_KINDS = frozenset({"sequential", "alone", "guided", "reversed", "random"})
+_WHOLE = frozenset({"alone", "guided", "reversed"})  #: orders of the whole selection
 
 
 class Executor:
@@ -102,7 +103,7 @@ class Executor:
 
     def request(self, plan: RunPlan) -> RunRequest:
         """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
-        ids = tuple(i for i in plan.ids if i not in self.limits.exclude)
+        ids = tuple(i for i in plan.ids if i not in self._excluded(plan))
         alone = plan.ids[-1] if plan.kind == "isolated" and plan.ids else None
         # The run's own outcome of a failing test or a target is one observation of that state;
         # its reruns make up the rest.
@@ -110,7 +111,7 @@ class Executor:
         return RunRequest(
             ids=ids or None,
             seed=plan.seed,
-            exclude=tuple(sorted(self.limits.exclude)),
+            exclude=tuple(sorted(self._excluded(plan))),
             repeats=plan.repeats,
             stop_when_mixed=alone,
             reruns=reruns,
@@ -123,11 +124,17 @@ class Executor:
             alone=plan.kind == "alone",
         )
 
+    def _excluded(self, plan: RunPlan) -> frozenset[str]:
+        """Tests that hung or crashed a run stay out of the runs to come, but those a run is
+        about: the test triage or locate studies (the last of an exact order) and targets."""
+        studied = {*plan.targets, *plan.ids[-1:]} if plan.ids and plan.kind not in _WHOLE else ()
+        return self.limits.exclude - frozenset(studied)
+
     def _fresh(self, plan: RunPlan) -> PytestCall:
         call = self.call(plan)
         timeouts = Path(self._scratch.name) / "timeouts.json"
         timeouts.write_text(json.dumps(self.limits.timeouts), encoding="utf-8")
-        deselect = tuple(f"--deselect={nodeid}" for nodeid in sorted(self.limits.exclude))
+        deselect = tuple(f"--deselect={nodeid}" for nodeid in sorted(self._excluded(plan)))
         return replace(
             call,
             args=(*call.args, *self.private_args, "--continue-on-collection-errors", *deselect),

@@ -10,6 +10,10 @@ from auditor.model import RunOutcome
 
 DEFAULT_TIMEOUT_S = 60.0  #: a test without a measured duration is stopped after this long
 TIMEOUT_FACTOR = 10  #: a measured test's timeout: this many times its duration, at least the floor
+#: A test that passed in the default order and hung in another is stopped after TIMEOUT_FACTOR ×
+#: its duration, but at least this long, in the runs that study it (each question of a search
+#: for its polluter may make it hang again): not the floor, which is for tests never measured.
+HUNG_AGAIN_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class Limits:
     timeouts: Mapping[str, float] = field(default_factory=dict)  #: node id → seconds
     exclude: frozenset[str] = frozenset()  #: tests that hung or crashed a run
     rerun_enough: frozenset[str] = frozenset()  #: failures rerun enough already
+    passed_s: Mapping[str, float] = field(default_factory=dict)  #: the default order's passes
 
     def for_json(self) -> dict[str, object]:
         """As ``audit.json`` keeps them, for the runs ``fix`` makes later."""
@@ -30,18 +35,24 @@ def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
     """The limits after ``outcome``'s run.
 
     - the default order's durations set the timeouts (``TIMEOUT_FACTOR`` × each, above the floor);
-    - tests that hung or crashed leave the runs to come;
+    - tests that hung or crashed leave the runs to come (but those that study them); one that
+      hung but had passed in the default order gets a timeout from that pass (``HUNG_AGAIN_S``);
     - a failure rerun ``reruns`` times, or whose reruns differed, is not rerun again: reruns stop
       at the first differing outcome, so all failed, or mixed, is conclusive.
     """
     records = outcome.result.tests
-    timeouts = limits.timeouts
+    timeouts, passed_s = dict(limits.timeouts), limits.passed_s
     if outcome.plan.kind == "sequential":
+        passed_s = {r.nodeid: r.duration for r in records if not r.failed}
         timeouts = {
-            r.nodeid: TIMEOUT_FACTOR * r.duration
-            for r in records
-            if TIMEOUT_FACTOR * r.duration > limits.timeout
+            test: TIMEOUT_FACTOR * seconds
+            for test, seconds in passed_s.items()
+            if TIMEOUT_FACTOR * seconds > limits.timeout
         }
+    for record in records:
+        if record.outcome == "hang" and record.nodeid in passed_s:
+            again = max(HUNG_AGAIN_S, TIMEOUT_FACTOR * passed_s[record.nodeid])
+            timeouts[record.nodeid] = min(again, timeouts.get(record.nodeid, again))
     broken = {r.nodeid for r in records if r.outcome in ("hang", "crashed")}
     enough = set()
     for test in {probe.target for probe in outcome.result.probes}:
@@ -53,4 +64,5 @@ def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
         timeouts=timeouts,
         exclude=limits.exclude | broken,
         rerun_enough=limits.rerun_enough | enough,
+        passed_s=passed_s,
     )

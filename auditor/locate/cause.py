@@ -56,6 +56,43 @@ class Latent:
 ATTRIBUTABLE = frozenset({"order-dependent", "shared-resource"})
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """What the searches so far found, as (test, times found), most found first: the next
+    searches try those first.
+
+    Real suites have dozens of victims of one polluter (a process-global manager): once one
+    search found it, each other victim's search confirms it in one run, instead of bisecting
+    its own failing order again.
+    """
+
+    polluters: tuple[tuple[str, int], ...] = ()
+    cleaners: tuple[tuple[str, int], ...] = ()
+    state_setters: tuple[tuple[str, int], ...] = ()
+
+    def after(self, finding: Finding) -> Learnt:
+        return Learnt(
+            _count(self.polluters, finding.polluters),
+            _count(self.cleaners, finding.cleaners),
+            _count(self.state_setters, finding.state_setters),
+        )
+
+
+def _count(
+    known: tuple[tuple[str, int], ...], found: tuple[str, ...]
+) -> tuple[tuple[str, int], ...]:
+    counts = dict(known)
+    for test in found:
+        counts[test] = counts.get(test, 0) + 1
+    return tuple(sorted(counts.items(), key=lambda item: -item[1]))  # stable: ties keep order
+
+
+def _first(learnt: tuple[tuple[str, int], ...], ranked: Sequence[str]) -> list[str]:
+    """What earlier searches found, then the footprint's ranking."""
+    known = [test for test, _ in learnt]
+    return [*known, *(test for test in ranked if test not in known)]
+
+
 def locate(
     finding: Finding,
     collected: Sequence[str],
@@ -63,13 +100,15 @@ def locate(
     outcomes: Sequence[RunOutcome],
     lab: Lab,
     command: Command,
+    learnt: Learnt = Learnt(),
 ) -> Finding:
-    """The finding with its cause, searched for as its kind asks; ``outcomes``: the runs so far."""
+    """The finding with its cause, searched for as its kind asks; ``outcomes``: the runs so
+    far; ``learnt``: what earlier searches found."""
     if finding.kind == "order-dependent":
-        return locate_victim(finding, collected, prints, lab, command)
+        return locate_victim(finding, collected, prints, lab, command, learnt)
     if finding.kind == "brittle":
         passed = passed_after(outcomes, finding.test)
-        return locate_brittle(finding, passed, prints, lab) if passed else finding
+        return locate_brittle(finding, passed, prints, lab, learnt) if passed else finding
     if finding.kind == "shared-resource":
         return locate_corunner(finding, prints, lab, command)
     return finding
@@ -109,13 +148,16 @@ def locate_victim(
     prints: fp.Footprints,
     lab: Lab,
     command: Command,
+    learnt: Learnt = Learnt(),
 ) -> Finding:
     """Polluters, their state, and cleaners of an ``order-dependent`` finding."""
     victim, before = finding.test, finding.sequence[:-1]
     if not before:
         return finding
 
-    search = _search_before(victim, before, finding.reason, prints, lab, fails=True)
+    search = _search_before(
+        victim, before, finding.reason, prints, lab, fails=True, learnt=learnt.polluters
+    )
     costs = (_cost("polluters", search),)
     if not search.found:
         if search.noisy:  # the same order both failed and passed it
@@ -129,7 +171,7 @@ def locate_victim(
         return replace(finding, searches=costs)
     polluters = tuple(test for test in before if test in search.found)
     state = _state_of(polluters, prints)
-    cleaners = _cleaners(victim, polluters, state, selection, prints, lab)
+    cleaners = _cleaners(victim, polluters, state, selection, prints, lab, learnt.cleaners)
     return replace(
         finding,
         polluters=polluters,
@@ -147,28 +189,42 @@ def _cleaners(
     selection: Sequence[str],
     prints: fp.Footprints,
     lab: Lab,
+    learnt: tuple[tuple[str, int], ...] = (),
 ) -> Search:
-    """Among tests that change state (a cleaner must), those that undo the polluters."""
+    """Among tests that change the polluters' state (a cleaner must; any state when the
+    footprint did not see theirs), those that undo it."""
+    linked = set(state)
     candidates = [
-        test for test in selection if test in prints.state and test not in (*polluters, victim)
+        test
+        for test in selection
+        if test in prints.state
+        and (not linked or prints.state[test] & linked)
+        and test not in (*polluters, victim)
     ]
 
     def cleaned(subset: tuple[str, ...]) -> Answer:
         return _answer(lab.order((*polluters, *subset, victim), victim), effect_is_failure=False)
 
-    ranked = fp.rank_by_state(candidates, prints, state)
-    return culprits(candidates, cleaned, ranked, known=False)
+    ranked = _first(learnt, fp.rank_by_state(candidates, prints, state))
+    return culprits(candidates, cleaned, ranked, known=False, narrow=_visible(prints))
 
 
 def locate_brittle(
-    finding: Finding, passed_after: tuple[str, ...], prints: fp.Footprints, lab: Lab
+    finding: Finding,
+    passed_after: tuple[str, ...],
+    prints: fp.Footprints,
+    lab: Lab,
+    learnt: Learnt = Learnt(),
 ) -> Finding:
-    """State-setters of a ``brittle`` test, among what ran before it where it passed."""
+    """State-setters of a ``brittle`` test, among what ran before it where it passed: the first
+    group found (a brittle test may have a hundred; its fix needs one)."""
     brittle, before = finding.test, passed_after[:-1]
     if not before:
         return finding
 
-    search = _search_before(brittle, before, finding.reason, prints, lab, fails=False)
+    search = _search_before(
+        brittle, before, finding.reason, prints, lab, fails=False, learnt=learnt.state_setters
+    )
     setters = tuple(test for test in before if test in search.found)
     return replace(
         finding,
@@ -252,25 +308,36 @@ def _search_before(
     lab: Lab,
     *,
     fails: bool,
+    learnt: tuple[tuple[str, int], ...] = (),
 ) -> Search:
-    """Which of ``before``, run ahead of ``test``, make it fail (``fails``) or pass."""
+    """Which of ``before``, run ahead of ``test``, make it fail (``fails``: every group of
+    polluters) or pass (the first group of state-setters)."""
 
     def effect(subset: tuple[str, ...]) -> Answer:
         return _answer(lab.order((*subset, test), test), effect_is_failure=fails)
 
-    ranked = fp.rank_by_relevance(before, prints, lab.context(test, reason))
-    return culprits(before, effect, ranked, narrow=_visible(prints))
+    ranked = _first(learnt, fp.rank_by_relevance(before, prints, lab.context(test, reason)))
+    return culprits(before, effect, ranked, narrow=_visible(prints) if fails else _no_more)
+
+
+def _no_more(remaining: list[str], found: tuple[str, ...]) -> list[str]:
+    return []
 
 
 def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], list[str]]:
-    """After a first culprit with a footprint, look for more only among tests with one: asking
-    the whole rest of the order again costs up to a sequential run per finding. A culprit the
-    footprint did not see means it is blind to this kind of state: then the whole rest."""
+    """After a first culprit with a footprint, look for more only among tests that changed the
+    same state (or, when its footprint holds resources only, among tests with a footprint):
+    asking the whole rest of the order again costs up to a sequential run per finding, and a
+    suite with dozens of victims asks it dozens of times. A culprit the footprint did not see
+    means it is blind to this kind of state: then the whole rest."""
     seen = prints.state.keys() | prints.resources.keys()
 
     def narrow(remaining: list[str], found: tuple[str, ...]) -> list[str]:
         if not seen.issuperset(found):
             return remaining
+        linked = frozenset().union(*(prints.state.get(test, frozenset()) for test in found))
+        if linked:  # another culprit of the same state (one through other state may be missed)
+            return [test for test in remaining if prints.state.get(test, frozenset()) & linked]
         return [test for test in remaining if test in seen]
 
     return narrow
