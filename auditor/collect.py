@@ -1,8 +1,9 @@
 """Stage 2, collect: pytest collects the selection once and stays up as the fork server.
 
 Every sequential run of the audit is then a child forked from that freshly collected session.
-When threads are alive after collection, forking is not safe: the server is closed and every run
-starts a pytest of its own (slower; the audit says so).
+Threads alive after collection make forking unsafe unless each is a daemon that only waits
+(:mod:`auditor.plugin.threads`): then the server is closed and every run starts a pytest of its
+own (slower; the audit says so).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def collect(
     if not server.hello.collected:
         server.close()
         raise NothingCollected("nothing to audit: the selection collected no test")
-    if server.hello.threads:
+    if server.hello.unsafe:
         server.close()
         return Collection(server.hello, None, startup_s)
     return Collection(server.hello, server, startup_s)

@@ -105,7 +105,8 @@ class Hello:
 
     collected: tuple[str, ...]
     errors: tuple[tuple[str, str], ...]  #: collection errors: (node id, reason)
-    threads: tuple[str, ...]  #: threads alive after collection: forking would not be safe
+    threads: tuple[str, ...]  #: other threads alive after collection
+    unsafe: tuple[str, ...] = ()  #: those that make forking unsafe (busy, or not daemons), why
 
 
 class Server:
@@ -149,6 +150,7 @@ class Server:
             collected=tuple(hello["collected"]),
             errors=tuple((n, r) for n, r in hello["errors"]),
             threads=tuple(hello["threads"]),
+            unsafe=tuple(hello.get("unsafe", ())),
         )
 
     def run(self, request: Request) -> RunResult:

@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterable
 from typing import Any, NoReturn
@@ -51,7 +50,8 @@ from auditor.plugin.record import (
     append_dead_probe,
     crash_reason,
 )
-from auditor.plugin.watchdog import Watchdog
+from auditor.plugin.threads import ThreadInfo, fork_safety
+from auditor.plugin.watchdog import WATCHDOG, Watchdog
 
 
 class ForkServer:
@@ -75,12 +75,14 @@ class ForkServer:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+        # Forking with a live thread copies the locks it holds: safe only while it waits.
+        threads = fork_safety(frozenset({WATCHDOG}))
         self._send(
             op="ready",
             collected=[item.nodeid for item in session.items],
             errors=self.collect_errors,
-            threads=others,  # forking with live threads could copy a held lock: not safe
+            threads=[thread.name for thread in threads],
+            unsafe=[_unsafe(thread) for thread in threads if not thread.safe],
         )
         for line in self.requests:
             try:
@@ -305,6 +307,11 @@ class ForkServer:
         self.watchdog.timeouts = dict(request.timeouts)
         self.watchdog.path = results
         return recorder
+
+
+def _unsafe(thread: ThreadInfo) -> str:
+    why = "busy" if not thread.idle else "not a daemon"
+    return f"{thread.name} ({why}, at {thread.where})"
 
 
 def _ids(items: list[pytest.Item]) -> list[str]:
