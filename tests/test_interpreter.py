@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import auditor, write_suite
+from tests.helpers import auditor, clean_env, write_suite
 
 SUITE = {
     "tests/test_a.py": """\
@@ -28,7 +28,8 @@ def test_victim():
 
 
 def test_where():
-    Path(os.environ.get("PYTEST_XDIST_WORKER", "main") + ".prefix").write_text(sys.prefix)
+    name = os.environ.get("PYTEST_XDIST_WORKER", "main") + ".prefix"
+    Path(os.environ.get("AUDITOR_T_PREFIXES", "."), name).write_text(sys.prefix)
 """,
 }
 
@@ -59,14 +60,17 @@ def venv_without_auditor(where: Path) -> Path:
 def test_audit_runs_in_the_projects_venv_without_auditor(tmp_path: Path) -> None:
     root = write_suite(tmp_path / "project", SUITE)
     python = venv_without_auditor(root / ".venv")
-    result = auditor(root, "audit", "--seed", "1")
+    # Outside the project: the audit puts back the project's files after every run.
+    (tmp_path / "prefixes").mkdir()
+    env = clean_env(AUDITOR_T_PREFIXES=str(tmp_path / "prefixes"))
+    result = auditor(root, "audit", "--seed", "1", env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"auditor: python {python} (the project's .venv: Python" in result.stderr
     report = json.loads((root / "reports" / "audit.json").read_text())
     (finding,) = report["findings"]
     assert finding["polluters"] == ["tests/test_a.py::test_polluter"]
     assert finding["state"] == ["env:AUDITOR_T_PY"]  # the footprint plugin ran there
-    prefixes = {p.read_text() for p in root.glob("*.prefix")}
+    prefixes = {p.read_text() for p in (tmp_path / "prefixes").glob("*.prefix")}
     assert prefixes == {str(root / ".venv")}  # every run, xdist workers too, used that Python
 
 
