@@ -17,6 +17,8 @@ FAILED_OUTCOMES = frozenset({"failed", "error", "crashed", "hang"})
 
 RunKind = Literal[
     "sequential",
+    "alone",
+    "guided",
     "reversed",
     "random",
     "xdist",
@@ -38,6 +40,7 @@ class RunPlan:
     ids: tuple[str, ...] = ()  #: an exact order to run; () runs the whole selection
     repeats: int = 1  #: > 1: the order runs once in each of that many fresh processes
     targets: tuple[str, ...] = ()  #: tests to rerun from the state just before them
+    why: str = field(default="", compare=False)  #: why the campaign chose this run
 
     def describe(self) -> str:
         parts: list[str] = [self.kind]
@@ -47,7 +50,7 @@ class RunPlan:
             parts.append(f"-n {self.workers}")
         if self.repeats > 1:
             parts.append(f"× {self.repeats}")
-        if self.ids and self.kind != "reversed":
+        if self.ids and self.kind not in ("reversed", "alone"):
             parts.append(f"{len(self.ids)} tests")
         return ", ".join(parts)
 
@@ -226,6 +229,9 @@ class RunOutcome:
 
     plan: RunPlan
     result: RunResult
+    #: what was put back after the run, ``removed out/``, ``restored data/seed.json``…
+    #: (see :class:`auditor.plugin.world.Restored`)
+    restored: tuple[str, ...] = ()
 
     def sequences(self) -> dict[str, tuple[str, ...]]:
         """Each process's executed order, from the recorded start times (worker → node ids)."""

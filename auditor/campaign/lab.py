@@ -9,7 +9,9 @@ order, for the report.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from auditor.campaign.execute import Executor
@@ -17,6 +19,7 @@ from auditor.campaign.limits import Limits, learn
 from auditor.locate import footprints as fp
 from auditor.locate.search import OutOfRuns
 from auditor.model import Observation, RunOutcome, RunPlan, shell_command
+from auditor.plugin.world import World
 
 
 class Lab:
@@ -29,12 +32,16 @@ class Lab:
         reruns: int,
         left: Callable[[], float | None],
         limits: Limits,
+        world: World | None = None,
+        say: Callable[[str], None] = lambda line: None,
     ) -> None:
         self._executor = executor
         self._executor.limits = limits
         self._root = root
         self._reruns = reruns
         self._left = left
+        self._world = world  #: the project's files, put back after every run
+        self._say = say
         self.outcomes: list[RunOutcome] = []  #: every run so far, in order
         self._replays: list[RunOutcome] = []
         self._coruns: dict[frozenset[str], RunOutcome] = {}
@@ -49,10 +56,28 @@ class Lab:
         return self._executor.limits
 
     def run(self, plan: RunPlan) -> RunOutcome:
-        """Run ``plan`` now, whatever the budget; keep its outcome."""
-        outcome = self._executor(plan)
+        """Run ``plan`` now, whatever the budget; keep its outcome. The files it left are put
+        back, whether it finished or not (Ctrl-C, an error): the next run starts from the same
+        world."""
+        try:
+            outcome = self._executor(plan)
+        except BaseException:
+            self._put_back(plan, ())
+            raise
+        restored = self._put_back(plan, _created_outside(outcome))
+        if restored:
+            outcome = replace(outcome, restored=restored)
         self.outcomes.append(outcome)
         return outcome
+
+    def _put_back(self, plan: RunPlan, created: tuple[str, ...]) -> tuple[str, ...]:
+        if self._world is None:
+            return ()
+        done = self._world.restore(extra_created=created).describe()
+        if done:
+            more = f" and {len(done) - 3} more" if len(done) > 3 else ""
+            self._say(f"-> put back after {plan.describe()}: {', '.join(done[:3])}{more}")
+        return done
 
     def learn(self, outcome: RunOutcome) -> None:
         """Timeouts and exclusions for the runs to come, from a campaign run."""
@@ -123,3 +148,18 @@ class Lab:
         left = self._left()
         if left is not None and left <= 0:
             raise OutOfRuns
+
+
+def _created_outside(outcome: RunOutcome) -> tuple[str, ...]:
+    """The absolute paths the run's footprints say tests wrote or created (``file:/…`` written,
+    or a folder made): outside the root, since the footprint names those under it relatively."""
+    return tuple(
+        sorted(
+            {
+                name[5:]
+                for record in outcome.result.tests
+                for name, uses in record.resources
+                if name.startswith("file:") and os.path.isabs(name[5:]) and set(uses) & {"w", "d"}
+            }
+        )
+    )

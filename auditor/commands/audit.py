@@ -26,7 +26,8 @@ from auditor.findings import Finding
 from auditor.locate import cause
 from auditor.locate import footprints as fp
 from auditor.locate.search import OutOfRuns
-from auditor.model import RunPlan
+from auditor.model import RunOutcome, RunPlan
+from auditor.plugin.world import World
 from auditor.progress import Progress
 from auditor.report import audit as audit_report
 from auditor.run.workers import auto_workers
@@ -102,10 +103,20 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
             pytest_args=options.pytest_args,
             private_args=private,
         )
-        lab = Lab(executor, options.root, options.reruns, progress.left, Limits(options.timeout))
+        # The files as collection left them: every run starts from them (plugin/world.py).
+        world = World.take(options.root, exclude=(options.report_dir,))
+        lab = Lab(
+            executor,
+            options.root,
+            options.reruns,
+            progress.left,
+            Limits(options.timeout),
+            world=world,
+            say=progress.print,
+        )
         found = Found()
         try:
-            found = _campaign(lab, seed, _planned(seed, collection, options), progress)
+            found = _campaign(lab, seed, options, collection.hello.collected, progress)
             if found.stopped != "interrupted":
                 found = _triage(found, lab, progress)
             if found.stopped != "interrupted":
@@ -120,12 +131,8 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
             raise
         finally:
             executor.close()
+            world.close()
     return _report(options, seed, lab, collection, found, progress)
-
-
-def _planned(seed: int, collection: Collection, options: AuditOptions) -> list[RunPlan]:
-    counts = plans.worker_counts(auto_workers())
-    return plans.campaign(seed, collection.hello.collected, options.orders, options.seeds, counts)
 
 
 def _say_collected(collection: Collection, progress: Progress) -> None:
@@ -135,31 +142,65 @@ def _say_collected(collection: Collection, progress: Progress) -> None:
         progress.print(f"auditor: collection error in {nodeid}: {reason.splitlines()[0]}")
     if collection.server is None:
         progress.print(
-            f"auditor: threads run after collection ({', '.join(hello.threads)}): forking "
+            f"auditor: threads run after collection ({'; '.join(hello.unsafe)}): forking "
             "is not safe, so every run starts its own pytest (slower)"
+        )
+    elif hello.threads:
+        progress.print(
+            f"auditor: threads alive after collection only wait ({', '.join(hello.threads)}): "
+            "forking is safe; the forked runs go without them"
         )
 
 
-def _campaign(lab: Lab, seed: int, planned: list[RunPlan], progress: Progress) -> Found:
-    """The planned runs that fit the budget, in order."""
-    progress.print(f"campaign seed {seed}: {len(planned)} runs planned")
+def _campaign(
+    lab: Lab, seed: int, options: AuditOptions, collected: tuple[str, ...], progress: Progress
+) -> Found:
+    """The campaign's runs that fit the budget, most telling first (see
+    :mod:`auditor.campaign.plan`): the first ones, then orders chosen from their footprints."""
+    counts = plans.worker_counts(auto_workers())
+    later = plans.rest(seed, collected, options.orders, options.seeds, counts)
+    first = plans.first(collected, alone=lab.forking)
+    progress.print(f"campaign seed {seed}: {len(first) + len(later)} runs planned")
     skipped: list[RunPlan] = []
-    for index, plan in enumerate(planned, 1):
-        if not lab.affordable(plan):
-            skipped.append(plan)
-            continue
-        label = f"run {index}/{len(planned)}: {plan.describe()}"
-        progress.running(label)
-        try:
-            outcome = lab.run(plan)
-        except KeyboardInterrupt:
-            return Found(skipped=tuple(skipped), stopped="interrupted")
-        progress.finished(label, outcome.failed(), outcome.result.wall_s)
-        lab.learn(outcome)
+    try:
+        done = _run_each(lab, first, progress, skipped, done=0)
+        guided = plans.guided(collected, *_writes_and_leaves(lab.outcomes))
+        if guided:
+            progress.print(f"{len(guided)} more runs, in orders chosen from footprints")
+        _run_each(lab, [*guided, *later], progress, skipped, done)
+    except KeyboardInterrupt:
+        return Found(skipped=tuple(skipped), stopped="interrupted")
     if not skipped:
         return Found()
     progress.print(f"auditor: the budget left {len(skipped)} planned runs out")
     return Found(skipped=tuple(skipped), stopped="budget")
+
+
+def _run_each(
+    lab: Lab, planned: list[RunPlan], progress: Progress, skipped: list[RunPlan], done: int
+) -> int:
+    """Run each plan that fits the budget (the others go to ``skipped``); runs done so far."""
+    for plan in planned:
+        if not lab.affordable(plan):
+            skipped.append(plan)
+            continue
+        done += 1
+        label = f"run {done}: {plan.describe()}"
+        progress.running(label)
+        outcome = lab.run(plan)
+        progress.finished(label, outcome.failed(), outcome.result.wall_s)
+        lab.learn(outcome)
+    return done
+
+
+def _writes_and_leaves(
+    outcomes: list[RunOutcome],
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Per test, the state it changed in any run, and the state it leaves changed from the
+    collected state (its run alone; the default order's where there is none)."""
+    alone = [o for o in outcomes if o.plan.kind == "alone"]
+    leaves = fp.footprints(alone or [o for o in outcomes if o.plan.kind == "sequential"])
+    return fp.footprints(outcomes).state, leaves.state
 
 
 def _triage(found: Found, lab: Lab, progress: Progress) -> Found:
@@ -190,10 +231,13 @@ def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progre
     prints = fp.footprints(lab.outcomes)
     located: list[Finding] = []
     pending = found.findings
+    learnt = cause.Learnt()
     try:
         for index, finding in enumerate(found.findings, 1):
             progress.running(f"locate {index}/{len(found.findings)}: {finding.test}")
-            located.append(cause.locate(finding, collected, prints, lab.outcomes, lab, lab.command))
+            done = cause.locate(finding, collected, prints, lab.outcomes, lab, lab.command, learnt)
+            located.append(done)
+            learnt = learnt.after(done)
             pending = found.findings[index:]
         located = cause.one_per_pair(located)
         candidates = cause.unconfirmed(located, prints, collected)

@@ -13,11 +13,20 @@ from auditor.model import RunOutcome, RunPlan
 from auditor.progress import duration
 from auditor.redact import redact
 
+#: Why a run that triage or locate asked for was made (campaign runs carry their own reason).
+_WHY = {
+    "isolated": "triage: the test alone, from the collected state, several times",
+    "replay": "triage: the failing order replayed up to the test, reruns from just before it",
+    "bisect": "locate: an order the search for a cause asked about",
+    "corun": "locate: two tests started at the same moment, until both pass",
+}
+
 
 def run_entry(outcome: RunOutcome) -> dict[str, Any]:
     plan = outcome.plan
     entry: dict[str, Any] = {
         "kind": plan.kind,
+        "why": plan.why or _WHY.get(plan.kind, ""),
         "seed": plan.seed,
         "workers": plan.repeats if plan.repeats > 1 else plan.workers,
         "duration_s": round(outcome.result.wall_s, 3),
@@ -37,7 +46,21 @@ def run_entry(outcome: RunOutcome) -> dict[str, Any]:
     elif not plan.ids:  # one order, in parts when a dead process made the run go on in another
         records = sorted(outcome.result.tests, key=lambda r: r.start or 0.0)
         entry["order"] = [r.nodeid for r in records]
+    if outcome.restored:  # what the run left in the project's files, put back after it
+        entry["restored"] = list(outcome.restored)
     return entry
+
+
+def restored_summary(outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
+    """The runs after which files were put back, and the distinct paths (``removed out/`` →
+    ``out/``); those that could not be put back apart."""
+    said = [d for o in outcomes for d in o.restored]
+    lost = {d.split(" ", 1)[1] for d in said if d.startswith("unrestorable:")}
+    return {
+        "runs": sum(1 for o in outcomes if o.restored),
+        "paths": sorted({d.split(" ", 1)[1] for d in said} - lost),
+        "not_restorable": sorted(lost),
+    }
 
 
 def _ref(plan: RunPlan) -> dict[str, Any]:
@@ -115,6 +138,7 @@ def build(
         "skipped_runs": list(skipped),
         "untriaged": list(untriaged),
         "runs": [run_entry(o) for o in outcomes],
+        "restored": restored_summary(outcomes),
         # The per-test timeouts the runs used: fix's verification runs use them too.
         "limits": (limits or Limits()).for_json(),
         "findings": [finding_entry(f, env) for f in findings],
@@ -175,6 +199,12 @@ def markdown(report: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    restored = report["restored"]
+    if restored["runs"]:
+        paths = ", ".join(f"`{p}`" for p in restored["paths"]) or "none"
+        lost = "".join(f"; could not put back `{p}`" for p in restored["not_restorable"])
+        runs = f"{restored['runs']} run" + ("s" if restored["runs"] > 1 else "")
+        lines += [f"Files left by {runs} put back (every run starts alike): {paths}{lost}.", ""]
     if report["skipped_runs"]:
         lines += [f"Left out by the budget: {', '.join(report['skipped_runs'])}.", ""]
     if report["untriaged"]:
