@@ -263,6 +263,32 @@ def test_alone_runs_each_test_from_the_collected_state(server) -> None:  # type:
     assert len({r.worker for r in result.tests}) == 4  # a child, and a sequence, per test
     # A failure is rerun from the collected state, as probes: alone again.
     probes = sorted((p.target, p.outcome, p.replayed) for p in result.probes)
-    assert probes == [("test_state.py::test_die", "crashed", 0)] * 2 + [
-        ("test_thread.py::test_fails_after", "failed", 0)
-    ] * 2
+    assert (
+        probes
+        == [("test_state.py::test_die", "crashed", 0)] * 2
+        + [("test_thread.py::test_fails_after", "failed", 0)] * 2
+    )
+
+
+def test_alone_puts_the_files_back_after_a_test_that_did_not_pass(tmp_path: Path) -> None:
+    files = {
+        "test_files.py": "import os\n"
+        "def test_leaves_a_file_and_fails():\n"
+        "    open('left.txt', 'w').write('x')\n"
+        "    assert False\n"
+        "def test_needs_no_file():\n"
+        "    assert not os.path.exists('left.txt')\n",
+    }
+    root = write_suite(tmp_path / "project", files)
+    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
+    ids = ("test_files.py::test_leaves_a_file_and_fails", "test_files.py::test_needs_no_file")
+    with open(os.devnull, "w") as sink:
+        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
+        try:
+            kept = served.run(RunRequest(ids=ids, alone=True, keep=()))
+            left = served.run(RunRequest(ids=ids, alone=True))  # keep=None: nothing put back
+        finally:
+            served.close()
+    assert [r.outcome for r in kept.tests] == ["failed", "passed"]
+    assert [r.outcome for r in left.tests] == ["failed", "failed"]
+    assert (root / "left.txt").exists()  # the second request's, as it was told

@@ -42,10 +42,12 @@ class Executor:
         server: Server | None = None,
         pytest_args: tuple[str, ...] = (),
         private_args: tuple[str, ...] = (),
+        keep: tuple[str, ...] = (),
     ) -> None:
         self.selection = selection
         self.pytest_args = pytest_args  #: the user's, in every run and reproduce command
         self.private_args = private_args  #: ours, in every run but never in a command
+        self.keep = keep  #: paths the fork server never puts back (the report folder)
         self.root = root
         self.env = env
         self.log = log
@@ -122,6 +124,7 @@ class Executor:
             timeouts=tuple(self.limits.timeouts.items()),
             footprint=plan.kind in FOOTPRINT_KINDS,
             alone=plan.kind == "alone",
+            keep=self.keep if plan.kind == "alone" else None,
         )
 
     def _excluded(self, plan: RunPlan) -> frozenset[str]:

@@ -52,6 +52,7 @@ from auditor.plugin.record import (
 )
 from auditor.plugin.threads import ThreadInfo, fork_safety
 from auditor.plugin.watchdog import WATCHDOG, Watchdog
+from auditor.plugin.world import World
 
 
 class ForkServer:
@@ -64,6 +65,7 @@ class ForkServer:
         self.as_collected: list[pytest.Item] = []  #: before any plugin reordered them
         self.collect_errors: list[tuple[str, str]] = []
         self.watchdog = Watchdog(default=3600.0, timeouts={}, path=None)
+        self.world: World | None = None  #: the project's files, for alone runs that restore
         config.pluginmanager.register(self.watchdog, "auditor-watchdog")
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
@@ -96,6 +98,8 @@ class ForkServer:
                 self._send(op="done", **self._serve(session, request))
             else:
                 self._send(op="done", **self._corun(session, request))
+        if self.world is not None:
+            self.world.close()
         return True
 
     def _send(self, **message: Any) -> None:
@@ -109,6 +113,9 @@ class ForkServer:
         stop_when = request.stop_when_mixed
         cpu = children_cpu()
         if request.alone:
+            if request.keep is not None and self.world is None:
+                root = self.config.invocation_params.dir
+                self.world = World.take(root, exclude=request.keep)
             append_json_line(request.results, {"type": "collected", "ids": _ids(items)})
             alone = [self._alone(session, item, request, i) for i, item in enumerate(items)]
             return {"statuses": alone, "cpu_s": children_cpu() - cpu}
@@ -177,12 +184,19 @@ class ForkServer:
             _bury(request.results, worker, status)
         reruns = request.reruns if status and item.nodeid not in request.no_rerun else 0
         for attempt in range(reruns):
+            self._put_back(request, status)
             again = wait(fork(self._solo, session, item, request, worker, attempt))
             if again not in (0, 1):
                 append_dead_probe(request.results, item.nodeid, attempt, 0, worker, again)
             if (again == 0) != (status == 0):
                 break
+        self._put_back(request, status)
         return status
+
+    def _put_back(self, request: RunRequest, status: int) -> None:
+        """After an alone child whose test did not pass: the files as they were."""
+        if status and self.world is not None and request.keep is not None:
+            self.world.restore()
 
     def _solo(
         self,
