@@ -65,24 +65,31 @@ def _ids(plans: list[RunPlan]) -> list[tuple[str, ...]]:
             id="cleaners in both orders are left out",
         ),
         pytest.param(
+            ["p", "c1", "c2", "v"],
+            {"p": S, "c1": S},  # c2 always ran after c1: on clean state, changing nothing
+            {"p": S},
+            [("p", "c2", "v"), ("p", "v", "c2")],  # the reversed one has no cleaner between
+            id="a cleaner never seen writing is between them in one order only",
+        ),
+        pytest.param(
             ["p", "c", "v", "x"],
             {"p": S, "c": S, "v": S},
             {"p": S, "v": S},  # the victim registers too: it writes what it reads
-            [("p", "v", "x")],
+            [("p", "v", "x"), ("p", "x", "v")],
             id="a victim that writes the state stays",
         ),
         pytest.param(
             ["x", "p1", "p2", "v"],
             {"p1": S, "p2": T},
             {"p1": S, "p2": T},
-            [("p1", "p2", "x", "v")],
+            [("p1", "p2", "x", "v"), ("p1", "p2", "v", "x")],
             id="writers of disjoint state share an order",
         ),
         pytest.param(
             ["p1", "p2", "v"],
             {"p1": S | T, "p2": T | {"c"}},
             {"p1": S | T, "p2": T | {"c"}},
-            [("p1", "p2", "v"), ("p2", "p1", "v")],
+            [("p1", "p2", "v"), ("p1", "v", "p2"), ("p2", "p1", "v"), ("p2", "v", "p1")],
             id="overlapping writers need another order",
         ),
         pytest.param(
@@ -112,8 +119,8 @@ def test_orders_chosen_from_footprints_are_limited() -> None:
     # Each polluter's state overlaps the next one's: one order each, at most the limit.
     order = [f"p{i}" for i in range(6)] + ["v"]
     leaves = {f"p{i}": frozenset({f"s{i}", f"s{i + 1}"}) for i in range(6)}
-    plans = guided(order, leaves, leaves, limit=2)
-    assert len(plans) == 2
+    plans = guided(order, leaves, leaves, limit=3)
+    assert len(plans) == 3
 
 
 def test_auto_workers_follows_xdists_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,9 @@ from auditor.model import RunOutcome
 DEFAULT_TIMEOUT_S = 60.0  #: a test without a measured duration is stopped after this long
 TIMEOUT_FACTOR = 10  #: a measured test's timeout: this many times its duration, at least the floor
 #: A test that passed in the default order and hung in another is stopped after TIMEOUT_FACTOR ×
-#: its duration, but at least this long, in the runs that study it (each question of a search
-#: for its polluter may make it hang again): not the floor, which is for tests never measured.
+#: its duration, but at least this long (and never later than its usual timeout), in the runs
+#: that study it (each question of a search for its polluter may make it hang again): not the
+#: floor, which is for tests never measured.
 HUNG_AGAIN_S = 10.0
 
 
@@ -51,8 +52,9 @@ def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
         }
     for record in records:
         if record.outcome == "hang" and record.nodeid in passed_s:
+            usual = max(limits.timeout, TIMEOUT_FACTOR * passed_s[record.nodeid])
             again = max(HUNG_AGAIN_S, TIMEOUT_FACTOR * passed_s[record.nodeid])
-            timeouts[record.nodeid] = min(again, timeouts.get(record.nodeid, again))
+            timeouts[record.nodeid] = min(usual, again)
     broken = {r.nodeid for r in records if r.outcome in ("hang", "crashed")}
     enough = set()
     for test in {probe.target for probe in outcome.result.probes}:

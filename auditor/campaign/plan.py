@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from auditor.model import RunPlan
 
-GUIDED_ORDERS = 3  #: at most this many orders chosen from footprints
+GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints
 #: State that more than this share of the tests (and more than a handful) leaves changed is
 #: everywhere (``random.state``…): any order exercises it.
 _EVERYWHERE = 0.5
@@ -99,7 +99,10 @@ def guided(
     state in some run but leaves it as it found it when alone puts it back (a cleaner: it must
     not sit between a polluter and its victims) and is left out of that order; a test that
     leaves it changed even alone stays (a victim may write what it reads). Writers of disjoint
-    state share an order, so that a few orders cover every state.
+    state share an order, so that a few orders cover every state; each comes twice, the tests
+    after the writers in the default order and reversed (a cleaner that only ever ran on clean
+    state changed nothing the footprint could see: it is between a polluter and a victim in at
+    most one of the two).
     """
     everywhere = max(_HANDFUL, _EVERYWHERE * len(order))
     writers: dict[str, list[str]] = {}
@@ -114,9 +117,14 @@ def guided(
         after = [
             t for t in order if t not in chosen and not _puts_back(t, writes, leaves) & written
         ]
-        plans.append(RunPlan("guided", ids=(*chosen, *after), why=_why(covered, len(after))))
+        # The rest in the default order, then reversed: a cleaner the footprints never saw
+        # (it always ran when the state was clean) sits before a victim in at most one of them.
+        both = ((after, "in the default order"), (after[::-1], "reversed"))
+        for rest, how in both[: 1 + (len(after) > 1)]:
+            why = _why(covered, len(after), how)
+            plans.append(RunPlan("guided", ids=(*chosen, *rest), why=why))
         uncovered = [name for name in uncovered if name not in covered]
-    return plans
+    return plans[:limit]
 
 
 def _puts_back(
@@ -145,11 +153,11 @@ def _disjoint_writers(
     return chosen, covered
 
 
-def _why(covered: Sequence[str], after: int) -> str:
+def _why(covered: Sequence[str], after: int, how: str) -> str:
     shown = ", ".join(covered[:3]) + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
     return (
         f"chosen from footprints: tests that leave {shown} changed first, then {after} tests "
-        "that do not put it back"
+        f"that do not put it back, {how}"
     )
 
 

@@ -1,0 +1,105 @@
+"""Detection that does not depend on luck: one audit of a suite whose defects neither the default
+order nor its reverse shows (a victim behind cleaners in both, a brittle test with many
+state-setters on both sides), and a victim whose polluter makes it hang."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.helpers import auditor, write_suite
+
+SETTERS = 12  #: state-setters on each side of the brittle test
+
+SUITE = {
+    "units.py": "SYSTEM = {'unit': 'metric'}\n"
+    "def use(unit):\n    SYSTEM['unit'] = unit\n"
+    "def reset():\n    SYSTEM['unit'] = 'metric'\n",
+    "ctx.py": "STATE = {}\ndef init():\n    STATE['ready'] = True\n",
+    "locks.py": "import threading\nLOCK = threading.Lock()\n",
+    # The polluter, then cleaners, then the victim: the default order hides it; reversed, the
+    # victim runs before its polluter.
+    "test_a_polluter.py": "import units\ndef test_use_imperial():\n    units.use('imperial')\n",
+    "test_b_cleaners.py": "import units\n"
+    "def test_reset_once():\n    units.reset()\n"
+    "def test_reset_twice():\n    units.reset()\n",
+    "test_c_victim.py": "import units\n"
+    "def test_default_is_metric():\n    assert units.SYSTEM['unit'] == 'metric'\n",
+    # The brittle test between state-setters: it passes in the default order and reversed.
+    "test_d_setters.py": "import ctx\n"
+    + "".join(f"def test_setter_{i}():\n    ctx.init()\n" for i in range(SETTERS)),
+    "test_e_brittle.py": "import ctx\ndef test_needs_ready():\n    assert ctx.STATE['ready']\n",
+    "test_f_setters.py": "import ctx\n"
+    + "".join(f"def test_late_setter_{i}():\n    ctx.init()\n" for i in range(SETTERS)),
+    # Hangs right after the test that leaves the lock held (reversed order, and the search).
+    # First in the default order: a hang ends its run's child, and the order goes on in a new
+    # one, from the collected state.
+    "test_0a_waits.py": "import locks\n"
+    "def test_takes_lock():\n    with locks.LOCK:\n        pass\n",
+    "test_0b_holds.py": "import locks\ndef test_keeps_lock():\n    locks.LOCK.acquire()\n",
+}
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = write_suite(tmp_path_factory.mktemp("detect") / "project", SUITE)
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
+    result = auditor(root, "audit", "--seed", "5", "--timeout", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report: dict[str, Any] = json.loads((root / "reports" / "audit.json").read_text())
+    return report
+
+
+def finding(report: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [f for f in report["findings"] if f["test"].endswith(f"::{name}")]
+    return found
+
+
+def test_only_the_planted_defects_are_found(audited: dict[str, Any]) -> None:
+    kinds = {f["test"].split("::")[1]: f["kind"] for f in audited["findings"]}
+    assert kinds == {
+        "test_default_is_metric": "order-dependent",
+        "test_needs_ready": "brittle",
+        "test_takes_lock": "order-dependent",
+    }
+
+
+def test_a_victim_behind_cleaners_in_both_orders_meets_its_polluter(
+    audited: dict[str, Any],
+) -> None:
+    runs = {run["kind"]: run for run in audited["runs"]}
+    victim = "test_c_victim.py::test_default_is_metric"
+    assert victim not in runs["sequential"]["failed"] and victim not in runs["reversed"]["failed"]
+    # the default order, then its reverse, after the polluter: one cleaner never seen writing
+    # (it always ran on clean state) is before the victim in the first
+    forward, backward = [run for run in audited["runs"] if run["kind"] == "guided"][:2]
+    assert forward["ids"][0] == backward["ids"][0] == "test_a_polluter.py::test_use_imperial"
+    assert victim in backward["failed"]
+    assert backward["why"].startswith("chosen from footprints")
+    found = finding(audited, "test_default_is_metric")
+    assert found["polluters"] == ["test_a_polluter.py::test_use_imperial"]
+    assert found["state"] == ["global:units.SYSTEM"]
+    assert set(found["cleaners"]) <= {
+        "test_b_cleaners.py::test_reset_once",
+        "test_b_cleaners.py::test_reset_twice",
+    }
+
+
+def test_a_brittle_test_with_many_state_setters_fails_alone(audited: dict[str, Any]) -> None:
+    runs = {run["kind"]: run for run in audited["runs"]}
+    brittle = "test_e_brittle.py::test_needs_ready"
+    assert brittle not in runs["sequential"]["failed"] and brittle not in runs["reversed"]["failed"]
+    assert runs["alone"]["failed"] == [brittle]
+    found = finding(audited, "test_needs_ready")
+    assert {"kind": "alone", "seed": None, "workers": 0} in found["failed_in"]
+    assert len(found["state_setters"]) == 1  # the first group found: its fix needs one
+    assert found["state_setters"][0].split("::")[1].startswith(("test_setter_", "test_late_"))
+
+
+def test_a_hang_after_its_polluter_is_a_victim_with_its_polluter(audited: dict[str, Any]) -> None:
+    found = finding(audited, "test_takes_lock")
+    assert found["polluters"] == ["test_0b_holds.py::test_keeps_lock"]
+    assert found["reason"].startswith("no result after its 2 s timeout")
+    assert audited["limits"]["timeouts"]["test_0a_waits.py::test_takes_lock"] == 2.0
