@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -104,6 +105,7 @@ class Score:
     exit_code: int
     cost: dict[str, Any] = field(default_factory=dict)  #: audit.json's own cost numbers
     left_behind: tuple[str, ...] = ()  #: files the audit left changed in the copy
+    tracebacks: tuple[str, ...] = ()  #: "N× <exception>" of tracebacks through auditor's code
     error: str = ""  #: the end of stderr when the audit crashed or wrote a partial report
 
     @property
@@ -199,6 +201,7 @@ class AuditRun:
     exit_code: int
     report: dict[str, Any]  #: audit.json; empty when none was written
     error: str  #: the end of stderr when the audit failed or its report is partial
+    tracebacks: tuple[str, ...]  #: in audit.log, through auditor's code
 
 
 def audit(copy: Path, seed: int, budget: str | None) -> AuditRun:
@@ -206,12 +209,35 @@ def audit(copy: Path, seed: int, budget: str | None) -> AuditRun:
     report.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "auditor", "audit", "-C", str(copy), "--seed", str(seed)]
     seconds, done = timed([*argv, *(["--budget", budget] if budget else [])], copy)
+    tracebacks = auditor_tracebacks(report.with_name("audit.log"))
     if not report.exists():
-        return AuditRun(seconds, done.returncode, {}, _tail(done.stderr or done.stdout))
+        error = _tail(done.stderr or done.stdout)
+        return AuditRun(seconds, done.returncode, {}, error, tracebacks)
     shutil.copy(report, report.with_name(f"audit-seed-{seed}.json"))
     data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     failed = done.returncode not in (0, 1) or data.get("partial")
-    return AuditRun(seconds, done.returncode, data, _tail(done.stderr) if failed else "")
+    error = _tail(done.stderr) if failed else ""
+    return AuditRun(seconds, done.returncode, data, error, tracebacks)
+
+
+def auditor_tracebacks(log: Path) -> tuple[str, ...]:
+    """The tracebacks in audit.log that pass through auditor's own code, as "N× <exception>"
+    (a plugin error inside the runs does not stop the audit, but spoils its verdicts)."""
+    if not log.exists():
+        return ()
+    counts: dict[str, int] = {}
+    inside, ours = False, False
+    for raw in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.removeprefix("INTERNALERROR> ")
+        if line.endswith("Traceback (most recent call last):"):
+            inside, ours = True, False
+        elif inside and line.startswith(" "):
+            ours = ours or f"{os.sep}auditor{os.sep}" in line
+        elif inside:
+            inside = False
+            if ours:
+                counts[line] = counts.get(line, 0) + 1
+    return tuple(f"{n}× {exception}" for exception, n in counts.items())
 
 
 def _tail(text: str, lines: int = 12) -> str:
@@ -294,17 +320,16 @@ def audit_suite(suite: Suite, work: Path, seeds: int, budget: str | None) -> lis
     scores = []
     for seed in range(1, seeds + 1):
         run = audit(copy, seed, budget)
-        scores.append(
-            replace(
-                score(suite, seed, sequential, run), left_behind=left_behind(copy, suite.source)
-            )
-        )
+        scored = score(suite, seed, sequential, run)
+        stray = left_behind(copy, suite.source)
+        scores.append(replace(scored, left_behind=stray, tracebacks=run.tracebacks))
         print(f"{suite.name} seed {seed}: {progress(scores[-1])}", file=sys.stderr)
     return scores
 
 
 def progress(s: Score) -> str:
     failed = "; AUDIT FAILED" if s.error else ""
+    failed += "; TRACEBACKS FROM AUDITOR in audit.log" if s.tracebacks else ""
     return (
         f"{s.audit_s:.1f} s, {s.detected}/{s.expected} detected, {s.cause_named} with cause, "
         f"{len(s.false_positives)} false positives{failed}"
@@ -394,6 +419,8 @@ def print_audits(scores: Sequence[Score]) -> None:
             print(f"  false positive: {wrong}")
         if s.left_behind:
             print(f"  left behind in the copy (put back): {', '.join(s.left_behind)}")
+        for traceback in s.tracebacks:
+            print(f"  audit.log: traceback through auditor/: {traceback}")
 
 
 def print_misses(scores: Sequence[Score]) -> None:
