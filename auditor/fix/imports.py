@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from auditor.fix.names import dotted, imported_names, spelling
+from auditor.fix.names import dotted, imported_modules, imported_names, spelling
 
 
 def with_pytest(module: cst.Module) -> tuple[cst.Module, str]:
@@ -41,11 +41,18 @@ def with_stdlib_import(module: cst.Module, name: str) -> cst.Module:
         return module
     body = list(module.body)
     at = _third_party_slot(body)
-    # isort's place: among the plain imports of the group, in alphabetical order
-    while at > 0 and _is_import(body[at - 1]) and not _plain_before(body[at - 1], name):
+    # isort's place: among the plain imports of the group, in alphabetical order (never above
+    # ``from __future__``, which must come first)
+    while (
+        at > 0
+        and _is_import(body[at - 1])
+        and _top_module(body[at - 1]) != "__future__"
+        and not _plain_before(body[at - 1], name)
+    ):
         at -= 1
-    after_import = at > 0 and _is_import(body[at - 1])
-    if at < len(body) and _is_import(body[at]) and body[at].leading_lines:
+    after_future = at > 0 and _is_import(body[at - 1]) and _top_module(body[at - 1]) == "__future__"
+    after_import = at > 0 and _is_import(body[at - 1]) and not after_future
+    if at < len(body) and _is_import(body[at]) and body[at].leading_lines and not after_import:
         # taking the first place of the group: its blank lines move up with it
         line_lead = list(body[at].leading_lines)
         same_group = _top_module(body[at]) in _STDLIB
@@ -59,7 +66,40 @@ def with_stdlib_import(module: cst.Module, name: str) -> cst.Module:
         body=[cst.Import(names=[cst.ImportAlias(cst.Name(name))])],
         leading_lines=[] if after_import or not at else [cst.EmptyLine()],
     )
+    if at < len(body) and _is_import(body[at]) and _top_module(body[at]) not in _STDLIB:
+        # the first import of the file, of another group: set apart from the new one
+        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), *_comments(body[at])])
     return module.with_changes(body=[*body[:at], line, *_apart(body[at:])])
+
+
+def with_import(module: cst.Module, name: str) -> cst.Module:
+    """The module with ``import name`` (dotted or not), unless it imports it already: a
+    standard-library module as :func:`with_stdlib_import` adds it; any other among the imports
+    of its own package (plain imports first, in order, as isort sorts them), else in a group of
+    its own at the end of the module's top block of imports."""
+    if name in _STDLIB:
+        return with_stdlib_import(module, name)
+    if name in imported_names(module).values() or name in imported_modules(module):
+        return module
+    body = list(module.body)
+    end = start = _third_party_slot(body)
+    while end < len(body) and _is_import(body[end]):
+        end += 1
+    line = cst.parse_statement(f"import {name}\n")
+    assert isinstance(line, cst.SimpleStatementLine)
+    top = name.split(".")[0]
+    group = [i for i in range(start, end) if _top_module(body[i]) == top]
+    if not group:
+        if end:  # a group of its own, after the imports (or the docstring)
+            line = line.with_changes(leading_lines=[cst.EmptyLine()])
+        return module.with_changes(body=[*body[:end], line, *_apart(body[end:])])
+    at = group[0]
+    while at <= group[-1] and _plain_before(body[at], name):
+        at += 1
+    if at == group[0]:  # the group's first line: its blank lines and comments move up
+        line = line.with_changes(leading_lines=body[at].leading_lines)
+        body[at] = body[at].with_changes(leading_lines=[])
+    return module.with_changes(body=[*body[:at], line, *body[at:]])
 
 
 def _apart(after: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:

@@ -136,6 +136,18 @@ def imported_names(module: cst.Module, annotations: bool = False) -> dict[str, s
     return names
 
 
+def imported_modules(module: cst.Module) -> set[str]:
+    """The dotted modules the module's ``import a.b`` statements (without ``as``) make reachable
+    as ``a.b`` when it runs (``imported_names`` records only the ``a`` they bind)."""
+    return {
+        full
+        for statement in _runtime_imports(module)
+        if isinstance(statement, cst.Import)
+        for alias in statement.names
+        if alias.asname is None and "." in (full := dotted(alias.name) or "")
+    }
+
+
 def bound_by(statement: cst.Import | cst.ImportFrom) -> dict[str, str]:
     """The names one import statement binds → what they name (see ``imported_names``)."""
     if isinstance(statement, cst.Import):
