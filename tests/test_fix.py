@@ -225,9 +225,11 @@ def test_a_proven_rewrite_is_kept(fixed: Fixed) -> None:
 
 
 def test_an_unproven_rewrite_is_reverted(fixed: Fixed) -> None:
-    (entry,) = fixed.fixes("tests/test_helper_leak.py::test_victim")
+    entry, restore = fixed.fixes("tests/test_helper_leak.py::test_victim")
     assert entry["status"] == "reverted"
     assert "the evidence still fails" in entry["reason"]
+    # then the polluter saving and restoring the state named: not what leaks, so reverted too
+    assert (restore["status"], restore["instead_of"]) == ("reverted", entry["fix"])
     assert "not in environ({...})" in entry["reason"]  # the environment stays out of reports
     assert entry["edits"][0]["statements"] == ['os.environ["AUDITOR_T_SEEN"] = "1"']
     assert fixed.unchanged("tests/test_helper_leak.py")
@@ -236,7 +238,8 @@ def test_an_unproven_rewrite_is_reverted(fixed: Fixed) -> None:
 
 
 def test_a_rewrite_whose_evidence_hangs_is_reverted(fixed: Fixed) -> None:
-    (entry,) = fixed.fixes("tests/test_hangs.py::test_victim")
+    entry, restore = fixed.fixes("tests/test_hangs.py::test_victim")
+    assert restore["status"] == "reverted" and restore["reason"].startswith("hung: ")
     assert entry["status"] == "reverted"
     assert entry["reason"].startswith(
         "hung: tests/test_hangs.py::test_victim gave no result after its 2 s timeout"

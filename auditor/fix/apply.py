@@ -71,14 +71,30 @@ class Applier:
         self.out = out
 
     def attempt(self, fix: Fix) -> tuple[Applied, ...]:
-        """The fix, then its fallback when the fix could not be made or proven."""
-        first = self._attempt(fix)
-        _say(first, self.out)
-        if first.status not in ("reverted", "unfixable") or fix.fallback is None:
-            return (first,)
-        fallback = replace(self._attempt(fix.fallback), instead_of=fix.summary)
-        _say(fallback, self.out)
-        return (first, fallback)
+        """The fix, then its fallback when the fix ended as its ``fallback_on`` says (could not
+        be made or proven), and so on down the chain. The last attempt is recorded without the
+        fallback it did not try: it is the last word on the finding."""
+        tried = [self._attempt(fix)]
+        _say(tried[0], self.out)
+        after = self._fallback(fix, tried[0].status)
+        while after is not None:
+            tried.append(replace(self._attempt(after), instead_of=fix.summary))
+            _say(tried[-1], self.out)
+            fix, after = after, self._fallback(after, tried[-1].status)
+        last = tried[-1]
+        tried[-1] = replace(last, fix=replace(last.fix, fallback=None))
+        return tuple(tried)
+
+    def _fallback(self, fix: Fix, status: str) -> Fix | None:
+        """The fallback to try after ``fix`` ended with ``status``, passing over those whose
+        files are all left alone (they would be skipped)."""
+        while fix.fallback is not None and status in fix.fallback_on:
+            fix = fix.fallback
+            paths = {Target.of(edit.test).path for edit in fix.edits}
+            if not all(self.workspace.usable(path) for path in paths):
+                return fix
+            status = "skipped"
+        return None
 
     def _attempt(self, fix: Fix) -> Applied:
         applied = rewrite(fix, self.workspace)
@@ -137,13 +153,25 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
             workspace.propose(path, code)
     changed = {p: (b, workspace.text(p)) for p, b in before.items() if b != workspace.text(p)}
     if changed:
-        return Applied(fix, "proposed", edits=tuple(results), changed=changed)
+        return Applied(_chosen(fix, results), "proposed", edits=tuple(results), changed=changed)
     statuses = {result.status for result in results}
     status: Status = "already" if statuses == {"already"} else "unfixable"
     if "skipped" in statuses:
         status = "skipped"
     reason = "; ".join(result.reason for result in results if result.reason)
     return Applied(fix, status, reason, tuple(results))
+
+
+def _chosen(fix: Fix, results: Sequence[EditResult]) -> Fix:
+    """The fix, its summary saying what the restore codemods chose (a binding, a container's
+    content too…)."""
+    told = dict.fromkeys(
+        result.reason
+        for result in results
+        if result.edit.codemod in ("restore", "defend") and result.status == "changed"
+    )
+    told.pop("", None)
+    return replace(fix, summary=f"{fix.summary} ({'; '.join(told)})") if told else fix
 
 
 def _edit(edit: Edit, workspace: Workspace) -> tuple[EditResult, str]:
@@ -171,8 +199,19 @@ def _codemod(edit: Edit, target: Target, text: str, workspace: Workspace) -> Out
         "tmp_path": lambda: tmp_path.rewrite(text, target, edit.path),
         "serial": lambda: serial.rewrite(text, target, edit.keys),
         "fixture": lambda: _fixture(edit, target, text, workspace),
+        "restore": lambda: _restore(edit, target, text, workspace),
+        "defend": lambda: _restore(edit, target, text, workspace),
     }
     return rewrites[edit.codemod]()
+
+
+def _restore(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+    from auditor.fix import library, restore
+
+    chains = [entry.split(":", 1)[1] for entry in edit.state if entry.startswith("global:")]
+    known = library.read(workspace.root, chains, target.path)
+    act = restore.defend if edit.codemod == "defend" else restore.rewrite
+    return act(text, target, edit.state, known)
 
 
 def _fixture(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:

@@ -1,6 +1,13 @@
 """From the audit's findings to fixes: which codemod rewrites which test, and the evidence that
 must pass afterwards (the fix table of DESIGN.md).
 
+An order-dependent finding whose state the audit named gets, in turn: the codemods that rewrite
+the writes its polluters spell (``os.environ[K] = V``, ``os.chdir``, ``mod.X = v``); the
+polluters saving the named state when they start and putting it back when they end, wherever
+they write it (``restore``: first, when no named state is one a polluter can spell); and, when
+a polluter cannot be changed, the victim resetting that state in its own setup (``defend``).
+Never a ``serial`` mark, a skip or an xfail for an order dependence.
+
 Pure: it takes the findings of ``audit.json`` as records (:func:`auditor.findings.load_findings`
 validated them) and returns records.
 """
@@ -12,8 +19,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from auditor.findings import Finding, FindingKind
+from auditor.fix.state import slot
 
-Codemod = Literal["environ", "chdir", "module_globals", "tmp_path", "serial", "fixture"]
+Codemod = Literal[
+    "environ", "chdir", "module_globals", "tmp_path", "serial", "fixture", "restore", "defend"
+]
 EvidenceKind = Literal["order", "alone", "corun"]
 
 #: state types → the codemods that undo them in a polluter
@@ -24,6 +34,9 @@ _BY_STATE: dict[str, tuple[Codemod, ...]] = {
     "fixture": ("module_globals",),
 }
 _REWRITABLE_RESOURCES = ("file", "sqlite")  # a path the test may spell: tmp_path
+_RESTORABLE = ("env", "cwd", "global")  #: state types the restore codemod saves and puts back
+#: when a fix is not proven (or cannot be made), its fallback is tried
+_UNPROVEN = ("reverted", "unfixable")
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class Edit:
     keys: tuple[str, ...] = ()  #: serial: resource keys (none: exclusive)
     fixtures: tuple[str, ...] = ()  #: module_globals: shared fixtures the test mutates
     setter: str = ""  #: fixture: the state-setter whose setup becomes a fixture
+    state: tuple[str, ...] = ()  #: restore, defend: the ``TYPE:NAME`` entries to put back
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class Fix:
     edits: tuple[Edit, ...]
     evidence: Evidence
     fallback: Fix | None = field(default=None)
+    #: the statuses of this fix after which the fallback is tried
+    fallback_on: tuple[str, ...] = _UNPROVEN
 
 
 @dataclass(frozen=True)
@@ -106,13 +122,17 @@ def _fix(finding: Finding) -> Fix | str:
 def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) -> Fix | str:
     if not polluters:
         return "its polluter was not found; rerun the audit with a larger --budget"
-    types = {entry.split(":", 1)[0] for entry in state}
+    spelled = [entry for entry in state if _spelled(entry)]
     codemods: list[Codemod] = []
-    for kind in types:
+    for kind in {entry.split(":", 1)[0] for entry in spelled}:
         codemods.extend(c for c in _BY_STATE.get(kind, ()) if c not in codemods)
     if not state:  # the footprint did not see the state: try every monkeypatch codemod
         codemods = ["environ", "chdir", "module_globals"]
+    named = tuple(e for e in state if e.split(":", 1)[0] in _RESTORABLE)
+    restore = _restore(test, polluters, named) if named else None
     if not codemods:
+        if restore is not None:
+            return restore
         leaked = ", ".join(state)
         return f"no codemod undoes {leaked}; restore it in the polluter (serial does not help)"
     fixtures = tuple(e.split(":", 1)[1] for e in state if e.startswith("fixture:"))
@@ -124,6 +144,42 @@ def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) 
         f"the polluter restores {what} through monkeypatch",
         edits,
         Evidence("order", (*polluters, test)),
+        fallback=restore,
+        # a polluter's file that is left alone (it does not parse): the victim defends itself
+        fallback_on=(*_UNPROVEN, "skipped"),
+    )
+
+
+def _spelled(entry: str) -> bool:
+    """Can a polluter write this state in a statement a codemod rewrites (``os.environ[K] =``,
+    ``os.chdir``, ``mod.X =``)? Not the standard library's state (a logger's level, sys.path)."""
+    kind = entry.split(":", 1)[0]
+    if kind != "global":
+        return kind in _BY_STATE
+    named = slot(entry)
+    return not isinstance(named, str) and not named.module  # a project's name
+
+
+def _restore(test: str, polluters: Sequence[str], state: tuple[str, ...]) -> Fix:
+    """The polluters save ``state`` and put it back; if they cannot change, the victim resets it."""
+    what = ", ".join(state)
+    evidence = Evidence("order", (*polluters, test))
+    victim = Fix(
+        "order-dependent",
+        test,
+        f"the victim resets {what} to its value before any test ran, in its own setup",
+        (Edit("defend", test, state=state),),
+        evidence,
+    )
+    return Fix(
+        "order-dependent",
+        test,
+        f"the polluter saves {what} when it starts and puts it back when it ends",
+        tuple(Edit("restore", p, state=state) for p in polluters),
+        evidence,
+        fallback=victim,
+        # only when a polluter cannot be changed: reverted, the state named was not all of it
+        fallback_on=("unfixable", "skipped"),
     )
 
 

@@ -1,0 +1,300 @@
+"""The state an audit named, saved when a polluter starts and put back when it ends, wherever the
+polluter writes it (through the library under test, most often) → statements at the start of
+the test (:func:`rewrite`); or, when the polluter cannot be changed, the victim resetting that
+state to the value it had before any test ran (:func:`defend`).
+
+Where they go: a pytest test's first statements (after its docstring), the fixtures they use
+(``monkeypatch``, ``request``) added as parameters; a ``unittest.TestCase`` method's first
+statements, or its class's ``setUp`` when the class defines one (a leak in ``setUp`` happens
+before the method starts). The forms, by kind of state, are :mod:`auditor.fix.forms`'s. A
+victim's values are taken when pytest imports its module, before any test runs: module
+constants (``_INITIAL_…``) after the imports.
+
+Names are spelled as the test module imports them (``from lib import factory`` gives
+``factory.FACTORY``); ``import lib.factory`` is added only when nothing reaches the module. A
+rewrite recognises its own statements: applied twice, it reports ``already``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from auditor.fix import forms, state
+from auditor.fix.imports import with_import, with_pytest
+from auditor.fix.library import Library
+from auditor.fix.names import Names, short, spelling
+from auditor.fix.source import (
+    Found,
+    Outcome,
+    Target,
+    annotated,
+    find,
+    param_names,
+    parse,
+    with_param,
+)
+from auditor.fix.spelling import Speller, Unspellable, meaning
+
+_SAVE_NOTE = "# put back what this test changes, when it ends (auditor fix)"
+_RESET_NOTE = "# start from the state as it was before any test ran (auditor fix)"
+_CAPTURE_NOTE = "# the state before any test ran, which {test} starts from (auditor fix)"
+_ANNOTATIONS = {"monkeypatch": "MonkeyPatch", "request": "FixtureRequest"}
+
+
+def rewrite(code: str, target: Target, names: Sequence[str], library: Library) -> Outcome:
+    """Make the polluter ``target`` save the state ``names`` (``TYPE:NAME``) when it starts and
+    put it back when it ends."""
+    return _Restore(code, target, names, library, victim=False).run()
+
+
+def defend(code: str, target: Target, names: Sequence[str], library: Library) -> Outcome:
+    """Make the victim ``target`` reset the state ``names`` to the values it had when pytest
+    imported its module (and put back the values it replaced when it ends)."""
+    return _Restore(code, target, names, library, victim=True).run()
+
+
+@dataclass
+class _Group:
+    """The statements for one slot, and for a victim the constant holding its first value."""
+
+    slot: state.Slot
+    statements: list[str]
+    needs: set[str]
+    constant: tuple[str, str] | None = None  #: (name, expression)
+
+
+class _Restore:
+    def __init__(
+        self, code: str, target: Target, names: Sequence[str], library: Library, victim: bool
+    ) -> None:
+        self.code, self.target, self.names, self.library = code, target, names, library
+        self.victim = victim
+        self.why: list[str] = []  #: the names left out, and why
+        self.style = forms.Style(unittest=False)
+
+    def run(self) -> Outcome:
+        module = parse(self.code)
+        if isinstance(module, Outcome):
+            return module
+        found = find(module, self.target)
+        if found is None:
+            return Outcome(self.code, "unfixable", self._absent())
+        names = Names(module)
+        unittest = found.testcase(names)
+        host = _setup(found) if unittest else found.function
+        speller = Speller(module, self.target, host)
+        style = self.style = forms.Style(
+            unittest,
+            me=param_names(host)[0] if unittest and param_names(host) else "self",
+            partial=speller.partial(),
+            indent=module.default_indent,
+        )
+        groups = [g for g in (self._group(n, speller, style) for n in self.names) if g]
+        if not groups:
+            why = "; ".join(self.why) or "no state named"
+            return Outcome(self.code, "unfixable", f"nothing to restore in {self.target}: {why}")
+        return self._insert(module, names, found, host, speller, groups)
+
+    def _absent(self) -> str:
+        if self.victim:
+            return f"{self.target} is not in the file (changed since the audit?)"
+        return (
+            f"{self.target} is not a function of its file (inherited, generated, or changed "
+            "since the audit): the victim resets the state instead"
+        )
+
+    def _group(self, name: str, speller: Speller, style: forms.Style) -> _Group | None:
+        slot = state.slot(name)
+        if isinstance(slot, str):
+            self.why.append(slot)
+            return None
+        try:
+            slot, o, m = self._spelled(slot, speller)
+        except Unspellable as exc:
+            self.why.append(f"{name}: {exc}")
+            return None
+        # what is restored, spelled on its own (``ROUTES`` after ``from lib.router import
+        # ROUTES``, though its module is spelled ``lib.router``)
+        path = (*slot.path, slot.attr)
+        target = "" if slot.owner or not slot.attr else speller.chain(slot.module, path)
+        if not self.victim:
+            made = forms.save(slot, o, m, style, target)
+            return _Group(slot, made.statements, made.needs)
+        expression = forms.capture(slot, o, m, target)
+        if expression is None:
+            self.why.append(f"{name}: its value before any test ran is not known")
+            return None
+        constant = speller.constant(slot, expression)
+        made = forms.reset(slot, o, m, style, constant, target)
+        return _Group(slot, made.statements, made.needs, (constant, expression))
+
+    def _spelled(self, slot: state.Slot, speller: Speller) -> tuple[state.Slot, str, str]:
+        if not slot.module:  # a project name: find its module, and whether it is a container
+            chain = slot.chain
+            module = self.library.module_of(chain) or speller.imported_prefix(chain)
+            if module is None:
+                raise Unspellable(
+                    f"cannot tell which part of {chain} is a module (not found under the project, "
+                    "not imported by the test module); import it in the test module"
+                )
+            slot = slot.split(module)
+            kind = self.library.containers.get(chain)
+            if kind:
+                slot = slot.as_container(kind)
+        if slot.owner or slot.kind not in ("attr", "content"):  # code that names the module
+            m = speller.chain(slot.module, ())
+            return slot, forms.fill(slot.owner or "{m}", m), m
+        return slot, speller.chain(slot.module, slot.path), ""
+
+    def _insert(
+        self,
+        module: cst.Module,
+        names: Names,
+        found: Found,
+        host: cst.FunctionDef,
+        speller: Speller,
+        groups: list[_Group],
+    ) -> Outcome:
+        present = _statements(host)
+        new = [g for g in groups if not all(meaning(s) in present for s in g.statements)]
+        constants = [g.constant for g in groups if g.constant]
+        missing = [c for c in constants if speller.constants.get(c[0]) != meaning(c[1])]
+        if not new and not missing:
+            done = ", ".join(g.slot.name for g in groups)
+            return Outcome(self.code, "already", f"{self.target} already restores {done}")
+        column = len(module.default_indent) * (len(found.classes) + 1)
+        indent = module.default_indent
+        lines = [forms.wrapped(s, column, indent) for g in new for s in g.statements]
+        ours = [present[meaning(s)] for g in groups for s in g.statements if meaning(s) in present]
+        function = _with_statements(host, lines, max(ours, default=None), self._note())
+        needs = {n for g in new for n in g.needs}
+        if host is found.function:
+            function = self._with_fixtures(function, needs, names, speller)
+        result = module.deep_replace(host, function)
+        assert isinstance(result, cst.Module)
+        for added in speller.added:
+            result = with_import(result, added)
+        if "functools" in needs and speller.partial() == "functools.partial":
+            result = with_import(result, "functools")
+        if speller.pytest:
+            result, _ = with_pytest(result)
+        if missing:
+            note = _CAPTURE_NOTE.format(test=self.target.function)
+            result = _with_constants(result, missing, note)
+        return Outcome(result.code, "changed", self._chosen(groups), tuple(map(short, lines)))
+
+    def _note(self) -> str:
+        return _RESET_NOTE if self.victim else _SAVE_NOTE
+
+    def _with_fixtures(
+        self, function: cst.FunctionDef, needs: set[str], names: Names, speller: Speller
+    ) -> cst.FunctionDef:
+        for fixture in ("monkeypatch", "request"):
+            if fixture not in needs:
+                continue
+            pytest = spelling(names.annotation_imports, "pytest")
+            if pytest is None and annotated(function) and fixture not in param_names(function):
+                speller.pytest = True
+            annotation = f"{pytest or 'pytest'}.{_ANNOTATIONS[fixture]}"
+            function = with_param(function, fixture, annotation)
+        return function
+
+    def _chosen(self, groups: list[_Group]) -> str:
+        chosen = "; ".join(f"{g.slot.name}: {forms.choice(g.slot, self.style)}" for g in groups)
+        left = f"; not restored: {'; '.join(self.why)}" if self.why else ""
+        return chosen + left
+
+
+def _setup(found: Found) -> cst.FunctionDef:
+    """Where a TestCase's test starts: its class's own ``setUp``, or the method itself."""
+    block = found.classes[-1].body
+    for statement in block.body if isinstance(block, cst.IndentedBlock) else ():
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
+            return statement
+    return found.function
+
+
+def _statements(function: cst.FunctionDef) -> dict[str, int]:
+    """The function's own statements, as code → their index in its body."""
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        return {}
+    return {meaning(s): i for i, s in enumerate(body.body)}
+
+
+def _with_statements(
+    function: cst.FunctionDef, lines: list[str], after: int | None, note: str
+) -> cst.FunctionDef:
+    """``function`` with ``lines`` first: after its docstring, or ``after`` the last statement
+    of an earlier rewrite; the first under ``note`` when there is none."""
+    body = function.body
+    if isinstance(body, cst.SimpleStatementSuite):  # def test(): call()
+        line = cst.SimpleStatementLine(body=body.body, trailing_whitespace=body.trailing_whitespace)
+        body = cst.IndentedBlock(body=[line])
+    assert isinstance(body, cst.IndentedBlock)
+    statements = list(body.body)
+    at = int(bool(statements) and _docstring(statements[0])) if after is None else after + 1
+    new = [cst.parse_statement(line + "\n") for line in lines]
+    if after is None:
+        comment = cst.EmptyLine(comment=cst.Comment(note))
+        new[0] = new[0].with_changes(leading_lines=[comment])
+    changed = body.with_changes(body=[*statements[:at], *new, *statements[at:]])
+    return function.with_changes(body=changed)
+
+
+def _docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _with_constants(module: cst.Module, constants: list[tuple[str, str]], note: str) -> cst.Module:
+    """The module with ``NAME = expression`` for each constant, after its imports."""
+    body = list(module.body)
+    at = 0
+    for index, statement in enumerate(body):
+        if _imports(statement):
+            at = index + 1
+    lines = [
+        cst.parse_statement(
+            forms.wrapped(f"{name} = {expression}", 0, module.default_indent) + "\n"
+        )
+        for name, expression in constants
+    ]
+    lines[0] = lines[0].with_changes(
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(note))]
+    )
+    rest = body[at:]
+    if rest:
+        blanks = 2 if isinstance(rest[0], (cst.FunctionDef, cst.ClassDef)) else 1
+        kept = [line for line in rest[0].leading_lines if line.comment is not None]
+        rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine()] * blanks + kept)
+    return module.with_changes(body=[*body[:at], *lines, *rest])
+
+
+def _imports(statement: cst.BaseStatement) -> bool:
+    """An import line, or a block (``try:``, ``if``) that holds imports."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
+    if isinstance(statement, (cst.Try, cst.If)):
+        finder = _HasImport()
+        statement.visit(finder)
+        return finder.found
+    return False
+
+
+class _HasImport(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.found = True
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.found = True
