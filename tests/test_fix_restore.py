@@ -33,6 +33,7 @@ from tests.test_fix import git_project
 LIB = Library(
     frozenset({"lib", "lib.factory", "lib.router", "lib.log", "tests.test_shop"}),
     {"lib.router.ROUTES": "dict", "lib.router.HOOKS": "list", "tests.test_shop.CACHE": "dict"},
+    frozenset({"lib.log.logger"}),  # logger = logging.getLogger("lib")
 )
 BASE_DIR = "global:lib.factory.FACTORY.base_dir"  # factory.set_base_dir("/tmp") leaks it
 
@@ -273,6 +274,36 @@ POLLUTERS = [
         "global:logging.root.level",
         "global:logging.root.handlers",
         "global:logging.getLogger('lib').propagate",
+    ),
+    case(
+        "a-logger-named-through-the-projects-binding",
+        """
+        import unittest
+
+        from lib import log
+
+
+        class TestVerbosity(unittest.TestCase):
+            def test_debug(self):
+                log.set_verbosity("debug")
+        """,
+        """
+        import unittest
+
+        from lib import log
+
+
+        class TestVerbosity(unittest.TestCase):
+            def test_debug(self):
+                # put back what this test changes, when it ends (auditor fix)
+                self.addCleanup(log.logger.setLevel, log.logger.level)
+                self.addCleanup(log.logger.handlers.extend, log.logger.handlers[:])
+                self.addCleanup(log.logger.handlers.clear)
+                log.set_verbosity("debug")
+        """,
+        "TestVerbosity::test_debug",
+        "global:lib.log.logger.level",
+        "global:lib.log.logger.handlers",
     ),
     case(
         "environment-pytest",
@@ -843,6 +874,33 @@ VICTIMS = [
         "env:APP_MODE",
         "global:logging.getLogger('lib').level",
     ),
+    case(
+        "pytest-victim-logger-named-through-the-projects-binding",
+        """
+        from lib import log
+
+
+        def test_quiet_by_default():
+            assert not log.logger.isEnabledFor(10)
+        """,
+        """
+        import functools
+
+        from lib import log
+
+        # the state before any test ran, which test_quiet_by_default starts from (auditor fix)
+        _INITIAL_LOGGER_LEVEL = log.logger.level
+
+
+        def test_quiet_by_default(request):
+            # start from the state as it was before any test ran (auditor fix)
+            request.addfinalizer(functools.partial(log.logger.setLevel, log.logger.level))
+            log.logger.setLevel(_INITIAL_LOGGER_LEVEL)
+            assert not log.logger.isEnabledFor(10)
+        """,
+        "test_quiet_by_default",
+        "global:lib.log.logger.level",
+    ),
 ]
 
 
@@ -1063,10 +1121,12 @@ def test_the_sources_say_which_part_is_the_module_and_what_is_a_container(
             """,
         "lib/router.py": """
             import collections
+            import logging
             from collections import defaultdict
 
             ROUTES: dict[str, str] = {}
             HOOKS = collections.deque()
+            log = logging.getLogger(__name__)
             SEEN = set()
             CACHE = defaultdict(list)
             NAME = "router"
@@ -1087,6 +1147,7 @@ def test_the_sources_say_which_part_is_the_module_and_what_is_a_container(
         "lib.router.SEEN",
         "lib.router.CACHE",
         "lib.router.NAME",
+        "lib.router.log.level",
         "pkg.mod.REG",
         "helpers.STATE",
         "json.decoder.scanstring",
@@ -1102,6 +1163,7 @@ def test_the_sources_say_which_part_is_the_module_and_what_is_a_container(
         "lib.router.SEEN": "lib.router",
         "lib.router.CACHE": "lib.router",
         "lib.router.NAME": "lib.router",
+        "lib.router.log.level": "lib.router",
         "pkg.mod.REG": "pkg.mod",
         "helpers.STATE": "helpers",  # beside the test: on sys.path in rootdir import mode
         "json.decoder.scanstring": "json.decoder",
@@ -1117,6 +1179,7 @@ def test_the_sources_say_which_part_is_the_module_and_what_is_a_container(
         "pkg.mod.REG": "list",
         "helpers.STATE": "dict",
     }
+    assert known.loggers == {"lib.router.log"}
 
 
 # The plan: spelled writes first, then the restore, then the victim.

@@ -127,11 +127,11 @@ def reset(slot: Slot, o: str, m: str, style: Style, initial: str, target: str = 
             )
         return forms
     forms = save(slot, o, m, style, target)
-    forms.statements += _set(slot, target, m, style, initial)
+    forms.statements += _set(slot, o, target, m, style, initial)
     return forms
 
 
-def _set(slot: Slot, target: str, m: str, style: Style, initial: str) -> list[str]:
+def _set(slot: Slot, o: str, target: str, m: str, style: Style, initial: str) -> list[str]:
     """Plain statements that make the state the value held in ``initial``."""
     if slot.kind == "attr":
         return [f"{target} = {initial}"]
@@ -142,8 +142,8 @@ def _set(slot: Slot, target: str, m: str, style: Style, initial: str) -> list[st
     if slot.kind == "cwd":
         return [f"{m}.chdir({initial})"]
     if slot.kind == "call":
-        args = ", ".join((*(fill(a, m) for a in slot.args), initial))
-        return [f"{fill(slot.write, m)}({args})"]
+        args = ", ".join((*(fill(a, m, o) for a in slot.args), initial))
+        return [f"{fill(slot.write, m, o)}({args})"]
     if slot.kind == "warnings":
         return [f"{m}.resetwarnings()", f"{m}.filters.extend({initial})"]
     name, i, env = string(slot.attr), style.indent, f"{m}.environ"

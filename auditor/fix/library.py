@@ -6,7 +6,8 @@ Read from the files, never imported: a module is a ``.py`` file or a package fol
 project (at its root, in ``src/``, or beside the test, as pytest's rootdir import mode finds
 them), or a module of the standard library. A container is a name (or an attribute of an
 instance or a class of the same module) first bound to a ``{}``, ``[]``, ``set()``,
-``defaultdict(list)`` or the like.
+``defaultdict(list)`` or the like. A logger is a name bound to ``logging.getLogger(…)``: its
+level is set back through ``setLevel`` (which clears the loggers' cache), not assigned.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Library:
 
     modules: frozenset[str] = frozenset()  #: dotted names that are modules
     containers: Mapping[str, str] = field(default_factory=dict)  #: chain → "dict", "list"…
+    loggers: frozenset[str] = frozenset()  #: chains bound to ``logging.getLogger(…)``
 
     def module_of(self, chain: str) -> str | None:
         """The longest prefix of ``chain`` that is a module (never the whole chain)."""
@@ -64,6 +66,7 @@ def read(root: Path, chains: Iterable[str], test_path: str) -> Library:
     folders = _folders(root, test_path)
     modules: set[str] = set()
     containers: dict[str, str] = {}
+    loggers: set[str] = set()
     for chain in chains:
         parts = chain.split(".")
         for size in range(len(parts) - 1, 0, -1):
@@ -75,8 +78,10 @@ def read(root: Path, chains: Iterable[str], test_path: str) -> Library:
             kind = _container(source, parts[size:]) if source else None
             if kind:
                 containers[chain] = kind
+            if source and len(parts) - size == 2 and _logger(source, parts[size]):
+                loggers.add(".".join(parts[:-1]))
             break
-    return Library(frozenset(modules), containers)
+    return Library(frozenset(modules), containers, frozenset(loggers))
 
 
 def _folders(root: Path, test_path: str) -> list[Path]:
@@ -121,6 +126,20 @@ def _container(source: Path, names: list[str]) -> str | None:
         cls = _class_of(tree, names[0])
         return _kind(_attribute(cls, names[1])) if cls else None
     return None
+
+
+def _logger(source: Path, name: str) -> bool:
+    """Is ``name`` bound to ``logging.getLogger(…)`` in the module at ``source``?"""
+    try:
+        value = _bound(ast.parse(source.read_bytes()).body, name)
+    except (OSError, SyntaxError, ValueError):
+        return False
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    return (
+        func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    ) == "getLogger"
 
 
 def _bound(body: Iterable[ast.stmt], name: str) -> ast.expr | None:

@@ -132,21 +132,25 @@ class _Restore:
         return _Group(slot, made.statements, made.needs, (constant, expression))
 
     def _spelled(self, slot: state.Slot, speller: Speller) -> tuple[state.Slot, str, str]:
-        if not slot.module:  # a project name: find its module, and whether it is a container
-            chain = slot.chain
-            module = self.library.module_of(chain) or speller.imported_prefix(chain)
-            if module is None:
-                raise Unspellable(
-                    f"cannot tell which part of {chain} is a module (not found under the project, "
-                    "not imported by the test module); import it in the test module"
-                )
-            slot = slot.split(module)
-            kind = self.library.containers.get(chain)
-            if kind:
-                slot = slot.as_container(kind)
-        if slot.owner or slot.kind not in ("attr", "content"):  # code that names the module
+        """The slot, its owner and its module as the test spells them (the module only for the
+        standard library's state, whose code names it)."""
+        if slot.module:
             m = speller.chain(slot.module, ())
             return slot, forms.fill(slot.owner or "{m}", m), m
+        # a project's name: find its module, and whether it is a container or a logger
+        chain = slot.chain
+        module = self.library.module_of(chain) or speller.imported_prefix(chain)
+        if module is None:
+            raise Unspellable(
+                f"cannot tell which part of {chain} is a module (not found under the project, "
+                "not imported by the test module); import it in the test module"
+            )
+        slot = slot.split(module)
+        kind = self.library.containers.get(chain)
+        if kind:
+            slot = slot.as_container(kind)
+        if chain.rsplit(".", 1)[0] in self.library.loggers:
+            slot = slot.as_logger()
         return slot, speller.chain(slot.module, slot.path), ""
 
     def _insert(

@@ -76,7 +76,7 @@ class Speller:
             tail = ["cwd"]
         elif slot.kind == "env":
             tail = ["env", slot.attr]
-        elif slot.kind in ("attr", "content") and not slot.owner:
+        elif slot.project:
             tail = [*slot.path[-1:], slot.attr]
         else:
             tail = [slot.name.partition(":")[2]]

@@ -49,6 +49,7 @@ class Slot:
     write: str = ""  #: call: the setter
     args: tuple[str, ...] = ()  #: call: the setter's arguments before the value
     read: str = ""  #: call: the getter
+    project: bool = False  #: a name of the project's (its module found by :meth:`split`)
 
     @property
     def chain(self) -> str:
@@ -59,12 +60,21 @@ class Slot:
         """A project name's slot once its module is known (a prefix of its chain)."""
         parts = self.chain.strip(".").split(".")
         size = len(module.split("."))
-        return replace(self, module=module, path=tuple(parts[size:-1]))
+        return replace(self, module=module, path=tuple(parts[size:-1]), project=True)
 
     def as_container(self, kind: str) -> Slot:
         """The slot of a container (``dict``, ``list``, ``set``…): its content is restored too."""
         fill: Fill = "extend" if kind in _LISTS else "update"
         return replace(self, kind="content", fill=fill, container=kind)
+
+    def as_logger(self) -> Slot:
+        """The slot of a logger's level (through ``setLevel``) or handlers, reached through a
+        project's binding (``syncer.log.logger``, an alias of ``logging.getLogger('syncer')``)."""
+        if self.attr == "level":
+            return replace(self, kind="call", write="{o}.setLevel", read="{o}.level")
+        if self.attr == "handlers":
+            return replace(self, kind="copy")
+        return self
 
 
 _LISTS = frozenset({"list", "deque"})
