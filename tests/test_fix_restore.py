@@ -607,6 +607,26 @@ def test_the_reason_says_what_was_chosen(state: tuple[str, ...], chosen: str) ->
     assert out.reason.startswith(chosen)
 
 
+def test_a_second_fix_in_the_same_test_joins_the_first_under_one_note() -> None:
+    code = _src(
+        """
+        import unittest
+
+        from lib import factory
+
+
+        class TestFactory(unittest.TestCase):
+            def setUp(self):
+                factory.configure()
+        """
+    )
+    target = Target.of("tests/test_shop.py::TestFactory::test_build")
+    first = rewrite(code, target, (BASE_DIR,), LIB).code
+    second = rewrite(first, target, ("global:lib.factory.FACTORY.debug",), LIB).code
+    assert second.count("# put back what this test changes") == 1
+    assert second.index("FACTORY.debug") < second.index("FACTORY.base_dir")
+
+
 def noop(name: str, code: str, status: str, reason: str, test: str, *state: str) -> Any:
     """A row whose code stays as it is: the status expected and a fragment of the reason."""
     target = Target.of(f"tests/test_shop.py::{test}")

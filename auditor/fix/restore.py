@@ -245,8 +245,23 @@ def _with_statements(
     if after is None:
         comment = cst.EmptyLine(comment=cst.Comment(note))
         new[0] = new[0].with_changes(leading_lines=[comment])
+        if at < len(statements) and _noted(statements[at], note):  # another fix's: one note
+            kept = [line for line in _leading(statements[at]) if not _is_note(line, note)]
+            statements[at] = statements[at].with_changes(leading_lines=kept)
     changed = body.with_changes(body=[*statements[:at], *new, *statements[at:]])
     return function.with_changes(body=changed)
+
+
+def _leading(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    return list(getattr(statement, "leading_lines", ()))
+
+
+def _noted(statement: cst.BaseStatement, note: str) -> bool:
+    return any(_is_note(line, note) for line in _leading(statement))
+
+
+def _is_note(line: cst.EmptyLine, note: str) -> bool:
+    return line.comment is not None and line.comment.value == note
 
 
 def _docstring(statement: cst.BaseStatement) -> bool:
