@@ -618,6 +618,9 @@ def test_a_second_fix_in_the_same_test_joins_the_first_under_one_note() -> None:
         class TestFactory(unittest.TestCase):
             def setUp(self):
                 factory.configure()
+
+            def test_build(self):
+                self.assertTrue(factory.build())
         """
     )
     target = Target.of("tests/test_shop.py::TestFactory::test_build")
