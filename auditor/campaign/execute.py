@@ -69,12 +69,13 @@ class Executor:
             extra_plugin_args=("--auditor-one-worker-at-a-time",) if replicate else (),
         )
 
-    def __call__(self, plan: RunPlan) -> RunOutcome:
+    def __call__(self, plan: RunPlan, fork: bool = True) -> RunOutcome:
+        """Run ``plan``: forked when it can (``fork=False``: in a pytest of its own)."""
         self.log.write(f"\n=== auditor: {plan.describe()}\n")
         self.log.flush()
         if plan.kind == "corun":
             return self._corun(plan)
-        if self.server is not None and plan.sequential:
+        if self.server is not None and plan.sequential and fork:
             return RunOutcome(plan, self.server.run(self.request(plan)))
         return RunOutcome(
             plan, run_pytest(self._fresh(plan), cwd=self.root, env=self.env, output=self.log)
@@ -148,6 +149,12 @@ class Executor:
                 *(("--auditor-footprint",) if plan.kind in FOOTPRINT_KINDS else ()),
             ),
         )
+
+    def stop_forking(self) -> None:
+        """Every run from now on starts a pytest of its own."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
     def close(self) -> None:
         if self.server is not None:

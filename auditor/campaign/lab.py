@@ -55,12 +55,12 @@ class Lab:
     def limits(self) -> Limits:
         return self._executor.limits
 
-    def run(self, plan: RunPlan) -> RunOutcome:
-        """Run ``plan`` now, whatever the budget; keep its outcome. The files it left are put
-        back, whether it finished or not (Ctrl-C, an error): the next run starts from the same
-        world."""
+    def run(self, plan: RunPlan, fork: bool = True) -> RunOutcome:
+        """Run ``plan`` now, whatever the budget (``fork=False``: in a pytest of its own); keep
+        its outcome. The files it left are put back, whether it finished or not (Ctrl-C, an
+        error): the next run starts from the same world."""
         try:
-            outcome = self._executor(plan)
+            outcome = self._executor(plan, fork)
         except BaseException:
             self._put_back(plan, ())
             raise
@@ -78,6 +78,11 @@ class Lab:
             more = f" and {len(done) - 3} more" if len(done) > 3 else ""
             self._say(f"-> put back after {plan.describe()}: {', '.join(done[:3])}{more}")
         return done
+
+    def stop_forking(self, forked: RunOutcome) -> None:
+        """Forking changes outcomes: forget ``forked`` and start a pytest for every run."""
+        self.outcomes.remove(forked)
+        self._executor.stop_forking()
 
     def learn(self, outcome: RunOutcome) -> None:
         """Timeouts and exclusions for the runs to come, from a campaign run."""

@@ -31,7 +31,7 @@ from auditor.plugin.world import World
 from auditor.progress import Progress
 from auditor.report import audit as audit_report
 from auditor.run.workers import auto_workers
-from auditor.runner import ServerError, child_env
+from auditor.runner import Hello, ServerError, child_env
 
 Stopped = Literal["interrupted", "budget", "internal error"]
 
@@ -117,7 +117,7 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
         )
         found = Found()
         try:
-            found = _campaign(lab, seed, options, collection.hello.collected, progress)
+            found = _campaign(lab, seed, options, collection.hello, progress)
             if found.stopped != "interrupted":
                 found = _triage(found, lab, progress)
             if found.stopped != "interrupted":
@@ -154,17 +154,20 @@ def _say_collected(collection: Collection, progress: Progress) -> None:
 
 
 def _campaign(
-    lab: Lab, seed: int, options: AuditOptions, collected: tuple[str, ...], progress: Progress
+    lab: Lab, seed: int, options: AuditOptions, hello: Hello, progress: Progress
 ) -> Found:
     """The campaign's runs that fit the budget, most telling first (see
     :mod:`auditor.campaign.plan`): the first ones, then orders chosen from their footprints."""
+    collected, threads = hello.collected, hello.threads
     counts = plans.worker_counts(auto_workers())
     later = plans.rest(seed, collected, options.orders, options.seeds, counts)
-    first = plans.first(collected, alone=lab.forking)
-    progress.print(f"campaign seed {seed}: {len(first) + len(later)} runs planned")
+    progress.print(f"campaign seed {seed}")
     skipped: list[RunPlan] = []
     try:
-        done = _run_each(lab, first, progress, skipped, done=0)
+        done = _check_forking(lab, threads, progress) if lab.forking and threads else 0
+        first = plans.first(collected, alone=lab.forking)[1 if done else 0 :]
+        progress.print(f"{len(first) + len(later)} runs planned")
+        done = _run_each(lab, first, progress, skipped, done)
         guided = plans.guided(collected, *_writes_and_leaves(lab.outcomes))
         if guided:
             progress.print(f"{len(guided)} more runs, in orders chosen from footprints")
@@ -175,6 +178,34 @@ def _campaign(
         return Found()
     progress.print(f"auditor: the budget left {len(skipped)} planned runs out")
     return Found(skipped=tuple(skipped), stopped="budget")
+
+
+def _check_forking(lab: Lab, threads: tuple[str, ...], progress: Progress) -> int:
+    """With threads alive after collection, the forked runs go without them: the default order
+    once in a pytest of its own, once forked. Tests that fail only forked need the threads (an
+    SDK's flusher delivering what they wait for): then every run starts its own pytest."""
+    plan = plans.first((), alone=False)[0]
+    fresh = lab.run(plan, fork=False)
+    progress.finished(
+        f"run 1: {plan.describe()}, in a pytest of its own", fresh.failed(), fresh.result.wall_s
+    )
+    lab.learn(fresh)
+    progress.running(f"checking forking: {plan.describe()}, forked")
+    forked = lab.run(plan)
+    only = sorted(forked.failed() - fresh.failed())
+    if not only:
+        progress.finished(
+            f"run 2: {plan.describe()}, forked", forked.failed(), forked.result.wall_s
+        )
+        lab.learn(forked)
+        return 2
+    lab.stop_forking(forked)
+    progress.print(
+        f"auditor: {len(only)} tests fail only in forked runs ({', '.join(only[:3])}…): they "
+        f"need the threads alive after collection ({', '.join(threads)}), so every run starts "
+        "its own pytest (slower)"
+    )
+    return 1
 
 
 def _run_each(
