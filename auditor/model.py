@@ -19,6 +19,7 @@ RunKind = Literal[
     "sequential",
     "alone",
     "guided",
+    "after",
     "reversed",
     "random",
     "xdist",
@@ -41,6 +42,7 @@ class RunPlan:
     repeats: int = 1  #: > 1: the order runs once in each of that many fresh processes
     targets: tuple[str, ...] = ()  #: tests to rerun from the state just before them
     why: str = field(default="", compare=False)  #: why the campaign chose this run
+    prefix: tuple[str, ...] = ()  #: after: tests each of ``ids`` runs after, in a fork of its own
 
     def describe(self) -> str:
         parts: list[str] = [self.kind]
@@ -50,7 +52,9 @@ class RunPlan:
             parts.append(f"-n {self.workers}")
         if self.repeats > 1:
             parts.append(f"× {self.repeats}")
-        if self.ids and self.kind not in ("reversed", "alone"):
+        if self.prefix:
+            parts.append(f"{len(self.ids)} tests, each after {len(self.prefix)}")
+        elif self.ids and self.kind not in ("reversed", "alone"):
             parts.append(f"{len(self.ids)} tests")
         return ", ".join(parts)
 
@@ -83,6 +87,8 @@ class TestRecord:
     reason: str | None  #: the short failure or skip reason
     state: tuple[str, ...] = ()  #: footprint: ``TYPE:NAME`` of the state it left changed
     resources: tuple[tuple[str, str], ...] = ()  #: footprint: (``TYPE:NAME``, how it was used)
+    #: footprint: a ``state`` entry reached through other names too → those names
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -191,6 +197,8 @@ def _test_record(record: dict[str, Any]) -> TestRecord:
     fields = {k: record[k] for k in TestRecord.__dataclass_fields__ if k in record}
     fields["state"] = tuple(record.get("state") or ())
     fields["resources"] = tuple(sorted((record.get("resources") or {}).items()))
+    aliases = record.get("aliases") or {}
+    fields["aliases"] = tuple(sorted((name, tuple(others)) for name, others in aliases.items()))
     return TestRecord(**fields)
 
 

@@ -189,3 +189,14 @@ def test_a_test_left_out_still_runs_where_it_is_studied(tmp_path: Path) -> None:
         executor.close()
     assert bisect.ids == ("p", "v") and bisect.exclude == ("c",)
     assert guided.ids == ("p", "x") and guided.exclude == ("c", "v")
+
+
+def test_cleaners_run_each_right_after_the_writers_when_runs_fork() -> None:
+    order = ["p", "c1", "v", "c2"]
+    writes = {"p": S, "c1": S, "c2": S}
+    leaves = {"p": S}
+    plans = guided(order, writes, leaves, forking=True)
+    assert [p.kind for p in plans] == ["guided", "after"]
+    assert plans[-1].prefix == ("p",) and plans[-1].ids == ("c1", "v", "c2")
+    assert plans[-1].describe() == "after, 3 tests, each after 1"
+    assert guided(order, writes, leaves) == plans[:1]  # a pytest per run: too dear

@@ -292,3 +292,16 @@ def test_alone_puts_the_files_back_after_a_test_that_did_not_pass(tmp_path: Path
     assert [r.outcome for r in kept.tests] == ["failed", "passed"]
     assert [r.outcome for r in left.tests] == ["failed", "failed"]
     assert (root / "left.txt").exists()  # the second request's, as it was told
+
+
+def test_alone_after_a_prefix_runs_each_test_right_after_it(server) -> None:  # type: ignore[no-untyped-def]
+    _, served = server
+    ids = ("test_state.py::test_needs_empty", "test_state.py::test_after_death")
+    result = served.run(RunRequest(ids=ids, alone=True, prefix=("test_state.py::test_set",)))
+    outcomes = [(r.nodeid, r.outcome, r.worker) for r in result.tests]
+    assert outcomes == [
+        ("test_state.py::test_set", "passed", "a0"),
+        ("test_state.py::test_needs_empty", "failed", "a0"),
+        ("test_state.py::test_set", "passed", "a1"),
+        ("test_state.py::test_after_death", "failed", "a1"),
+    ]

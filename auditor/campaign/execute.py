@@ -26,6 +26,7 @@ SERVER_ARGS = ("--randomly-dont-reset-seed",)
 #: Runs that record each test's footprint: the campaign's one-process orders, which between
 #: them run every test (a few per cent slower; see bench/bench_footprint.py).
 FOOTPRINT_KINDS = frozenset({"sequential", "alone", "guided", "reversed", "random"})
+#: Runs only the fork server can make (one child per test, from the collected state).
 _WHOLE = frozenset({"alone", "guided", "reversed"})  #: orders of the whole selection
 
 
@@ -124,8 +125,9 @@ class Executor:
             timeout=self.limits.timeout,
             timeouts=tuple(self.limits.timeouts.items()),
             footprint=plan.kind in FOOTPRINT_KINDS,
-            alone=plan.kind == "alone",
-            keep=self.keep if plan.kind == "alone" else None,
+            alone=plan.kind in ("alone", "after"),
+            prefix=plan.prefix,
+            keep=self.keep if plan.kind in ("alone", "after") else None,
         )
 
     def _excluded(self, plan: RunPlan) -> frozenset[str]:

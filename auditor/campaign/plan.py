@@ -90,6 +90,7 @@ def guided(
     writes: Mapping[str, frozenset[str]],
     leaves: Mapping[str, frozenset[str]],
     limit: int = GUIDED_ORDERS,
+    forking: bool = False,
 ) -> list[RunPlan]:
     """Orders in which tests that leave state changed run directly before the tests that do not
     put that state back.
@@ -102,7 +103,10 @@ def guided(
     state share an order, so that a few orders cover every state; each comes twice, the tests
     after the writers in the default order and reversed (a cleaner that only ever ran on clean
     state changed nothing the footprint could see: it is between a polluter and a victim in at
-    most one of the two).
+    most one of the two). With ``forking``, each test then runs right after the first writers,
+    in a fork of its own (``after``; for the other writers, only the tests that put their state
+    back): a victim that cleans up after itself, or sits behind a cleaner no footprint saw, meets
+    its polluter with nothing between.
     """
     everywhere = max(_HANDFUL, _EVERYWHERE * len(order))
     writers: dict[str, list[str]] = {}
@@ -111,20 +115,28 @@ def guided(
             writers.setdefault(name, []).append(test)
     uncovered = [name for name, tests in writers.items() if len(tests) <= everywhere]
     plans: list[RunPlan] = []
+    afters: list[RunPlan] = []
     while uncovered and len(plans) < limit:
         chosen, covered = _disjoint_writers(uncovered, writers, leaves)
         written = frozenset().union(*(leaves[test] for test in chosen))
-        after = [
-            t for t in order if t not in chosen and not _puts_back(t, writes, leaves) & written
-        ]
+        back = {t for t in order if _puts_back(t, writes, leaves) & written}
+        after = [t for t in order if t not in chosen and t not in back]
         # The rest in the default order, then reversed: a cleaner the footprints never saw
         # (it always ran when the state was clean) sits before a victim in at most one of them.
         both = ((after, "in the default order"), (after[::-1], "reversed"))
         for rest, how in both[: 1 + (len(after) > 1)]:
             why = _why(covered, len(after), how)
             plans.append(RunPlan("guided", ids=(*chosen, *rest), why=why))
+        # Each test right after the writers, in a fork of its own: every victim of that state
+        # meets it with nothing between (a TestCase whose tearDown clears what it reads always
+        # ran on clean state and changed nothing a footprint sees). For the first writers, every
+        # test (about the cost of the alone run); for the others, the cleaners only.
+        others = tuple(t for t in order if t not in chosen and (not afters or t in back))
+        if forking and others:
+            why = f"each test alone right after the tests that leave {_shown(covered)} changed"
+            afters.append(RunPlan("after", ids=others, prefix=tuple(chosen), why=why))
         uncovered = [name for name in uncovered if name not in covered]
-    return plans[:limit]
+    return plans[:limit] + afters
 
 
 def _puts_back(
@@ -153,11 +165,14 @@ def _disjoint_writers(
     return chosen, covered
 
 
+def _shown(covered: Sequence[str]) -> str:
+    return ", ".join(covered[:3]) + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
+
+
 def _why(covered: Sequence[str], after: int, how: str) -> str:
-    shown = ", ".join(covered[:3]) + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
     return (
-        f"chosen from footprints: tests that leave {shown} changed first, then {after} tests "
-        f"that do not put it back, {how}"
+        f"chosen from footprints: tests that leave {_shown(covered)} changed first, then {after} "
+        f"tests that do not put it back, {how}"
     )
 
 

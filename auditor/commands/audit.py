@@ -168,7 +168,7 @@ def _campaign(
         first = plans.first(collected, alone=lab.forking)[1 if done else 0 :]
         progress.print(f"{len(first) + len(later)} runs planned")
         done = _run_each(lab, first, progress, skipped, done)
-        guided = plans.guided(collected, *_writes_and_leaves(lab.outcomes))
+        guided = plans.guided(collected, *_writes_and_leaves(lab.outcomes), forking=lab.forking)
         if guided:
             progress.print(f"{len(guided)} more runs, in orders chosen from footprints")
         _run_each(lab, [*guided, *later], progress, skipped, done)

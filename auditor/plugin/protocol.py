@@ -49,6 +49,7 @@ class RunRequest:
     timeouts: tuple[tuple[str, float], ...] = ()  #: per-test timeouts: (node id, seconds)
     footprint: bool = False  #: record what each test leaves changed and touches
     alone: bool = False  #: each test in a child of its own, from the collected state
+    prefix: tuple[str, ...] = ()  #: alone: tests each child runs first, before its own
     #: alone: put the project's files back after a child whose test did not pass (a hang or a
     #: failure may leave what its teardown would have removed), but these paths
     keep: tuple[str, ...] | None = None

@@ -117,7 +117,10 @@ class ForkServer:
                 root = self.config.invocation_params.dir
                 self.world = World.take(root, exclude=request.keep)
             append_json_line(request.results, {"type": "collected", "ids": _ids(items)})
-            alone = [self._alone(session, item, request, i) for i, item in enumerate(items)]
+            before = self._items(session, request.prefix)
+            alone = [
+                self._alone(session, [*before, item], request, i) for i, item in enumerate(items)
+            ]
             return {"statuses": alone, "cpu_s": children_cpu() - cpu}
         statuses: list[int] = []
         for attempt in range(request.repeats):
@@ -174,20 +177,22 @@ class ForkServer:
         return statuses
 
     def _alone(
-        self, session: pytest.Session, item: pytest.Item, request: RunRequest, i: int
+        self, session: pytest.Session, items: list[pytest.Item], request: RunRequest, i: int
     ) -> int:
-        """The item in a child of its own; a failure rerun ``reruns`` times from the same
-        collected state, as probes, stopping at the first outcome that differs."""
-        worker = f"a{i}"
-        status = wait(fork(self._solo, session, item, request, worker, None))
+        """The last of ``items`` in a child of its own, after the others (the request's prefix);
+        a failure rerun ``reruns`` times from the same collected state, as probes, stopping at
+        the first outcome that differs."""
+        worker, item = f"a{i}", items[-1]
+        status = wait(fork(self._solo, session, items, request, worker, None))
         if status not in (0, 1):
             _bury(request.results, worker, status)
         reruns = request.reruns if status and item.nodeid not in request.no_rerun else 0
         for attempt in range(reruns):
             self._put_back(request, status)
-            again = wait(fork(self._solo, session, item, request, worker, attempt))
+            again = wait(fork(self._solo, session, items, request, worker, attempt))
             if again not in (0, 1):
-                append_dead_probe(request.results, item.nodeid, attempt, 0, worker, again)
+                replayed = len(items) - 1
+                append_dead_probe(request.results, item.nodeid, attempt, replayed, worker, again)
             if (again == 0) != (status == 0):
                 break
         self._put_back(request, status)
@@ -201,20 +206,24 @@ class ForkServer:
     def _solo(
         self,
         session: pytest.Session,
-        item: pytest.Item,
+        items: list[pytest.Item],
         request: RunRequest,
         worker: str,
         attempt: int | None,
     ) -> int:
-        """In a child: run ``item`` alone (``attempt``: as a rerun, recorded as a probe)."""
+        """In a child: run ``items`` (``attempt``: as a rerun of the last, recorded as a
+        probe); the last one's status."""
+        item = items[-1]
         recorder = self._prepare(request, request.results, worker)
         recorder.collected = True  # the server wrote the request's ids as collected
         if attempt is not None:
-            extra = {"target": item.nodeid, "attempt": attempt, "replayed": 0}
+            extra = {"target": item.nodeid, "attempt": attempt, "replayed": len(items) - 1}
             recorder.retarget(request.results, "probe", **extra)
             recorder.begin = False
             self.watchdog.path = None  # a rerun's hang is the probe's outcome
-        self.config.hook.pytest_runtest_protocol(item=item, nextitem=None)
+        for j, each in enumerate(items):
+            nextitem = items[j + 1] if j + 1 < len(items) else None
+            self.config.hook.pytest_runtest_protocol(item=each, nextitem=nextitem)
         recorder.pytest_sessionfinish(session, 0)
         recorder.file.close()
         return 0 if recorder.outcomes.get(item.nodeid, "passed") in PASSING else 1
