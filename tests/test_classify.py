@@ -208,7 +208,7 @@ class FakeExecutor:
     def __init__(self) -> None:
         self.plans: list[RunPlan] = []
 
-    def __call__(self, plan: RunPlan) -> RunOutcome:
+    def __call__(self, plan: RunPlan, fork: bool = True) -> RunOutcome:
         self.plans.append(plan)
         return outcome(plan, [(t, "passed", "r0", float(i)) for i, t in enumerate(plan.ids)])
 
