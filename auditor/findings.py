@@ -55,6 +55,8 @@ class Finding:
     cleaners: tuple[str, ...] = ()  #: order-dependent: tests that, between, make it pass again
     state_setters: tuple[str, ...] = ()  #: brittle: tests that make it pass
     state: tuple[str, ...] = ()  #: ``TYPE:NAME`` of the state that links them
+    #: of those ``state`` entries reached through other names too: (entry, its other names)
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     resources: tuple[str, ...] = ()  #: shared-resource: ``TYPE:NAME`` both tests use
     searches: tuple[SearchCost, ...] = ()  #: what locating the cause cost
     note: str | None = None  #: what the located cause changed about the verdict

@@ -84,7 +84,7 @@ def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
 def test_what_one_search_found_is_tried_first_by_the_next() -> None:
     # p2 pollutes every victim; the footprint saw nothing, so nothing ranks it first.
     lab = FakeLab(lambda ids: ["failed"] * 3 if "p2" in ids[:-1] else ["passed"])
-    sequence = tuple(f"t{i}" for i in range(16)) + ("p2",)
+    sequence = (*(f"t{i}" for i in range(16)), "p2")
     first = cause.locate_victim(victim((*sequence, "v1")), [], fp.Footprints(), lab, command)
     assert first.polluters == ("p2",)
     bisected = len(lab.orders)

@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 
+from auditor.findings import Finding
+from auditor.locate import footprints as fp
+from auditor.model import RunOutcome, RunPlan, read_results
+from auditor.report.audit import finding_entry
 from tests.helpers import read_jsonl, run_pytest, write_suite
 
 SECRET = "hunter2-not-for-reports"
@@ -84,18 +88,234 @@ def test_zz_cwd():
 """,
 }
 
+#: The standard library's process-wide state: one test changes each kind; ``test_clean_*`` use
+#: it (and pytest's own logging and warnings machinery) without leaving anything changed.
+STDLIB_SUITE = {
+    "pkg/log.py": "import logging\nlogger = logging.getLogger('app.db')\n",
+    "test_stdlib.py": """
+import decimal, locale, logging, os, random, signal, socket, sys, warnings
+import pytest
+from pkg.log import logger
 
-def footprints(root: Path, *args: str) -> tuple[dict[str, dict[str, Any]], str]:
-    results = root / "results.jsonl"
+def test_clean_logging(caplog):
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="app.db")
+    logger.info("captured")
+    logging.getLogger("brand.new.logger").debug("created, left as created")
+
+def test_clean_warnings(recwarn):
+    warnings.warn("seen", DeprecationWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+
+def test_clean_decimal_arithmetic():
+    assert decimal.Decimal(1) / decimal.Decimal(3)  # sets the Inexact and Rounded flags
+
+def test_clean_restored(monkeypatch):
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    previous = signal.signal(signal.SIGUSR2, lambda *args: None)
+    signal.signal(signal.SIGUSR2, previous)
+
+def test_logger_level():
+    logging.getLogger("app.db").setLevel(logging.DEBUG)
+
+def test_logger_handlers():
+    logger.addHandler(logging.NullHandler())
+
+def test_logger_propagate_disabled():
+    other = logging.getLogger("app.other")
+    other.propagate = False
+    other.disabled = True
+
+def test_root_level():
+    logging.getLogger().setLevel(logging.CRITICAL)
+
+def test_logging_disable():
+    logging.disable(logging.INFO)
+
+def test_warnings_filter():
+    warnings.simplefilter("ignore", ResourceWarning)
+
+def test_umask():
+    if os.umask(0o077) == 0o077:
+        os.umask(0o027)
+
+def test_locale():
+    current = locale.setlocale(locale.LC_NUMERIC)
+    locale.setlocale(locale.LC_NUMERIC, "C.UTF-8" if current == "C" else "C")
+
+def test_socket_timeout():
+    socket.setdefaulttimeout(7.5)
+
+def test_signal():
+    signal.signal(signal.SIGUSR1, lambda *args: None)
+
+def test_random_seed():
+    random.seed(1234)
+
+def test_decimal_context():
+    decimal.getcontext().prec = 5
+
+def test_recursion_limit():
+    sys.setrecursionlimit(sys.getrecursionlimit() + 100)
+""",
+}
+
+#: One object bound in several modules: pkg.factory defines it, pkg.a, pkg.b and pkg.c import it.
+ALIAS_SUITE = {
+    "pkg/factory.py": "class Factory:\n    def __init__(self):\n        self.x = 0\n"
+    "        self.items = []\n\nfactory = Factory()\nREGISTRY = {}\n",
+    "pkg/a.py": "from pkg.factory import REGISTRY, factory\n",
+    "pkg/b.py": "from pkg.factory import factory\n",
+    "pkg/c.py": "from pkg.factory import factory as made\n",
+    "pkg/memo.py": "import functools\n\n@functools.lru_cache(maxsize=None)\n"
+    "def table():\n    return {'fr': 'EUR'}\n\nLARGE = {n: str(n) for n in range(5000)}\n",
+    "test_aliases.py": """
+from pkg import a, b, c, memo
+
+def test_attribute_of_shared_object():
+    c.made.x = 5
+
+def test_container_in_shared_object():
+    b.factory.items.append(1)
+
+def test_shared_container():
+    a.REGISTRY["k"] = 1
+
+def test_memoised():
+    memo.table()
+
+def test_memoised_hit():
+    memo.table()
+
+def test_large_cache_filled():
+    memo.LARGE[-1] = "one more"
+
+def test_large_cache_read():
+    assert memo.LARGE[42] == "42"
+
+def test_rebound_in_one_module():
+    b.factory = object()
+""",
+}
+
+#: unittest.TestCase classes (a base class in a project module and in a helper beside the tests)
+#: with class- and test-level setup, teardown and cleanups: none of them changes anything.
+UNITTEST_SUITE = {
+    "pkg/testing.py": """
+import unittest
+
+class BaseCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connection = object()
+        cls.addClassCleanup(lambda: None)
+
+    @classmethod
+    def tearDownClass(cls):
+        del cls.connection
+        super().tearDownClass()
+
+    def setUp(self):
+        self.scratch = []
+        self.addCleanup(self.scratch.clear)
+""",
+    "helpers/__init__.py": "",
+    "helpers/base.py": """
+import unittest
+import pytest
+
+@pytest.mark.slow
+class MarkedCase(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = {"ready": True}
+""",
+    "test_unit.py": """
+import unittest
+import pytest
+from pkg.testing import BaseCase
+from helpers.base import MarkedCase
+
+class TestBase(BaseCase):
+    def test_one(self):
+        self.addCleanup(lambda: None)
+
+    def test_two(self):
+        with self.subTest(n=2):
+            self.assertEqual(len(self.scratch), 0)
+
+class TestMarked(MarkedCase):
+    def test_one(self):
+        self.assertTrue(self.shared["ready"])
+
+    def test_two(self):
+        pass
+
+class TestOwnSetup(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.items = [1, 2]
+        cls.addClassCleanup(cls.items.clear)
+
+    def setUp(self):
+        self.local = 1
+
+    def tearDown(self):
+        del self.local
+
+    def test_one(self):
+        pass
+
+    def test_two(self):
+        pass
+
+@pytest.mark.slow
+class TestPytestStyle:
+    @classmethod
+    def setup_class(cls):
+        cls.resource = object()
+
+    @pytest.fixture(autouse=True, scope="class")
+    def prepared(self, request):
+        request.cls.prepared_value = 1
+        yield
+        request.cls.prepared_value = None
+
+    def test_one(self):
+        pass
+
+    def test_two(self):
+        pass
+
+class TestCounting(unittest.TestCase):
+    counter = 0
+
+    def test_counts(self):
+        type(self).counter += 1
+""",
+}
+
+
+def footprints(
+    root: Path, *args: str, randomly: str = "no:randomly", into: str = "results.jsonl"
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """Each test's record, by its node id without the file (``test_env``, ``TestA::test_one``)."""
+    results = root / into
     results.unlink(missing_ok=True)
     run = run_pytest(
-        root, "-p", "no:randomly", "--auditor-footprint", f"--auditor-results={results}", *args
+        root, "-p", randomly, "--auditor-footprint", f"--auditor-results={results}", *args
     )
     assert run.returncode == 0, run.stdout + run.stderr
     records = [r for r in read_jsonl(results) if r["type"] == "test"]
     by_name = {
-        r["nodeid"].split("::")[1]: {
+        r["nodeid"].split("::", 1)[1]: {
+            "file": r["nodeid"].split("::")[0],
             "state": r.get("state"),
+            "aliases": r.get("aliases"),
             "resources": r.get("resources"),
             "worker": r["worker"],
         }
@@ -106,14 +326,23 @@ def footprints(root: Path, *args: str) -> tuple[dict[str, dict[str, Any]], str]:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, Path]:
-    root = write_suite(tmp_path_factory.mktemp("footprint") / "project", FOOTPRINT_SUITE)
+    suite = FOOTPRINT_SUITE | STDLIB_SUITE | ALIAS_SUITE | UNITTEST_SUITE
+    root = write_suite(tmp_path_factory.mktemp("footprint") / "project", suite)
     by_name, text = footprints(root)
     return by_name, text, root
 
 
+def changed_in(by_name: dict[str, Any], file: str) -> dict[str, Any]:
+    return {
+        name: entry["state"]
+        for name, entry in by_name.items()
+        if entry["file"] == file and entry["state"]
+    }
+
+
 def test_state_left_changed(recorded) -> None:  # type: ignore[no-untyped-def]
     by_name, _, _ = recorded
-    state = {name: entry["state"] for name, entry in by_name.items() if entry["state"]}
+    state = changed_in(by_name, "test_fp.py")
     assert state == {
         "test_env": ["env:APP_MODE"],
         "test_unset": ["env:HOME"],
@@ -157,7 +386,8 @@ def test_environment_values_never_leave_the_process(recorded) -> None:  # type: 
 
 def test_every_xdist_worker_records_its_own(recorded) -> None:  # type: ignore[no-untyped-def]
     sequential, _, root = recorded
-    distributed, _ = footprints(root, "-p", "xdist", "-n", "2", "-k", "not cwd")
+    args = ("-p", "xdist", "-n", "2", "-k", "not cwd")
+    distributed, _ = footprints(root, *args, into="xdist.jsonl")
     for name in ("test_env", "test_global", "test_files", "test_sqlite"):
         for key in ("state", "resources"):
             assert distributed[name][key] == sequential[name][key], name
@@ -165,3 +395,117 @@ def test_every_xdist_worker_records_its_own(recorded) -> None:  # type: ignore[n
         entry["worker"] for entry in distributed.values() if entry["state"] or entry["resources"]
     }
     assert workers == {"gw0", "gw1"}
+
+
+def test_standard_library_state_left_changed(recorded) -> None:  # type: ignore[no-untyped-def]
+    by_name, _, _ = recorded
+    assert changed_in(by_name, "test_stdlib.py") == {
+        "test_logger_level": ["global:logging.getLogger('app.db').level"],
+        "test_logger_handlers": ["global:logging.getLogger('app.db').handlers"],
+        "test_logger_propagate_disabled": [
+            "global:logging.getLogger('app.other').disabled",
+            "global:logging.getLogger('app.other').propagate",
+        ],
+        "test_root_level": ["global:logging.root.level"],
+        "test_logging_disable": ["global:logging.disable"],
+        # test_warnings_filter: pytest's warnings plugin puts the filters back after every test
+        "test_umask": ["global:os.umask"],
+        "test_locale": ["global:locale"],
+        "test_socket_timeout": ["global:socket.defaulttimeout"],
+        "test_signal": ["global:signal[SIGUSR1]"],
+        "test_random_seed": ["global:random.state"],
+        "test_decimal_context": ["global:decimal.context"],
+        "test_recursion_limit": ["global:sys.recursionlimit"],
+    }
+
+
+def test_a_logger_is_named_by_logging_with_the_modules_holding_it(recorded) -> None:  # type: ignore[no-untyped-def]
+    by_name, _, _ = recorded
+    holders = ["global:pkg.log.logger", "global:test_stdlib.logger"]
+    for test, attr in (("test_logger_level", "level"), ("test_logger_handlers", "handlers")):
+        assert by_name[test]["aliases"] == {
+            f"global:logging.getLogger('app.db').{attr}": [f"{h}.{attr}" for h in holders]
+        }
+    assert by_name["test_root_level"]["aliases"] is None
+
+
+@pytest.fixture(scope="module")
+def recorded_randomly(recorded) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """test_stdlib.py again, with pytest-randomly reseeding and pytest's warnings plugin off."""
+    _, _, root = recorded
+    args = ("-p", "no:warnings", "test_stdlib.py")
+    by_name, _ = footprints(root, *args, randomly="randomly", into="randomly.jsonl")
+    return by_name
+
+
+def test_warnings_filters_count_only_when_no_plugin_restores_them(
+    recorded, recorded_randomly
+) -> None:  # type: ignore[no-untyped-def]
+    by_name, _, _ = recorded
+    assert by_name["test_warnings_filter"]["state"] is None
+    assert recorded_randomly["test_warnings_filter"]["state"] == ["global:warnings.filters"]
+
+
+def test_random_state_counts_only_when_randomly_does_not_reseed(recorded_randomly) -> None:  # type: ignore[no-untyped-def]
+    assert recorded_randomly["test_random_seed"]["state"] is None
+    clean = {n: e["state"] for n, e in recorded_randomly.items() if n.startswith("test_clean")}
+    assert clean == dict.fromkeys(clean) and len(clean) == 4
+
+
+def test_a_shared_object_is_named_once_with_its_aliases(recorded) -> None:  # type: ignore[no-untyped-def]
+    by_name, _, _ = recorded
+    state = changed_in(by_name, "test_aliases.py")
+    assert state == {
+        "test_attribute_of_shared_object": ["global:pkg.factory.factory.x"],
+        "test_container_in_shared_object": ["global:pkg.factory.factory.items"],
+        "test_shared_container": ["global:pkg.factory.REGISTRY"],
+        "test_memoised": ["global:pkg.memo.table"],  # filled; the second call is a cache hit
+        "test_large_cache_filled": ["global:pkg.memo.LARGE"],
+        "test_rebound_in_one_module": ["global:pkg.b.factory"],
+    }
+    importers = ["global:pkg.a.factory", "global:pkg.b.factory", "global:pkg.c.made"]
+    assert by_name["test_attribute_of_shared_object"]["aliases"] == {
+        "global:pkg.factory.factory.x": [f"{name}.x" for name in importers]
+    }
+    assert by_name["test_container_in_shared_object"]["aliases"] == {
+        "global:pkg.factory.factory.items": [f"{name}.items" for name in importers]
+    }
+    assert by_name["test_shared_container"]["aliases"] == {
+        "global:pkg.factory.REGISTRY": ["global:pkg.a.REGISTRY"]
+    }
+    assert by_name["test_rebound_in_one_module"]["aliases"] is None
+
+
+def test_aliases_reach_the_footprints_and_the_report(recorded) -> None:  # type: ignore[no-untyped-def]
+    _, _, root = recorded
+    result = read_results(root / "results.jsonl", 0, 0.0, 0.0, ())
+    prints = fp.footprints([RunOutcome(RunPlan("sequential"), result)])
+    polluter = "test_aliases.py::test_attribute_of_shared_object"
+    state = ("global:pkg.factory.factory.x", "global:pkg.memo.table")
+    assert prints.state[polluter] == {state[0]}
+    aliases = (
+        (
+            "global:pkg.factory.factory.x",
+            ("global:pkg.a.factory.x", "global:pkg.b.factory.x", "global:pkg.c.made.x"),
+        ),
+    )
+    assert prints.aliases_of(state) == aliases
+    finding = Finding("order-dependent", "t", "pytest t", state=state, aliases=aliases)
+    assert finding_entry(finding, {})["aliases"] == {
+        "global:pkg.factory.factory.x": [
+            "global:pkg.a.factory.x",
+            "global:pkg.b.factory.x",
+            "global:pkg.c.made.x",
+        ]
+    }
+    assert "aliases" not in finding_entry(Finding("order-dependent", "t", "pytest t"), {})
+
+
+def test_unittest_and_pytest_machinery_is_never_state(recorded) -> None:  # type: ignore[no-untyped-def]
+    """setUpClass / tearDownClass, setup_class, class-scoped fixtures, addCleanup,
+    addClassCleanup, subTest and marks change nothing a test leaves; a test that changes its
+    class's attribute does."""
+    by_name, _, _ = recorded
+    assert changed_in(by_name, "test_unit.py") == {
+        "TestCounting::test_counts": ["global:test_unit.TestCounting.counter"]
+    }

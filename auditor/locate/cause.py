@@ -316,7 +316,12 @@ def _search_before(
     def effect(subset: tuple[str, ...]) -> Answer:
         return _answer(lab.order((*subset, test), test), effect_is_failure=fails)
 
-    ranked = _first(learnt, fp.rank_by_relevance(before, prints, lab.context(test, reason)))
+    context = lab.context(test, reason)
+    ranked = fp.rank_by_relevance(before, prints, context)
+    # A test whose state the failure mentions is the best guess; then what earlier searches
+    # found (a polluter of dozens of victims whose failures say nothing of it); then the rest.
+    mentioned = fp.mentioned(before, prints, context)
+    ranked = [*mentioned, *_first(learnt, [t for t in ranked if t not in mentioned])]
     return culprits(before, effect, ranked, narrow=_visible(prints) if fails else _no_more)
 
 

@@ -31,6 +31,16 @@ class Footprints:
 
     state: dict[str, frozenset[str]] = field(default_factory=dict)
     resources: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    #: a state name → the other names of the same state (one object through several modules)
+    aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def aliases_of(self, names: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The aliases of those of ``names`` that have some, in their order (for a finding)."""
+        return tuple(
+            (name, tuple(sorted(self.aliases[name])))
+            for name in dict.fromkeys(names)
+            if self.aliases.get(name)
+        )
 
     def shared(self, a: str, b: str) -> tuple[str, ...]:
         """Resources both tests use in a way that conflicts."""
@@ -46,10 +56,13 @@ class Footprints:
 def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
     state: dict[str, set[str]] = {}
     resources: dict[str, dict[str, set[str]]] = {}
+    aliases: dict[str, set[str]] = {}
     for outcome in outcomes:
         for record in outcome.result.tests:
             if record.state:
                 state.setdefault(record.nodeid, set()).update(record.state)
+            for name, others in record.aliases:
+                aliases.setdefault(name, set()).update(others)
             for name, uses in record.resources:
                 resources.setdefault(record.nodeid, {}).setdefault(name, set()).update(uses)
     return Footprints(
@@ -58,6 +71,7 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
             test: {name: frozenset(uses) for name, uses in used.items()}
             for test, used in resources.items()
         },
+        {name: frozenset(others) for name, others in aliases.items()},
     )
 
 
@@ -92,6 +106,17 @@ def conflicts(prints: Footprints, order: Sequence[str]) -> list[Conflict]:
 def rank_by_relevance(candidates: Sequence[str], prints: Footprints, context: str) -> list[str]:
     """Candidates that left state changed, best guess first: the most state names that the
     ``context`` (the test's code and failure) mentions, then the nearest to its end."""
+    return [test for _, test in _relevance(candidates, prints, context)]
+
+
+def mentioned(candidates: Sequence[str], prints: Footprints, context: str) -> list[str]:
+    """The candidates whose state the ``context`` mentions, best first."""
+    return [test for score, test in _relevance(candidates, prints, context) if score]
+
+
+def _relevance(
+    candidates: Sequence[str], prints: Footprints, context: str
+) -> list[tuple[int, str]]:
     words = _words(context)
     scored = []
     for position, test in enumerate(candidates):
@@ -99,7 +124,7 @@ def rank_by_relevance(candidates: Sequence[str], prints: Footprints, context: st
         if names:
             score = sum(_mentions(name, words, context) for name in names)
             scored.append((score, position, test))
-    return [test for _, _, test in sorted(scored, reverse=True)]
+    return [(score, test) for score, _, test in sorted(scored, reverse=True)]
 
 
 def rank_by_state(candidates: Sequence[str], prints: Footprints, state: Iterable[str]) -> list[str]:

@@ -7,11 +7,23 @@ its setup and after its teardown:
   the process, they may be secrets);
 - ``cwd:PATH``: the working directory;
 - ``global:sys.path``, ``global:sys.modules[NAME]`` (a module replaced or removed);
+- the standard library's process-wide state: ``global:logging.getLogger('app.db').level`` (and
+  ``.handlers``, ``.propagate``, ``.disabled``; ``logging.root.…`` for the root logger),
+  ``global:logging.disable``, ``global:warnings.filters``, ``global:os.umask``, ``global:locale``,
+  ``global:socket.defaulttimeout``, ``global:signal[SIGTERM]``, ``global:random.state``,
+  ``global:decimal.context``, ``global:sys.recursionlimit`` (:mod:`auditor.plugin.stdlib_state`
+  says how each is read and restored, and which pytest itself resets around every test);
 - ``global:MODULE.NAME`` (and ``global:MODULE.NAME.ATTR``): module globals of the project's modules
-  (under the root, outside virtual environments), rebound or mutated in place: simple values by
-  value, containers and objects one level deep by the identity of what they hold;
+  (under the root, outside virtual environments), rebound or changed in place (containers,
+  objects' and classes' attributes, memoised functions), but the names pytest and unittest set to
+  run tests (:mod:`auditor.plugin.prints`), and a test class's attributes changed by its class
+  setup or teardown (:mod:`auditor.plugin.snapshot`);
 - ``fixture:NAME``: the value of a session-, package-, module- or class-scoped fixture the test
   requested, mutated between the end of its setup and the start of its teardown.
+
+A state reached through several names (one object bound in several modules, a logger held in a
+module) is named once, under its canonical name, and the record's ``aliases`` maps that name to
+the others (:mod:`auditor.plugin.owners`).
 
 Resources it touches, from an audit hook (:func:`sys.addaudithook`), between the start of its
 setup and the end of its teardown: ``file:PATH`` written, created, removed or renamed outside
@@ -39,7 +51,7 @@ from typing import Any
 
 import pytest
 
-from auditor.plugin.snapshot import Snapshots, fixture_prints, under
+from auditor.plugin.snapshot import Snapshots, fixture_prints, fixtures_changed, under
 
 PROPERTY = "auditor_footprint"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -93,9 +105,17 @@ class Footprint:
         self.touched: dict[str, set[str]] = {}
         self.scratch: list[str] = []  #: tempfile.mkstemp / mkdtemp paths of the current test
         self.private_folders: dict[str, bool] = {}  #: folder → whether its files are private
-        self.snapshots = Snapshots(self.root)
+        self.snapshots = Snapshots(
+            self.root,
+            # pytest's warnings plugin copies the filters before each test and puts them back
+            # after it; pytest-randomly reseeds random before each test unless told not to.
+            warnings=not config.pluginmanager.hasplugin("warnings"),
+            random=not config.getoption("randomly_reset_seed", False),
+        )
         self.before: dict[str, Any] = {}
         self.fixtures: dict[str, Any] = {}
+        self.test_class: tuple[type, Any] | None = None  #: the test's class as its call starts
+        self.during: dict[int, set[str]] = {}  #: the class's attributes its call changed
         _recording = self
         if not _hooked:
             sys.addaudithook(_audit)
@@ -106,19 +126,17 @@ class Footprint:
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
         self.touched, self.scratch, self.private_folders = {}, [], {}
+        self.test_class, self.during = None, {}
         self.before = self.snapshots.take(item)
         self.active = True
         yield
         self.fixtures = fixture_prints(item)
+        self.test_class = self.snapshots.test_class(item)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        after = fixture_prints(item)
-        self.fixtures = {
-            name: value
-            for name, value in self.fixtures.items()
-            if name in after and after[name] != value
-        }
+        self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, fixture_prints(item)))
+        self.during = self.snapshots.during(item, self.test_class)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -126,11 +144,16 @@ class Footprint:
     ) -> Generator[None, None, None]:
         if call.when == "teardown":
             self.active = False
-            changed = self.snapshots.changed(self.before, self.snapshots.take(item))
-            changed += [f"fixture:{name}" for name in sorted(self.fixtures)]
+            after = self.snapshots.take(item, live=True)
+            changed, aliases = self.snapshots.changed(self.before, after, self.during)
+            changed += [f"fixture:{name}" for name in self.fixtures]
             resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             if changed or resources:
-                item.user_properties.append((PROPERTY, {"state": changed, "resources": resources}))
+                record = {"state": changed, "resources": resources}
+                if aliases:
+                    record["aliases"] = aliases
+                item.user_properties.append((PROPERTY, record))
+            self.before, self.during = {}, {}
         yield
 
     # -- resources -----------------------------------------------------------------------------

@@ -1,17 +1,32 @@
 """Snapshots of the state a test can leave changed, and the names of what differs between two.
 
 A snapshot (:meth:`Snapshots.take`) holds the working directory, ``sys.path``, the environment
-(names and values, compared in the process only), ``sys.modules``, and a print of the globals of
-every project module (under the root, outside virtual environments, test modules aside but the
-running test's own). :meth:`Snapshots.changed` names what differs between a snapshot taken
-before a test's setup and one taken after its teardown: ``cwd:PATH``, ``global:sys.path``,
-``env:NAME``, ``global:sys.modules[NAME]`` (a module replaced or removed: imports only add),
-``global:MODULE.NAME`` and ``global:MODULE.NAME.ATTR``.
+(names and values, compared in the process only), ``sys.modules``, the standard library's
+process-wide state (:mod:`auditor.plugin.stdlib_state`) and the globals of every project module
+(under the root, outside virtual environments, test modules aside but the running test's own).
+:meth:`Snapshots.changed` names what differs between a snapshot taken before a test's setup and
+one taken after its teardown: ``cwd:PATH``, ``global:sys.path``, ``env:NAME``,
+``global:sys.modules[NAME]`` (a module replaced or removed: imports only add), the standard
+library's names, ``global:MODULE.NAME`` (a global rebound, added or removed; a container or a
+memoised function's cache changed in place) and ``global:MODULE.NAME.ATTR`` (an attribute of an
+object or of a project class rebound, or a container there changed in place). How values
+compare, and which names are never state (pytest's and unittest's machinery): see
+:mod:`auditor.plugin.prints`.
 
-A print identifies a value for change detection without copying it: simple values by value,
-containers by the identities they hold (one level deep), instances and classes by identity and
-the prints of their attributes, anything else by identity. :func:`fixture_prints` prints the
-values of the wider-scoped fixtures a test requested, the same way.
+**Named once, with its aliases.** An object that several modules bind is compared once; a change
+inside it is named under its canonical binding (:mod:`auditor.plugin.owners`: the module that
+binds it by other than an import), the others being its aliases. A logger is the logging
+module's: a change of ``pkg.log.logger.level`` is named ``global:logging.getLogger('pkg').level``,
+with each module binding of the logger as an alias.
+
+**A test class is its tests' shared fixture.** The running test's class's attributes count when
+they change while the test runs (its call phase, where a TestCase's ``setUp``, ``tearDown`` and
+cleanups run too), not when class-level setup (``setUpClass``, ``setup_class``, class-scoped
+fixtures: in the first test's setup) or teardown (in the last test's) changes them — as a
+class-scoped fixture's value is no change when it is created.
+
+:func:`fixture_prints` prints the values of the wider-scoped fixtures a test requested, the same
+way, and :func:`fixtures_changed` compares two.
 """
 
 from __future__ import annotations
@@ -19,58 +34,115 @@ from __future__ import annotations
 import os
 import sys
 import types
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from auditor.plugin.owners import Binding, Owners, holders
+from auditor.plugin.prints import (
+    ObjectPrint,
+    Shape,
+    Watch,
+    attributes_changed,
+    contents_of,
+    equal,
+    module_deep,
+    rebound,
+    still,
+    unchanged,
+)
+from auditor.plugin.stdlib_state import ProcessState
 
 if TYPE_CHECKING:
     import pytest
 
-_SIMPLE = (type(None), bool, int, float, complex, str, bytes)
-_CONTAINERS = (dict, list, set, frozenset, tuple)
-_WIDE = 10_000  #: containers longer than this are compared by identity and length only
+Changes = tuple[list[str], dict[str, list[str]]]  #: state names, and canonical name → aliases
+_MODULE_PARTS = ("modules", "namespaces", "objects", "where", "watch")
 
 
 class Snapshots:
-    """Takes and compares snapshots in this process, for the project under ``root``."""
+    """Takes and compares snapshots in this process, for the project under ``root``.
 
-    def __init__(self, root: str) -> None:
+    ``warnings`` / ``random``: whether ``warnings.filters`` / random's state are compared (not
+    when pytest's warnings plugin / pytest-randomly resets them around every test).
+    """
+
+    def __init__(self, root: str, *, warnings: bool = True, random: bool = True) -> None:
         self.root = root
+        self.process = ProcessState(warnings=warnings, random=random)
         self.modules: dict[str, types.ModuleType] = {}
         self._known_modules = -1
+        self._shapes: dict[str, Shape] = {}  #: module name → its namespace's last shape
+        self._objects: dict[int, Shape] = {}  #: id → an object's attributes' last shape
+        self._version = 0  #: counts the changes of the project's modules
+        self._next: dict[str, Any] | None = None  #: the last test's snapshot after it, if clean
+        self.owners = Owners()
 
-    def take(self, item: pytest.Item) -> dict[str, Any]:
-        """A snapshot before or after ``item``: cheap where nothing changed (C-level copies,
-        compared as a whole first)."""
+    def take(self, item: pytest.Item, *, live: bool = False) -> dict[str, Any]:
+        """A snapshot before or after ``item``. ``live``: without the project's modules, for a
+        :meth:`changed` that follows at once and compares them as they are (after a test).
+
+        A snapshot before a test is the one after the previous test when :meth:`changed` found
+        that test's modules untouched and the same modules are compared: nothing runs between
+        two tests but pytest's reporting (a change made there counts in the next test)."""
+        own = getattr(item, "module", None)
+        modules = self._project_modules()
+        key = (self._version, own.__name__ if isinstance(own, types.ModuleType) else None)
+        reuse, self._next = self._next, None
+        if reuse is not None and not live and reuse["key"] == key:
+            return reuse
         environ = getattr(os.environ, "_data", None)  # the bytes mapping: copied without decoding
         state: dict[str, Any] = {
+            "key": key,
             "cwd": os.getcwd(),
             "sys.path": tuple(sys.path),
             "env": dict(environ) if isinstance(environ, dict) else dict(os.environ),
             "sys.modules": dict(sys.modules),
+            "process": self.process.take(),
         }
-        own = getattr(item, "module", None)
-        modules = self._project_modules()
+        if live:
+            return state
         if isinstance(own, types.ModuleType) and own.__name__ not in modules:
             # Test modules are many and alike: only the running test's own is compared.
             modules = {**modules, own.__name__: own}
+        watch, objects = Watch(), dict[int, tuple[Any, Any]]()
+        where: dict[int, list[Binding]] = {}  #: an object's bindings: to name it, and its aliases
+        namespaces, shapes, seen = {}, self._objects, dict[int, Shape]()
         for name, module in modules.items():
-            state[f"module:{name}"] = _module_print(name, module)
+            shape = self._module_shape(name, module)
+            namespaces[name] = shape.copy
+            watch.namespace(vars(module), shape)
+            for attr, value, deep in shape.deep:
+                ident = id(value)
+                where.setdefault(ident, []).append((name, attr))
+                if deep and ident not in objects:
+                    objects[ident] = (value, contents_of(value, shapes, seen))
+                    watch.contents(value, objects[ident][1])
+        self._objects = seen  # forget the shapes of objects no module holds any more
+        state.update(modules=modules, namespaces=namespaces, objects=objects, where=where)
+        state["watch"] = watch
         return state
 
-    def _project_modules(self) -> dict[str, types.ModuleType]:
-        """The project's modules but its test modules (conftests included)."""
-        if len(sys.modules) != self._known_modules:
-            self._known_modules = len(sys.modules)
-            self.modules = {
-                name: module
-                for name, module in list(sys.modules.items())
-                if _is_project_file(getattr(module, "__file__", None), self.root)
-                and not name.startswith("auditor.")
-                and not _is_test_module(name)
-            }
-        return self.modules
+    def test_class(self, item: pytest.Item) -> tuple[type, ObjectPrint] | None:
+        """The running test's class and the print of its attributes (see :meth:`during`)."""
+        cls = getattr(item, "cls", None)
+        return (cls, contents_of(cls)) if isinstance(cls, type) else None
 
-    def changed(self, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-        """The ``TYPE:NAME`` entries that differ between two snapshots."""
+    def during(
+        self, item: pytest.Item, start: tuple[type, ObjectPrint] | None
+    ) -> dict[int, set[str]]:
+        """The attributes of the test's class that its call phase changed, by the class's id."""
+        end = self.test_class(item)
+        if start is None or end is None or start[0] is not end[0]:
+            return {}
+        same = equal(start[1], end[1])  # the usual case, in one C-level comparison
+        return {id(start[0]): set() if same else set(attributes_changed(start[1], end[1]))}
+
+    def changed(
+        self, before: dict[str, Any], after: dict[str, Any], during: Mapping[int, set[str]]
+    ) -> Changes:
+        """The ``TYPE:NAME`` entries that differ between two snapshots, and the aliases of those
+        that have some. ``during``: for the test's class, the attributes changed by the test
+        itself (:meth:`during`); its other changes are its class fixture's."""
         changed: list[str] = []
         if before["cwd"] != after["cwd"]:
             cwd = after["cwd"]
@@ -87,11 +159,69 @@ class Snapshots:
                 for name, module in modules_before.items()
                 if modules_after.get(name) is not module
             ]
-        for key, prints in after.items():
-            if key.startswith("module:") and key in before:
-                module = key[len("module:") :]
-                changed += [f"global:{module}.{name}" for name in _differ(before[key], prints)]
-        return changed
+        aliases: dict[str, list[str]] = {}
+        for entry in self.process.changed(before["process"], after["process"]):
+            changed.append(entry.name)
+            if entry.owner is not None:
+                held = holders(before["namespaces"], entry.owner)
+                if held:
+                    aliases[entry.name] = [f"global:{m}.{n}.{entry.attr}" for m, n in held]
+        if before["watch"].untouched():
+            if before["key"] == after["key"]:  # the next test's snapshot starts from here
+                self._next = {**after, **{k: before[k] for k in _MODULE_PARTS}}
+            return changed, aliases
+        names = self._globals_changed(before, during, aliases)
+        return changed + sorted(dict.fromkeys(names)), aliases
+
+    def _globals_changed(
+        self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]
+    ) -> list[str]:
+        """The module globals that changed since ``before``, as they are now."""
+        names = []
+        for module, old in before["namespaces"].items():
+            namespace = self._module_shape(module, before["modules"][module]).copy
+            if old is not namespace:
+                names += [f"global:{module}.{name}" for name in rebound(old, namespace)]
+        for key, (value, old) in before["objects"].items():
+            if unchanged(old, value):
+                continue
+            contents = contents_of(value)
+            if isinstance(old, ObjectPrint) and isinstance(contents, ObjectPrint):
+                attrs = attributes_changed(old, contents)
+                suffixes = [f".{a}" for a in attrs if key not in during or a in during[key]]
+            else:  # a container, a memoised function: the binding itself
+                suffixes = [] if equal(old, contents) else [""]
+            if not suffixes:
+                continue
+            (module, name), *others = self.owners.canonical(value, before["where"][key])
+            for suffix in suffixes:
+                canonical = f"global:{module}.{name}{suffix}"
+                names.append(canonical)
+                if others:
+                    aliases[canonical] = sorted(f"global:{m}.{n}{suffix}" for m, n in others)
+        return names
+
+    def _module_shape(self, name: str, module: types.ModuleType) -> Shape:
+        namespace = vars(module)
+        shape = self._shapes.get(name)
+        if shape is None or not still(shape, namespace):
+            copy = namespace.copy()
+            shape = self._shapes[name] = Shape(copy, module_deep(name, copy))
+        return shape
+
+    def _project_modules(self) -> dict[str, types.ModuleType]:
+        """The project's modules but its test modules (conftests included)."""
+        if len(sys.modules) != self._known_modules:
+            self._known_modules = len(sys.modules)
+            self._version += 1
+            self.modules = {
+                name: module
+                for name, module in list(sys.modules.items())
+                if _is_project_file(getattr(module, "__file__", None), self.root)
+                and not name.startswith("auditor.")
+                and not _is_test_module(name)
+            }
+        return self.modules
 
 
 def fixture_prints(item: pytest.Item) -> dict[str, Any]:
@@ -104,8 +234,15 @@ def fixture_prints(item: pytest.Item) -> dict[str, Any]:
             continue
         if str(getattr(defs[-1], "scope", "function")) in ("session", "package", "module", "class"):
             value = funcargs[name]
-            prints[name] = _print(value) if type(value) in _CONTAINERS else _object_print(value)
+            prints[name] = (value, contents_of(value))  # the value: its identity
     return prints
+
+
+def fixtures_changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The fixtures whose values differ between two :func:`fixture_prints`."""
+    return sorted(
+        name for name, old in before.items() if name in after and not equal(old, after[name])
+    )
 
 
 def under(path: str, directory: str) -> bool:
@@ -113,89 +250,10 @@ def under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
-def _differ(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Names whose print differs, was added or was removed; for object prints, their attributes."""
-    names: list[str] = []
-    for name in sorted(before.keys() | after.keys()):
-        old, new = before.get(name), after.get(name)
-        if old == new:
-            continue
-        if (
-            isinstance(old, _ObjectPrint)
-            and isinstance(new, _ObjectPrint)
-            and old.ident == new.ident
-        ):
-            names += [f"{name}.{attr}" for attr in _differ(old.attrs, new.attrs)]
-        else:
-            names.append(name)
-    return names
-
-
-class _ObjectPrint:
-    """An object's identity and, one level deep, the prints of its attributes."""
-
-    __slots__ = ("attrs", "ident")
-
-    def __init__(self, ident: int, attrs: dict[str, Any]) -> None:
-        self.ident = ident
-        self.attrs = attrs
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _ObjectPrint)
-            and self.ident == other.ident
-            and self.attrs == other.attrs
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _print(value: Any) -> Any:
-    """What identifies a value for change detection: simple values by value, containers by the
-    identities they hold (one level), anything else by identity."""
-    kind = type(value)
-    if kind in _SIMPLE:
-        return (kind, value) if kind is not float or value == value else (kind, "nan")
-    if kind in _CONTAINERS:
-        if len(value) > _WIDE:
-            return (kind, id(value), len(value))
-        if kind is dict:
-            return (kind, id(value), tuple((id(k), _shallow(v)) for k, v in value.items()))
-        if kind in (set, frozenset):
-            return (kind, id(value), frozenset(map(id, value)))
-        return (kind, id(value), tuple(map(_shallow, value)))
-    return ("id", id(value))
-
-
-def _shallow(value: Any) -> Any:
-    return (type(value), value) if type(value) in _SIMPLE and value == value else id(value)
-
-
-def _object_print(value: Any) -> Any:
-    """Instances and classes: their attributes too (``settings.debug = True`` is a change)."""
-    attrs = getattr(value, "__dict__", None)
-    if isinstance(attrs, (dict, types.MappingProxyType)) and len(attrs) <= _WIDE:
-        return _ObjectPrint(
-            id(value), {k: _print(v) for k, v in attrs.items() if not k.startswith("__")}
-        )
-    return _print(value)
-
-
-def _module_print(name: str, module: types.ModuleType) -> dict[str, Any]:
-    prints: dict[str, Any] = {}
-    for attr, value in list(vars(module).items()):
-        if attr.startswith("__") or isinstance(value, types.ModuleType):
-            continue
-        if callable(value) and not isinstance(value, type):  # functions, fixtures: rebinding
-            prints[attr] = ("id", id(value))
-        elif isinstance(value, type):
-            own = getattr(value, "__module__", None) == name
-            prints[attr] = _object_print(value) if own else ("id", id(value))
-        elif type(value) in _SIMPLE or type(value) in _CONTAINERS:
-            prints[attr] = _print(value)
-        else:
-            prints[attr] = _object_print(value)
-    return prints
+def _differ(before: dict[Any, Any], after: dict[Any, Any]) -> list[Any]:
+    return sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
 
 
 def _is_test_module(name: str) -> bool:

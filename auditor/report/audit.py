@@ -81,6 +81,8 @@ def finding_entry(finding: Finding, env: Mapping[str, str]) -> dict[str, Any]:
         )
     if finding.kind == "brittle":
         entry.update(state_setters=list(finding.state_setters), state=list(finding.state))
+    if finding.aliases:  # the other names of a state entry (one object, several modules)
+        entry["aliases"] = {name: list(others) for name, others in finding.aliases}
     if finding.searches:  # runs each search for a cause took
         entry["search"] = {
             cost.looked_for: {"runs": cost.runs, "complete": cost.complete}
