@@ -106,7 +106,10 @@ class Score:
     cost: dict[str, Any] = field(default_factory=dict)  #: audit.json's own cost numbers
     left_behind: tuple[str, ...] = ()  #: files the audit left changed in the copy
     tracebacks: tuple[str, ...] = ()  #: "N× <exception>" of tracebacks through auditor's code
-    error: str = ""  #: the end of stderr when the audit crashed or wrote a partial report
+    error: str = ""  #: the end of stderr when the audit crashed (no report, or exit 2, 3, 130)
+    stopped: str = ""  #: why a partial report stopped early (audit.json "stopped": budget, …)
+    left_out: tuple[str, ...] = ()  #: the runs it did not start (audit.json "skipped_runs")
+    untriaged: tuple[str, ...] = ()  #: tests it saw fail but did not classify
 
     @property
     def ratio(self) -> float:
@@ -200,7 +203,7 @@ class AuditRun:
     seconds: float
     exit_code: int
     report: dict[str, Any]  #: audit.json; empty when none was written
-    error: str  #: the end of stderr when the audit failed or its report is partial
+    error: str  #: the end of stderr when the audit crashed
     tracebacks: tuple[str, ...]  #: in audit.log, through auditor's code
 
 
@@ -215,8 +218,7 @@ def audit(copy: Path, seed: int, budget: str | None) -> AuditRun:
         return AuditRun(seconds, done.returncode, {}, error, tracebacks)
     shutil.copy(report, report.with_name(f"audit-seed-{seed}.json"))
     data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
-    failed = done.returncode not in (0, 1) or data.get("partial")
-    error = _tail(done.stderr) if failed else ""
+    error = _tail(done.stderr) if done.returncode not in (0, 1) else ""
     return AuditRun(seconds, done.returncode, data, error, tracebacks)
 
 
@@ -307,6 +309,9 @@ def score(suite: Suite, seed: int, sequential_s: float, run: AuditRun) -> Score:
         exit_code=run.exit_code,
         cost=run.report.get("cost", {}),
         error=run.error,
+        stopped=str(run.report.get("stopped") or "") if run.report.get("partial") else "",
+        left_out=tuple(run.report.get("skipped_runs", [])),
+        untriaged=tuple(run.report.get("untriaged", [])),
     )
 
 
@@ -328,11 +333,11 @@ def audit_suite(suite: Suite, work: Path, seeds: int, budget: str | None) -> lis
 
 
 def progress(s: Score) -> str:
-    failed = "; AUDIT FAILED" if s.error else ""
+    failed = "; AUDIT FAILED" if s.error else f"; stopped early ({s.stopped})" if s.stopped else ""
     failed += "; TRACEBACKS FROM AUDITOR in audit.log" if s.tracebacks else ""
     return (
-        f"{s.audit_s:.1f} s, {s.detected}/{s.expected} detected, {s.cause_named} with cause, "
-        f"{len(s.false_positives)} false positives{failed}"
+        f"{s.audit_s:.1f} s ({s.ratio:.1f}×), {s.detected}/{s.expected} detected, "
+        f"{s.cause_named} with cause, {len(s.false_positives)} false positives{failed}"
     )
 
 
@@ -410,11 +415,13 @@ def print_audits(scores: Sequence[Score]) -> None:
             if s.cost
             else ""
         )
-        print(
-            f"{s.suite} seed {s.seed}: {s.audit_s:.1f} s ({s.ratio:.1f}×), exit {s.exit_code}{own}"
-        )
+        print(f"{s.suite} seed {s.seed}: {progress(s)}; exit {s.exit_code}{own}")
         if s.error:
             print("  AUDIT FAILED:\n    " + s.error.replace("\n", "\n    "))
+        if s.stopped:
+            print(f"  stopped early ({s.stopped}); runs left out: {'; '.join(s.left_out)}")
+        if s.untriaged:
+            print(f"  {len(s.untriaged)} failing tests left untriaged: {', '.join(s.untriaged)}")
         for wrong in s.false_positives:
             print(f"  false positive: {wrong}")
         if s.left_behind:
@@ -442,17 +449,20 @@ def perfect(total: Row, scores: Sequence[Score]) -> bool:
     return (
         total.cause_named == total.expected
         and not total.false_positives
-        and not any(s.error for s in scores)
+        and not any(s.error or s.stopped or s.tracebacks for s in scores)
     )
 
 
 def verdict(total: Row, scores: Sequence[Score]) -> str:
     crashed = sum(1 for s in scores if s.error)
+    stopped = sum(1 for s in scores if s.stopped)
+    spoiled = sum(1 for s in scores if s.tracebacks)
     good = perfect(total, scores)
     head = "VERDICT: all found, causes named, no false positive" if good else "VERDICT: gaps"
     return (
         f"{head} — worst seed: {total.detected}/{total.expected} detected, {total.cause_named} "
-        f"with their cause, {total.false_positives} false positives; {crashed} audits failed; "
+        f"with their cause, {total.false_positives} false positives; of {len(scores)} audits "
+        f"{crashed} crashed, {stopped} stopped early, {spoiled} logged auditor tracebacks; "
         f"audits cost {total.ratio:.1f}× a sequential run (median)"
     )
 
