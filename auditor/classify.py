@@ -86,12 +86,18 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
     else:
         alone = _tally(lab.alone(test).observations(test))
         seen = alone + fresh
+        # The campaign ran it alone too: a test that fails at random has had more chances to.
+        alone = alone + _tally([o for run in _alone_runs(campaign) for o in run.observations(test)])
     if alone.failures == alone.runs:
         kind: FindingKind = "brittle" if passing else "failing"
         return base.finding(kind, alone_command, seen, alone.reason)
     if alone.failures:
         return base.finding("non-deterministic", alone_command, seen, alone.reason)
     return base.finding("order-dependent", once, seen, evidence.reason, sequence=prefix)
+
+
+def _alone_runs(campaign: Sequence[RunOutcome]) -> list[RunOutcome]:
+    return [outcome for outcome in campaign if outcome.plan.kind == "alone"]
 
 
 def _cost_of_evidence(outcome: RunOutcome, test: str) -> tuple[bool, int, float]:

@@ -110,6 +110,16 @@ def test_a_hang_after_some_order_is_a_victim_not_a_hang() -> None:
     assert lab.asked == [("replay", R1), ("alone", None)]
 
 
+def test_a_failure_alone_in_the_campaign_makes_a_would_be_victim_non_deterministic() -> None:
+    campaign = [
+        seq(BASE, ("v", "passed"), ("p", "passed")),
+        seq(RunPlan("alone", ids=("v", "p")), ("v", "failed"), ("p", "passed")),
+        seq(R1, ("p", "passed"), ("v", "failed"), reruns=FAILS),  # its reruns failed by chance
+    ]
+    finding = classify(campaign, FakeLab(alone=["passed"] * 3))
+    assert finding.kind == "non-deterministic"
+
+
 def test_a_hang_that_never_passed_is_a_hang() -> None:
     campaign = [seq(BASE, ("p", "passed"), ("v", "hang"))]
     lab = FakeLab()

@@ -91,8 +91,11 @@ def culprits(
             group = _one_group(asker, remaining, ranked)
             if group == assumed:  # every candidate: see for ourselves, noise would end here
                 del asker.answers[group]
-                if asker.ask(group) is not Answer.EFFECT:
-                    break
+            # A group found by bisection is never asked whole when the window ran out: a test
+            # that fails at random can string answers together into one. It must show the
+            # effect on its own.
+            if asker.ask(group) is not Answer.EFFECT:
+                break
             groups.append(group)
             remaining = [test for test in remaining if test not in group]
             if narrow is not None:
