@@ -431,9 +431,10 @@ def test_a_logger_is_named_by_logging_with_the_modules_holding_it(recorded) -> N
 
 @pytest.fixture(scope="module")
 def recorded_randomly(recorded) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """test_stdlib.py again, with pytest-randomly reseeding and pytest's warnings plugin off."""
+    """test_stdlib.py again, with pytest-randomly reseeding, pytest's warnings plugin off, and
+    its logging plugin setting the root logger's level around every phase and logging live."""
     _, _, root = recorded
-    args = ("-p", "no:warnings", "test_stdlib.py")
+    args = ("-p", "no:warnings", "-o", "log_level=DEBUG", "--log-cli-level=INFO", "test_stdlib.py")
     by_name, _ = footprints(root, *args, randomly="randomly", into="randomly.jsonl")
     return by_name
 
@@ -450,6 +451,17 @@ def test_random_state_counts_only_when_randomly_does_not_reseed(recorded_randoml
     assert recorded_randomly["test_random_seed"]["state"] is None
     clean = {n: e["state"] for n, e in recorded_randomly.items() if n.startswith("test_clean")}
     assert clean == dict.fromkeys(clean) and len(clean) == 4
+
+
+def test_a_root_level_pytest_puts_back_is_no_change(recorded, recorded_randomly) -> None:  # type: ignore[no-untyped-def]
+    """With log_level set, pytest's logging plugin sets the root logger's level at the start of
+    every phase and puts the previous one back at its end: a test's own setLevel cannot leak."""
+    by_name, _, _ = recorded
+    assert by_name["test_root_level"]["state"] == ["global:logging.root.level"]
+    assert recorded_randomly["test_root_level"]["state"] is None
+    assert recorded_randomly["test_logger_level"]["state"] == [
+        "global:logging.getLogger('app.db').level"
+    ]
 
 
 def test_a_shared_object_is_named_once_with_its_aliases(recorded) -> None:  # type: ignore[no-untyped-def]
