@@ -85,18 +85,18 @@ def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-u
     assert (victim["failures"], victim["runs"]) == (len(victim["failed_in"]) + 2, campaign + 5)
     kinds = [run["kind"] for run in report["runs"]]
     # the default order, every test alone, orders chosen from the footprints (the polluter and
-    # the state-setter first, the rest in the default order and reversed; then each test alone
-    # right after them), then the reverse, a random order and the xdist runs
+    # the state-setter first, the rest in the default order and reversed), the reverse, a random
+    # order and the xdist runs; last, each test alone right after the writers
     assert kinds[:9] == [
         "sequential",
         "alone",
         "guided",
         "guided",
-        "after",
         "reversed",
         "random",
         "xdist",
         "xdist",
+        "after",
     ]
     assert all(run["why"] for run in report["runs"])
     xdist = next(run for run in report["runs"] if run["kind"] == "xdist")
@@ -144,7 +144,7 @@ def test_progress_is_plain_when_not_a_terminal(audited) -> None:  # type: ignore
     _, _, stdout = audited
     assert "\r" not in stdout and "\x1b" not in stdout
     assert "run 1: sequential: 5 failed" in stdout
-    assert "run 9: xdist, seed" in stdout
+    assert "run 8: xdist, seed" in stdout
 
 
 @pytest.mark.parametrize("name", ["test_victim", "test_brittle", "test_failing", "test_crash"])
