@@ -73,20 +73,6 @@ def rest(
     return plans
 
 
-def campaign(
-    master_seed: int,
-    collected: Sequence[str],
-    orders: int,
-    seeds_per_count: int,
-    worker_counts: tuple[int, ...],
-    alone: bool = False,
-) -> list[RunPlan]:
-    """Every planned run but those chosen from footprints (which need the first runs)."""
-    return first(collected, alone) + rest(
-        master_seed, collected, orders, seeds_per_count, worker_counts
-    )
-
-
 def guided(
     order: Sequence[str],
     writes: Mapping[str, frozenset[str]],

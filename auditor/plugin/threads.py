@@ -60,38 +60,30 @@ class ThreadInfo:
         return self.daemon and self.idle
 
 
-def fork_safety(
-    ignore: frozenset[str] = frozenset(), samples: int = _SAMPLES
-) -> tuple[ThreadInfo, ...]:
-    """Every thread but this one and those named in ``ignore``, idle or not. With one sample
-    (cheap: no pause), a thread is idle when it is at a blocking call at that instant."""
+def fork_safety(ignore: frozenset[str] = frozenset()) -> tuple[ThreadInfo, ...]:
+    """Every thread but this one and those named in ``ignore``, idle or not."""
     others = _others(ignore)
     if not others:
         return ()
     seen: dict[int, tuple[FrameType, int] | None] = {}
     idle: set[int] = set()
-    for sample in range(samples):
+    for sample in range(_SAMPLES):
         frames = sys._current_frames()
         for thread in others:
             ident = thread.ident or -1
             frame = frames.get(ident)
             now = (frame, frame.f_lasti) if frame is not None else None
-            steady = samples == 1 or (sample > 0 and now == seen.get(ident))
+            steady = sample > 0 and now == seen.get(ident)
             if now is not None and steady and _blocking(now[0]):
                 idle.add(ident)
             seen[ident] = now
-        if len(idle) == len(others) or sample == samples - 1:
+        if len(idle) == len(others) or sample == _SAMPLES - 1:
             break
         time.sleep(_PAUSE_S)
     return tuple(
         ThreadInfo(t.name, t.daemon, (t.ident or -1) in idle, _where(seen.get(t.ident or -1)))
         for t in others
     )
-
-
-def safe_to_fork(ignore: frozenset[str] = frozenset(), samples: int = _SAMPLES) -> bool:
-    """Whether every other thread is an idle daemon."""
-    return all(info.safe for info in fork_safety(ignore, samples))
 
 
 def _others(ignore: frozenset[str]) -> list[threading.Thread]:
