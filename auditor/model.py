@@ -89,6 +89,8 @@ class TestRecord:
     resources: tuple[tuple[str, str], ...] = ()  #: footprint: (``TYPE:NAME``, how it was used)
     #: footprint: a ``state`` entry reached through other names too → those names
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: footprint: a ``state`` entry → how it changed, as tokens (:mod:`auditor.plugin.effects`)
+    effects: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -199,6 +201,8 @@ def _test_record(record: dict[str, Any]) -> TestRecord:
     fields["resources"] = tuple(sorted((record.get("resources") or {}).items()))
     aliases = record.get("aliases") or {}
     fields["aliases"] = tuple(sorted((name, tuple(others)) for name, others in aliases.items()))
+    effects = record.get("effects") or {}
+    fields["effects"] = tuple(sorted((name, tuple(items)) for name, items in effects.items()))
     return TestRecord(**fields)
 
 

@@ -55,6 +55,13 @@ S = frozenset({"global:app.REGISTRY"})
 T = frozenset({"env:APP_MODE"})
 
 
+READERS = tuple(f"r{i}" for i in range(10))
+CACHE_USD = frozenset({"global:app.CACHE#c0ffee=0001"})  # KEY=VALUE: see auditor.plugin.effects
+CACHE_EUR = frozenset({"global:app.CACHE#c0ffee=0002"})
+CACHE_GBP = frozenset({"global:app.CACHE#c0ffee=0003"})
+CLEARS = frozenset({"global:app.CACHE#c0ffee=0001", "global:app.CACHE#d00d-"})  # clear(), then read
+
+
 def _ids(plans: list[RunPlan]) -> list[tuple[str, ...]]:
     return [plan.ids for plan in plans]
 
@@ -103,6 +110,32 @@ def _ids(plans: list[RunPlan]) -> list[tuple[str, ...]]:
             {f"t{i}": {"global:random.state"} for i in range(10)},
             [],
             id="state most tests leave changed is everywhere already",
+        ),
+        pytest.param(
+            [*READERS, "c", "p", "v"],
+            {**{r: CACHE_USD for r in READERS}, "p": CACHE_EUR, "v": CACHE_USD, "c": CLEARS},
+            {**{r: CACHE_USD for r in READERS}, "p": CACHE_EUR, "v": CACHE_USD, "c": CACHE_USD},
+            [("p", *READERS, "v"), ("p", "v", *reversed(READERS))],
+            id="a cache's usual value is no order; its overrider is, without its clearer",
+        ),
+        pytest.param(
+            ["p1", "p2", "p3", "v"],
+            {"p1": CACHE_EUR, "p2": CACHE_EUR, "p3": CACHE_GBP},
+            {"p1": CACHE_EUR, "p2": CACHE_EUR, "p3": CACHE_GBP},
+            [
+                ("p3", "p1", "p2", "v"),
+                ("p3", "v", "p2", "p1"),
+                ("p1", "p2", "p3", "v"),
+                ("p1", "v", "p3", "p2"),
+            ],
+            id="two values of one key: one order each, the rarer first",
+        ),
+        pytest.param(
+            ["p1", "p2", "v"],
+            {"p1": CACHE_EUR, "p2": frozenset({"global:app.CACHE#f00d=beef"})},
+            {"p1": CACHE_EUR, "p2": frozenset({"global:app.CACHE#f00d=beef"})},
+            [("p1", "p2", "v")],
+            id="writers of different keys of one state share an order",
         ),
         pytest.param(["a", "b"], {}, {}, [], id="nothing leaves state: no order"),
     ],

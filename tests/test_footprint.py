@@ -199,6 +199,33 @@ def test_rebound_in_one_module():
 """,
 }
 
+#: How a cache changed: the same default twice (cleared between), an override, a rebinding.
+EFFECT_SUITE = {
+    "pkg/settings.py": "class Manager:\n    def __init__(self):\n        self._cache = {}\n\n"
+    "manager = Manager()\nTOKEN = None\nSEEN = []\n",
+    "test_effects.py": f"""
+from pkg import settings
+
+def test_e1_reads_default():
+    settings.manager._cache.setdefault("currency", "USD")
+
+def test_e2_clears():
+    settings.manager._cache.clear()
+
+def test_e3_reads_default_again():
+    settings.manager._cache.setdefault("currency", "USD")
+
+def test_e4_overrides():
+    settings.manager._cache["currency"] = "EUR"
+
+def test_e5_rebinds_a_secret():
+    settings.TOKEN = "{SECRET}"
+
+def test_e6_appends():
+    settings.SEEN.append("{SECRET}")
+""",
+}
+
 #: unittest.TestCase classes (a base class in a project module and in a helper beside the tests)
 #: with class- and test-level setup, teardown and cleanups: none of them changes anything.
 UNITTEST_SUITE = {
@@ -316,6 +343,7 @@ def footprints(
             "file": r["nodeid"].split("::")[0],
             "state": r.get("state"),
             "aliases": r.get("aliases"),
+            "effects": r.get("effects"),
             "resources": r.get("resources"),
             "worker": r["worker"],
         }
@@ -326,7 +354,7 @@ def footprints(
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, Path]:
-    suite = FOOTPRINT_SUITE | STDLIB_SUITE | ALIAS_SUITE | UNITTEST_SUITE
+    suite = FOOTPRINT_SUITE | STDLIB_SUITE | ALIAS_SUITE | UNITTEST_SUITE | EFFECT_SUITE
     root = write_suite(tmp_path_factory.mktemp("footprint") / "project", suite)
     by_name, text = footprints(root)
     return by_name, text, root
@@ -353,6 +381,30 @@ def test_state_left_changed(recorded) -> None:  # type: ignore[no-untyped-def]
         "test_sys_path": ["global:sys.path"],
         "test_zz_cwd": ["cwd:pkg"],
     }
+
+
+def test_how_a_state_changed_tells_its_writers_apart(recorded) -> None:  # type: ignore[no-untyped-def]
+    by_name, text, root = recorded
+    cache = "global:pkg.settings.manager._cache"
+    effects = {
+        name: entry["effects"]
+        for name, entry in by_name.items()
+        if entry["file"] == "test_effects.py"
+    }
+    (default,) = effects["test_e1_reads_default"][cache]
+    assert effects["test_e3_reads_default_again"] == {cache: [default]}  # the same item
+    (override,) = effects["test_e4_overrides"][cache]
+    key = default.split("=")[0]
+    assert override.split("=")[0] == key and override != default  # same key, another value
+    assert effects["test_e2_clears"] == {cache: [f"{key}-"]}  # removed
+    (rebound,) = effects["test_e5_rebinds_a_secret"]["global:pkg.settings.TOKEN"]
+    (appended,) = effects["test_e6_appends"]["global:pkg.settings.SEEN"]
+    assert rebound.startswith("=") and appended == "+" + rebound[1:]  # one value, one token
+    assert SECRET not in text  # values never leave the process: only their hashes
+    result = read_results(root / "results.jsonl", 0, 0.0, 0.0, ())
+    outcome = RunOutcome(RunPlan("sequential"), result)
+    marks = fp.footprints([outcome]).marks
+    assert marks["test_effects.py::test_e4_overrides"] == {f"{cache}#{override}"}
 
 
 def test_resources_touched(recorded) -> None:  # type: ignore[no-untyped-def]

@@ -66,6 +66,19 @@ def test_a_right_ranked_guess_takes_two_runs() -> None:
     assert found.runs == 2  # the guess, then the rest without it
 
 
+def test_several_guesses_are_tried_alone_before_bisecting() -> None:
+    candidates = names(500)
+    ranked = ["t001", "t002", "t420"]
+
+    def effect(subset: tuple[str, ...]) -> Answer:
+        return Answer.EFFECT if "t420" in subset else Answer.NONE
+
+    found = culprits(candidates, effect, ranked=ranked, guesses=3)
+    assert found.found == ("t420",) and found.runs == 4  # three guesses, then the rest
+    once = culprits(candidates, effect, ranked=ranked)
+    assert once.found == ("t420",) and once.runs > 4  # one guess, then a bisection
+
+
 def test_two_polluters_that_each_suffice_are_both_found() -> None:
     candidates = names(40)
     found = search(candidates, any_of("t003", "t031"))

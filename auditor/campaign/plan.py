@@ -83,31 +83,39 @@ def guided(
     """Orders in which tests that leave state changed run directly before the tests that do not
     put that state back.
 
-    ``leaves``: per test, the state it left changed when run from the collected state (alone).
-    ``writes``: per test, every state it was seen to change in any run. A test that changed a
-    state in some run but leaves it as it found it when alone puts it back (a cleaner: it must
-    not sit between a polluter and its victims) and is left out of that order; a test that
-    leaves it changed even alone stays (a victim may write what it reads). Writers of disjoint
-    state share an order, so that a few orders cover every state; each comes twice, the tests
-    after the writers in the default order and reversed (a cleaner that only ever ran on clean
-    state changed nothing the footprint could see: it is between a polluter and a victim in at
-    most one of the two). With ``forking``, each test then runs right after the first writers,
-    in a fork of its own (``after``; for the other writers, only the tests that put their state
-    back): a victim that cleans up after itself, or sits behind a cleaner no footprint saw, meets
-    its polluter with nothing between.
+    ``leaves``: per test, the marks (:attr:`~auditor.locate.footprints.Footprints.marks`) of the
+    state it left changed when run from the collected state (alone). ``writes``: per test, every
+    mark it was seen to leave in any run. A test that changed a state in some run but leaves it
+    as it found it when alone puts it back, and so does a test seen to remove anything from it
+    (a cleaner: it must not sit between a polluter and its victims); it is left out of that
+    order. A test that leaves it changed even alone stays (a victim may write what it reads).
+    The rarest marks come first: hundreds of tests fill a cache with the same default values,
+    one test overrides one of them. Writers of disjoint slots (a state, or a key of it) share an
+    order, so that a few orders cover every mark; each comes twice, the tests after the writers
+    in the default order and reversed (a cleaner that only ever ran on clean state changed
+    nothing the footprint could see: it is between a polluter and a victim in at most one of
+    the two). With ``forking``, each test then runs right after the first writers, in a fork of
+    its own (``after``; for the other writers, only the tests that put their state back): a
+    victim that cleans up after itself, or sits behind a cleaner no footprint saw, meets its
+    polluter with nothing between.
     """
-    everywhere = max(_HANDFUL, _EVERYWHERE * len(order))
     writers: dict[str, list[str]] = {}
     for test in order:
-        for name in leaves.get(test, ()):
-            writers.setdefault(name, []).append(test)
-    uncovered = [name for name, tests in writers.items() if len(tests) <= everywhere]
+        for mark in leaves.get(test, ()):
+            writers.setdefault(mark, []).append(test)
+    position = {test: i for i, test in enumerate(order)}
+    uncovered = sorted(
+        _telling(writers, max(_HANDFUL, _EVERYWHERE * len(order))),
+        key=lambda mark: (len(writers[mark]), position[writers[mark][0]], mark),
+    )
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
     while uncovered and len(plans) < limit:
         chosen, covered = _disjoint_writers(uncovered, writers, leaves)
-        written = frozenset().union(*(leaves[test] for test in chosen))
-        back = {t for t in order if _puts_back(t, writes, leaves) & written}
+        if not chosen:
+            break
+        written = {_slot(mark) for test in chosen for mark in leaves[test]}
+        back = {t for t in order if _conflict(_puts_back(t, writes, leaves), written)}
         after = [t for t in order if t not in chosen and t not in back]
         # The rest in the default order, then reversed: a cleaner the footprints never saw
         # (it always ran when the state was clean) sits before a victim in at most one of them.
@@ -123,38 +131,96 @@ def guided(
         if forking and others:
             why = f"each test alone right after the tests that leave {_shown(covered)} changed"
             afters.append(RunPlan("after", ids=others, prefix=tuple(chosen), why=why))
-        uncovered = [name for name in uncovered if name not in covered]
+        uncovered = [mark for mark in uncovered if mark not in covered]
     return plans[:limit] + afters
+
+
+def _telling(writers: Mapping[str, list[str]], everywhere: float) -> list[str]:
+    """The marks worth an order: not a state most tests leave changed (``random.state``…: any
+    order exercises it), not the usual value of a key that many tests leave (a cache's
+    default, filled by every test that reads it)."""
+    usual: dict[tuple[str, str | None], int] = {}
+    for mark, tests in writers.items():
+        slot = _slot(mark)
+        usual[slot] = max(usual.get(slot, 0), len(tests))
+    return [
+        mark
+        for mark, tests in writers.items()
+        if len(tests) <= everywhere
+        and not (
+            _slot(mark)[1] is not None
+            and len(tests) > _HANDFUL
+            and len(tests) == usual[_slot(mark)]
+        )
+    ]
+
+
+def _slot(mark: str) -> tuple[str, str | None]:
+    """Where a mark writes: its state, and the key within it (None: the whole state). Two marks
+    in one slot overwrite each other: their writers cannot share an order."""
+    state, _, item = mark.partition("#")
+    if not item:
+        return state, None
+    if item[0] in "+-" and len(item) > 1:  # a list's or set's item
+        return state, item[1:]
+    if item in ("-",) or item[0] == "=":  # the binding itself
+        return state, ""
+    return state, item.rstrip("-").split("=", 1)[0]  # a dict's key
+
+
+def _removes(mark: str) -> bool:
+    item = mark.partition("#")[2]
+    return bool(item) and (item.endswith("-") or item.startswith("-"))
+
+
+def _conflict(slots: set[tuple[str, str | None]], written: set[tuple[str, str | None]]) -> bool:
+    return any(
+        state == other and (key is None or key_w is None or key == key_w)
+        for state, key in slots
+        for other, key_w in written
+    )
 
 
 def _puts_back(
     test: str, writes: Mapping[str, frozenset[str]], leaves: Mapping[str, frozenset[str]]
-) -> frozenset[str]:
-    return writes.get(test, frozenset()) - leaves.get(test, frozenset())
+) -> set[tuple[str, str | None]]:
+    """The slots a test puts back: the states it changed in some run but leaves as it found
+    them alone, and every state it was seen to remove something from (whole: ``clear()``
+    empties every key, though a run saw it remove only those that were there)."""
+    mine, alone = writes.get(test, frozenset()), leaves.get(test, frozenset())
+    left = {_slot(mark)[0] for mark in alone}
+    slots = {(_slot(mark)[0], None) for mark in mine if _removes(mark)}
+    return slots | {(_slot(mark)[0], None) for mark in mine - alone if _slot(mark)[0] not in left}
 
 
 def _disjoint_writers(
-    names: list[str], writers: Mapping[str, list[str]], leaves: Mapping[str, frozenset[str]]
+    marks: list[str], writers: Mapping[str, list[str]], leaves: Mapping[str, frozenset[str]]
 ) -> tuple[list[str], list[str]]:
-    """Writers whose states do not overlap, covering as many of ``names`` as they can."""
+    """Writers whose slots do not overlap, covering as many of ``marks`` as they can."""
     chosen: list[str] = []
-    written: set[str] = set()
+    written: set[tuple[str, str | None]] = set()
+    left: set[str] = set()
     covered: list[str] = []
-    for name in names:
-        if name in written:
-            covered.append(name)
+    for mark in marks:
+        if mark in left:
+            covered.append(mark)
             continue
-        writer = next((w for w in writers[name] if not leaves[w] & written), None)
+        writer = next(
+            (w for w in writers[mark] if not _conflict({_slot(m) for m in leaves[w]}, written)),
+            None,
+        )
         if writer is None:
             continue
         chosen.append(writer)
-        written |= leaves[writer]
-        covered.append(name)
+        written |= {_slot(m) for m in leaves[writer]}
+        left |= leaves[writer]
+        covered.append(mark)
     return chosen, covered
 
 
 def _shown(covered: Sequence[str]) -> str:
-    return ", ".join(covered[:3]) + (f" and {len(covered) - 3} more" if len(covered) > 3 else "")
+    states = list(dict.fromkeys(_slot(mark)[0] for mark in covered))
+    return ", ".join(states[:3]) + (f" and {len(states) - 3} more" if len(states) > 3 else "")
 
 
 def _why(covered: Sequence[str], after: int, how: str) -> str:

@@ -233,10 +233,11 @@ def _writes_and_leaves(
     outcomes: list[RunOutcome],
 ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """Per test, the state it changed in any run, and the state it leaves changed from the
-    collected state (its run alone; the default order's where there is none)."""
+    collected state (its run alone; the default order's where there is none), as marks: how
+    it changed each state, where the footprint could tell."""
     alone = [o for o in outcomes if o.plan.kind == "alone"]
     leaves = fp.footprints(alone or [o for o in outcomes if o.plan.kind == "sequential"])
-    return fp.footprints(outcomes).state, leaves.state
+    return fp.footprints(outcomes).marks, leaves.marks
 
 
 def _triage(found: Found, lab: Lab, progress: Progress) -> Found:

@@ -28,6 +28,8 @@ from auditor.locate.search import Answer, Search, culprits
 from auditor.model import Command, Observation, RunOutcome, RunPlan
 
 MAX_CORUNNERS = 8  #: co-runners tried for a failure seen only under xdist
+GUESSES = 3  #: ranked candidates tried alone before a search bisects a long prefix
+LONG_PREFIX = 32  #: …a prefix longer than this
 
 
 class Lab(Protocol):
@@ -317,12 +319,19 @@ def _search_before(
         return _answer(lab.order((*subset, test), test), effect_is_failure=fails)
 
     context = lab.context(test, reason)
-    ranked = fp.rank_by_relevance(before, prints, context)
     # A test whose state the failure mentions is the best guess; then what earlier searches
-    # found (a polluter of dozens of victims whose failures say nothing of it); then the rest.
+    # found (a polluter of dozens of victims whose failures say nothing of it); then tests that
+    # left a value few others leave (an override among a cache's defaults); then the rest.
     mentioned = fp.mentioned(before, prints, context)
-    ranked = [*mentioned, *_first(learnt, [t for t in ranked if t not in mentioned])]
-    return culprits(before, effect, ranked, narrow=_visible(prints) if fails else _no_more)
+    rare = fp.rank_by_rarity(before, prints) if fails else []
+    ranked = _first(learnt, [*rare, *fp.rank_by_relevance(before, prints, context)])
+    ranked = list(dict.fromkeys([*mentioned, *ranked]))
+    # On a long prefix, a few guesses (a run of two tests each) before bisecting (each step
+    # about half the prefix).
+    guesses = GUESSES if len(before) > LONG_PREFIX else 1
+    return culprits(
+        before, effect, ranked, narrow=_visible(prints) if fails else _no_more, guesses=guesses
+    )
 
 
 def _no_more(remaining: list[str], found: tuple[str, ...]) -> list[str]:

@@ -9,6 +9,7 @@ import ast
 import io
 import re
 import tokenize
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
@@ -19,6 +20,7 @@ from auditor.model import RunOutcome
 #: tests (``os.makedirs(..., exist_ok=True)``) is no conflict.
 _HARMLESS = frozenset({"d"})
 _CONFLICT_TYPES = ("file", "sqlite", "port")
+RARE = 3  #: a mark (a value under a key) that at most this many tests leave is rare
 _ALL_PAIRS = 6  #: up to this many tests share a resource: co-run every pair; more: neighbours
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _CWD_SIGNS = ("FileNotFoundError", "No such file", "NotADirectoryError", "cwd", "chdir")
@@ -33,6 +35,9 @@ class Footprints:
     resources: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     #: a state name → the other names of the same state (one object through several modules)
     aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: per test, its state as marks: ``STATE#ITEM`` per item of how it changed it (see
+    #: :mod:`auditor.plugin.effects`), or ``STATE`` alone when the change has no items
+    marks: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def aliases_of(self, names: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The aliases of those of ``names`` that have some, in their order (for a finding)."""
@@ -55,12 +60,19 @@ class Footprints:
 
 def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
     state: dict[str, set[str]] = {}
+    marks: dict[str, set[str]] = {}
     resources: dict[str, dict[str, set[str]]] = {}
     aliases: dict[str, set[str]] = {}
     for outcome in outcomes:
         for record in outcome.result.tests:
             if record.state:
                 state.setdefault(record.nodeid, set()).update(record.state)
+                effects = dict(record.effects)
+                marks.setdefault(record.nodeid, set()).update(
+                    f"{name}#{item}" if item else name
+                    for name in record.state
+                    for item in effects.get(name) or ("",)
+                )
             for name, others in record.aliases:
                 aliases.setdefault(name, set()).update(others)
             for name, uses in record.resources:
@@ -72,6 +84,7 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
             for test, used in resources.items()
         },
         {name: frozenset(others) for name, others in aliases.items()},
+        {test: frozenset(found) for test, found in marks.items()},
     )
 
 
@@ -125,6 +138,19 @@ def _relevance(
             score = sum(_mentions(name, words, context) for name in names)
             scored.append((score, position, test))
     return [(score, test) for score, _, test in sorted(scored, reverse=True)]
+
+
+def rank_by_rarity(candidates: Sequence[str], prints: Footprints) -> list[str]:
+    """Candidates that left a value few tests leave (an override among the defaults hundreds of
+    tests leave in a cache), rarest first: on a large suite the best guess for a victim that
+    nothing in its failure names."""
+    counts = Counter(mark for marks in prints.marks.values() for mark in marks if "#" in mark)
+    scored = []
+    for position, test in enumerate(candidates):
+        seen = [counts[mark] for mark in prints.marks.get(test, ()) if "#" in mark]
+        if seen and min(seen) <= RARE:
+            scored.append((min(seen), position, test))
+    return [test for *_, test in sorted(scored)]
 
 
 def rank_by_state(candidates: Sequence[str], prints: Footprints, state: Iterable[str]) -> list[str]:

@@ -14,7 +14,9 @@ run: the subset in its order, then the test). It finds every culprit group:
 Once a group is found, the rest is asked again (or the part of it ``narrow`` keeps): if it
 still has the effect, there is another culprit, and the search goes on without the group.
 With one culprit among N candidates this takes at most ⌈log2 N⌉ + 3 runs (ranked guess,
-bisection, check, the rest), and two when the ranked guess is right.
+bisection, check, the rest), and two when the ranked guess is right. A search may try more than
+one guess (``guesses``): each wrong one costs a run of two tests, where a bisection step over a
+large suite costs half a sequential run.
 
 Noise: an answer is ``MIXED`` when the same order both showed and did not show the effect
 (reruns from the same state differ). A mixed answer counts as no effect, so it can never make a
@@ -70,12 +72,14 @@ def culprits(
     known: bool = True,
     limit: int | None = None,
     narrow: Narrow | None = None,
+    guesses: int = 1,
 ) -> Search:
     """Every group of ``candidates`` that has the effect (see the module docstring).
 
     ``known``: all the candidates together are already known to have the effect (the failing
     order a victim came from); otherwise the first run asks. ``narrow``: once a group is found,
     which of the remaining candidates to look for another among (default: all of them).
+    ``guesses``: how many of the ``ranked`` candidates to try alone before bisecting.
     """
     asker = _Asker(effect, run_limit(len(candidates)) if limit is None else limit)
     remaining = list(candidates)
@@ -88,7 +92,7 @@ def culprits(
         while remaining:
             if asker.ask(remaining) is not Answer.EFFECT:
                 break
-            group = _one_group(asker, remaining, ranked)
+            group = _one_group(asker, remaining, ranked, guesses)
             if group == assumed:  # every candidate: see for ourselves, noise would end here
                 del asker.answers[group]
             # A group found by bisection is never asked whole when the window ran out: a test
@@ -105,11 +109,15 @@ def culprits(
     return Search(tuple(groups), asker.runs, complete, asker.noisy)
 
 
-def _one_group(asker: _Asker, candidates: list[str], ranked: Sequence[str]) -> tuple[str, ...]:
+def _one_group(
+    asker: _Asker, candidates: list[str], ranked: Sequence[str], guesses: int
+) -> tuple[str, ...]:
     """One minimal group among ``candidates``, which together have the effect."""
-    top = next((test for test in ranked if test in candidates), None)
-    if top is not None and len(candidates) > 1 and asker.ask([top]) is Answer.EFFECT:
-        return (top,)
+    if len(candidates) > 1:
+        tops = [test for test in ranked if test in candidates][:guesses]
+        for top in tops:
+            if asker.ask([top]) is Answer.EFFECT:
+                return (top,)
     return _members(asker, candidates)
 
 

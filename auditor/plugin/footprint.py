@@ -145,13 +145,15 @@ class Footprint:
         if call.when == "teardown":
             self.active = False
             after = self.snapshots.take(item, live=True)
-            changed, aliases = self.snapshots.changed(self.before, after, self.during)
+            changed, aliases, effects = self.snapshots.changed(self.before, after, self.during)
             changed += [f"fixture:{name}" for name in self.fixtures]
             resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             if changed or resources:
                 record = {"state": changed, "resources": resources}
                 if aliases:
                     record["aliases"] = aliases
+                if effects:
+                    record["effects"] = effects
                 item.user_properties.append((PROPERTY, record))
             self.before, self.during = {}, {}
         yield

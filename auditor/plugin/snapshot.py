@@ -37,6 +37,7 @@ import types
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from auditor.plugin import effects as effect
 from auditor.plugin.owners import Binding, Owners, holders
 from auditor.plugin.prints import (
     ObjectPrint,
@@ -55,7 +56,8 @@ from auditor.plugin.stdlib_state import ProcessState
 if TYPE_CHECKING:
     import pytest
 
-Changes = tuple[list[str], dict[str, list[str]]]  #: state names, and canonical name → aliases
+#: state names; canonical name → aliases; name → how it changed (:mod:`auditor.plugin.effects`)
+Changes = tuple[list[str], dict[str, list[str]], dict[str, tuple[str, ...]]]
 _MODULE_PARTS = ("modules", "namespaces", "objects", "where", "watch")
 
 
@@ -140,9 +142,10 @@ class Snapshots:
     def changed(
         self, before: dict[str, Any], after: dict[str, Any], during: Mapping[int, set[str]]
     ) -> Changes:
-        """The ``TYPE:NAME`` entries that differ between two snapshots, and the aliases of those
-        that have some. ``during``: for the test's class, the attributes changed by the test
-        itself (:meth:`during`); its other changes are its class fixture's."""
+        """The ``TYPE:NAME`` entries that differ between two snapshots, the aliases of those that
+        have some, and how the project's globals among them changed (their effects).
+        ``during``: for the test's class, the attributes changed by the test itself
+        (:meth:`during`); its other changes are its class fixture's."""
         changed: list[str] = []
         if before["cwd"] != after["cwd"]:
             cwd = after["cwd"]
@@ -169,37 +172,45 @@ class Snapshots:
         if before["watch"].untouched():
             if before["key"] == after["key"]:  # the next test's snapshot starts from here
                 self._next = {**after, **{k: before[k] for k in _MODULE_PARTS}}
-            return changed, aliases
-        names = self._globals_changed(before, during, aliases)
-        return changed + sorted(dict.fromkeys(names)), aliases
+            return changed, aliases, {}
+        names, effects = self._globals_changed(before, during, aliases)
+        return changed + sorted(dict.fromkeys(names)), aliases, effects
 
     def _globals_changed(
         self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]
-    ) -> list[str]:
-        """The module globals that changed since ``before``, as they are now."""
-        names = []
+    ) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+        """The module globals that changed since ``before``, as they are now, and their
+        effects."""
+        names: list[str] = []
+        effects: dict[str, tuple[str, ...]] = {}
         for module, old in before["namespaces"].items():
             namespace = self._module_shape(module, before["modules"][module]).copy
             if old is not namespace:
-                names += [f"global:{module}.{name}" for name in rebound(old, namespace)]
+                for name in rebound(old, namespace):
+                    names.append(f"global:{module}.{name}")
+                    effects[names[-1]] = effect.rebound(namespace.get(name, effect.MISSING))
         for key, (value, old) in before["objects"].items():
             if unchanged(old, value):
                 continue
             contents = contents_of(value)
+            how: dict[str, tuple[str, ...] | None] = {}
             if isinstance(old, ObjectPrint) and isinstance(contents, ObjectPrint):
-                attrs = attributes_changed(old, contents)
-                suffixes = [f".{a}" for a in attrs if key not in during or a in during[key]]
-            else:  # a container, a memoised function: the binding itself
-                suffixes = [] if equal(old, contents) else [""]
-            if not suffixes:
+                for attr in attributes_changed(old, contents):
+                    if key not in during or attr in during[key]:
+                        how[f".{attr}"] = _attribute_effect(old, contents, attr)
+            elif not equal(old, contents):  # a container, a memoised function: the binding
+                how[""] = effect.changed(old, contents)
+            if not how:
                 continue
             (module, name), *others = self.owners.canonical(value, before["where"][key])
-            for suffix in suffixes:
+            for suffix, items in how.items():
                 canonical = f"global:{module}.{name}{suffix}"
                 names.append(canonical)
+                if items is not None:
+                    effects[canonical] = items
                 if others:
                     aliases[canonical] = sorted(f"global:{m}.{n}{suffix}" for m, n in others)
-        return names
+        return names, effects
 
     def _module_shape(self, name: str, module: types.ModuleType) -> Shape:
         namespace = vars(module)
@@ -222,6 +233,17 @@ class Snapshots:
                 and not _is_test_module(name)
             }
         return self.modules
+
+
+def _attribute_effect(old: ObjectPrint, new: ObjectPrint, attr: str) -> tuple[str, ...] | None:
+    """How an object's attribute changed: its container in place, or its binding."""
+    value = new.copy.get(attr, effect.MISSING)
+    if old.copy.get(attr, effect.MISSING) is value:
+        inner_before, inner_after = dict(old.inner), dict(new.inner)
+        if attr in inner_before and attr in inner_after:
+            return effect.changed(inner_before[attr], inner_after[attr])
+        return None
+    return effect.rebound(value)
 
 
 def fixture_prints(item: pytest.Item) -> dict[str, Any]:
