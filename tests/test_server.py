@@ -305,3 +305,37 @@ def test_alone_after_a_prefix_runs_each_test_right_after_it(server) -> None:  # 
         ("test_state.py::test_set", "passed", "a1"),
         ("test_state.py::test_after_death", "failed", "a1"),
     ]
+
+
+def test_a_prefix_runs_once_and_each_test_forks_from_where_it_left(tmp_path: Path) -> None:
+    files = {
+        "test_slow_writer.py": "import pytest\n\n"
+        "@pytest.fixture(scope='module')\ndef table():\n    yield {}\n"
+        "    open('torn_down.txt', 'a').write('table\\n')\n\n"
+        "def test_fills(table):\n    open('prefix_ran.txt', 'a').write('ran\\n')\n"
+        "    import sys; sys.modules['pkg_state'] = table; table['k'] = 1\n",
+        "test_readers.py": "import sys\n\n"
+        "def test_sees_it():\n    assert sys.modules['pkg_state'] == {'k': 1}\n\n"
+        "def test_also_sees_it():\n    assert sys.modules['pkg_state']['k'] == 1\n",
+    }
+    root = write_suite(tmp_path / "project", files)
+    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
+    ids = ("test_readers.py::test_sees_it", "test_readers.py::test_also_sees_it")
+    with open(os.devnull, "w") as sink:
+        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
+        try:
+            result = served.run(
+                RunRequest(ids=ids, alone=True, prefix=("test_slow_writer.py::test_fills",))
+            )
+        finally:
+            served.close()
+    assert (root / "prefix_ran.txt").read_text() == "ran\n"  # once, not once per test
+    # Each test's process ran the prefix: its records come first, under the test's worker.
+    assert [(r.nodeid, r.outcome, r.worker) for r in result.tests] == [
+        ("test_slow_writer.py::test_fills", "passed", "a0"),
+        ("test_readers.py::test_sees_it", "passed", "a0"),
+        ("test_slow_writer.py::test_fills", "passed", "a1"),
+        ("test_readers.py::test_also_sees_it", "passed", "a1"),
+    ]
+    # The prefix's module fixture, torn down before each test of another module, as in a run.
+    assert (root / "torn_down.txt").read_text() == "table\ntable\n"

@@ -11,8 +11,9 @@ controller through xdist's ``workeroutput``. Record types, one JSON object per l
   ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
   and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null). Written in the
   order the controller learns of them: the executed order without xdist. With
-  ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries) and ``resources`` (``TYPE:NAME``
-  → how it was used) when the test changed or touched any (see :mod:`auditor.plugin.footprint`).
+  ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries), ``resources`` (``TYPE:NAME``
+  → how it was used), ``aliases`` and ``effects`` when the test changed or touched any (see
+  :mod:`auditor.plugin.footprint`).
 - ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s`` (in the worker, from
   session start to the end of collection), ``startup_s`` (as the controller saw it: from starting
   the workers to this one's collection), ``maxrss_kb``.
@@ -40,7 +41,7 @@ from typing import IO, Any
 
 import pytest
 
-from auditor.plugin.jsonlines import append_json_line
+from auditor.plugin.jsonlines import append_json_line, read_json_lines
 from auditor.plugin.watchdog import HANG_EXIT
 
 PASSING = frozenset(
@@ -292,3 +293,39 @@ def crash_reason(status: int) -> str:
             name = f"signal {-status}"
         return f"the process running it was killed by {name}"
     return f"the process running it exited with status {status}"
+
+
+def mixed(results: str, nodeid: str) -> bool:
+    """Whether ``nodeid`` has both passed and failed in the records so far."""
+    seen: set[bool] = set()
+    for record in read_json_lines(results):
+        if record.get("type") == "test" and record.get("nodeid") == nodeid:
+            seen.add(record.get("outcome") in PASSING)
+    return len(seen) > 1
+
+
+def bury(results: str, worker: str, status: int) -> str | None:
+    """A child died: record the test it had begun and not finished as crashed; its node id."""
+    begun: dict[str, dict[str, Any]] = {}
+    for record in read_json_lines(results):
+        if record.get("worker") != worker:
+            continue
+        if record.get("type") == "begin":
+            begun[record["nodeid"]] = record
+        elif record.get("type") == "test":
+            begun.pop(record["nodeid"], None)
+    for nodeid, record in begun.items():
+        append_json_line(
+            results,
+            {
+                "type": "test",
+                "nodeid": nodeid,
+                "outcome": "crashed",
+                "duration": time.time() - record["time"],
+                "worker": worker,
+                "start": record["time"],
+                "stop": time.time(),
+                "reason": crash_reason(status),
+            },
+        )
+    return next(iter(begun), None)

@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import socket
-import time
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -48,7 +47,8 @@ from auditor.plugin.record import (
     ResultsRecorder,
     _reason,
     append_dead_probe,
-    crash_reason,
+    bury,
+    mixed,
 )
 from auditor.plugin.threads import ThreadInfo, fork_safety
 from auditor.plugin.watchdog import WATCHDOG, Watchdog
@@ -118,6 +118,10 @@ class ForkServer:
                 self.world = World.take(root, exclude=request.keep)
             append_json_line(request.results, {"type": "collected", "ids": _ids(items)})
             before = self._items(session, request.prefix)
+            if before:  # the prefix once, each test in a fork of where it left
+                status = wait(fork(self._after_prefix, session, before, items, request))
+                if status in (0, 1):
+                    return {"statuses": [status], "cpu_s": children_cpu() - cpu}
             alone = [
                 self._alone(session, [*before, item], request, i) for i, item in enumerate(items)
             ]
@@ -125,7 +129,7 @@ class ForkServer:
         statuses: list[int] = []
         for attempt in range(request.repeats):
             statuses.append(self._fork_run(session, items, request, attempt))
-            if stop_when and _mixed(request.results, stop_when):
+            if stop_when and mixed(request.results, stop_when):
                 break
         return {"statuses": statuses, "cpu_s": children_cpu() - cpu}
 
@@ -164,7 +168,7 @@ class ForkServer:
         for pid, worker, path in children:
             status = wait(pid)
             if status not in (0, 1):
-                _bury(path, worker, status)
+                bury(path, worker, status)
             statuses.append(status)
             with (
                 contextlib.suppress(FileNotFoundError),
@@ -176,22 +180,58 @@ class ForkServer:
                 os.unlink(path)
         return statuses
 
-    def _alone(
-        self, session: pytest.Session, items: list[pytest.Item], request: RunRequest, i: int
+    def _after_prefix(
+        self,
+        session: pytest.Session,
+        before: list[pytest.Item],
+        items: list[pytest.Item],
+        request: RunRequest,
     ) -> int:
-        """The last of ``items`` in a child of its own, after the others (the request's prefix);
-        a failure rerun ``reruns`` times from the same collected state, as probes, stopping at
-        the first outcome that differs."""
+        """In a child: the prefix once, then each of ``items`` in a grandchild forked from the
+        state the prefix left (a slow writer costs its time once, not once per test). Each
+        grandchild records the prefix's records as its own first: its process ran them. 0 or
+        1 (whether a test failed); ``_REFORK`` when the prefix left threads that make forking
+        unsafe, or died: then the server runs the prefix in each test's child."""
+        prefix_log = f"{request.results}.prefix"
+        self._prepare(request, prefix_log, "a").collected = True
+        for j, item in enumerate(before):
+            following = before[j + 1] if j + 1 < len(before) else _Above(item)
+            self.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+        if not all(thread.safe for thread in fork_safety(frozenset({WATCHDOG}))):
+            return _REFORK
+        for name in ("auditor-results", "auditor-results-xdist", "auditor-footprint"):
+            if self.config.pluginmanager.has_plugin(name):  # each grandchild has its own
+                self.config.pluginmanager.unregister(name=name)
+        replay = [r for r in read_json_lines(prefix_log) if r.get("type") == "test"]
+        if self.world is not None and request.keep is not None:  # put back to after the prefix
+            self.world = World.take(self.config.invocation_params.dir, exclude=request.keep)
+        statuses = [
+            self._alone(session, [item], request, i, replay) for i, item in enumerate(items)
+        ]
+        return 1 if any(statuses) else 0
+
+    def _alone(
+        self,
+        session: pytest.Session,
+        items: list[pytest.Item],
+        request: RunRequest,
+        i: int,
+        replay: list[dict[str, Any]] | None = None,
+    ) -> int:
+        """The last of ``items`` in a child of its own, after the others (the request's prefix,
+        or ``replay``: the records of a prefix this process ran already); a failure rerun
+        ``reruns`` times from the same state, as probes, stopping at the first outcome that
+        differs."""
         worker, item = f"a{i}", items[-1]
-        status = wait(fork(self._solo, session, items, request, worker, None))
+        status = wait(fork(self._solo, session, items, request, worker, None, replay))
         if status not in (0, 1):
-            _bury(request.results, worker, status)
+            bury(request.results, worker, status)
         reruns = request.reruns if status and item.nodeid not in request.no_rerun else 0
         for attempt in range(reruns):
             self._put_back(request, status)
-            again = wait(fork(self._solo, session, items, request, worker, attempt))
+            again = wait(fork(self._solo, session, items, request, worker, attempt, replay))
             if again not in (0, 1):
-                replayed = len(items) - 1
+                replayed = len(items) - 1 + len(replay or ())
                 append_dead_probe(request.results, item.nodeid, attempt, replayed, worker, again)
             if (again == 0) != (status == 0):
                 break
@@ -210,17 +250,27 @@ class ForkServer:
         request: RunRequest,
         worker: str,
         attempt: int | None,
+        replay: list[dict[str, Any]] | None = None,
     ) -> int:
         """In a child: run ``items`` (``attempt``: as a rerun of the last, recorded as a
-        probe); the last one's status."""
+        probe); the last one's status. ``replay``: a prefix this process inherited, run."""
         item = items[-1]
         recorder = self._prepare(request, request.results, worker)
         recorder.collected = True  # the server wrote the request's ids as collected
+        if replay:
+            # What the prefix left set up that this test does not share (another module's
+            # fixtures), torn down now, as the prefix's last test would have before it.
+            with contextlib.suppress(Exception):
+                session._setupstate.teardown_exact(items[0])
         if attempt is not None:
-            extra = {"target": item.nodeid, "attempt": attempt, "replayed": len(items) - 1}
+            replayed = len(items) - 1 + len(replay or ())
+            extra = {"target": item.nodeid, "attempt": attempt, "replayed": replayed}
             recorder.retarget(request.results, "probe", **extra)
             recorder.begin = False
             self.watchdog.path = None  # a rerun's hang is the probe's outcome
+        else:
+            for record in replay or ():
+                append_json_line(request.results, {**record, "worker": worker})
         for j, each in enumerate(items):
             nextitem = items[j + 1] if j + 1 < len(items) else None
             self.config.hook.pytest_runtest_protocol(item=each, nextitem=nextitem)
@@ -288,7 +338,7 @@ class ForkServer:
             if status == 0:
                 break
             first_status = first_status or status
-            dead = _bury(request.results, worker, status)
+            dead = bury(request.results, worker, status)
             ids = [item.nodeid for item in remaining]
             if dead not in ids:
                 break  # died outside a test: nothing to go on from
@@ -332,6 +382,24 @@ class ForkServer:
         return recorder
 
 
+_REFORK = 76  #: an ``after`` prefix child's status: run the prefix in each test's child instead
+
+
+class _Above:
+    """The ``nextitem`` of a prefix's last test when the next test is not known yet: it keeps
+    everything the test's collectors set up (module, class and session fixtures), as a next
+    test in the same class would, and tears down the test's own."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def listchain(self) -> list[Any]:
+        return self._item.listchain()[:-1]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._item.parent, name)
+
+
 def _unsafe(thread: ThreadInfo) -> str:
     why = "busy" if not thread.idle else "not a daemon"
     return f"{thread.name} ({why}, at {thread.where})"
@@ -343,39 +411,3 @@ def _ids(items: list[pytest.Item]) -> list[str]:
 
 def _missing(nodeid: str) -> NoReturn:
     raise LookupError(nodeid)
-
-
-def _mixed(results: str, nodeid: str) -> bool:
-    """Whether ``nodeid`` has both passed and failed in the records so far."""
-    seen: set[bool] = set()
-    for record in read_json_lines(results):
-        if record.get("type") == "test" and record.get("nodeid") == nodeid:
-            seen.add(record.get("outcome") in PASSING)
-    return len(seen) > 1
-
-
-def _bury(results: str, worker: str, status: int) -> str | None:
-    """A child died: record the test it had begun and not finished as crashed; its node id."""
-    begun: dict[str, dict[str, Any]] = {}
-    for record in read_json_lines(results):
-        if record.get("worker") != worker:
-            continue
-        if record.get("type") == "begin":
-            begun[record["nodeid"]] = record
-        elif record.get("type") == "test":
-            begun.pop(record["nodeid"], None)
-    for nodeid, record in begun.items():
-        append_json_line(
-            results,
-            {
-                "type": "test",
-                "nodeid": nodeid,
-                "outcome": "crashed",
-                "duration": time.time() - record["time"],
-                "worker": worker,
-                "start": record["time"],
-                "stop": time.time(),
-                "reason": crash_reason(status),
-            },
-        )
-    return next(iter(begun), None)
