@@ -63,6 +63,28 @@ PRINTS = fp.Footprints(
 )
 
 
+def test_a_rare_value_is_guessed_first_and_one_cleaner_of_many_is_enough() -> None:
+    # A cache: 40 tests leave its default, the polluter an override; 2 of the fillers clear it.
+    cache = "global:app.manager._cache"
+    fillers = [f"f{i:02}" for i in range(40)]
+    prints = fp.Footprints(
+        state={t: frozenset({cache}) for t in [*fillers, "p"]},
+        marks={**{t: frozenset({f"{cache}#k=usd"}) for t in fillers}, "p": {f"{cache}#k=eur"}},  # type: ignore[dict-item]
+    )
+    cleaners = {"f05", "f30"}
+
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        after = ids[ids.index("p") + 1 :] if "p" in ids else ()
+        return ["failed"] * 3 if "p" in ids and not cleaners & set(after) else ["passed"]
+
+    lab = FakeLab(rule)
+    order = ("f00", "f01", *fillers[2:20], "p", *fillers[20:], "v")
+    found = cause.locate_victim(victim(order), [*order], prints, lab, command)
+    assert found.polluters == ("p",)
+    assert lab.orders[0] == ("p", "v")  # the rare value, guessed first: no bisection
+    assert len(found.cleaners) == 1 and set(found.cleaners) <= cleaners  # the first one only
+
+
 def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     def rule(ids: tuple[str, ...]) -> list[str]:
         polluted = "p" in ids and ("c" not in ids or ids.index("c") < ids.index("p"))

@@ -194,7 +194,8 @@ def _cleaners(
     learnt: tuple[tuple[str, int], ...] = (),
 ) -> Search:
     """Among tests that change the polluters' state (a cleaner must; any state when the
-    footprint did not see theirs), those that undo it."""
+    footprint did not see theirs), those that undo it (the first group only among more than
+    ``LONG_PREFIX``)."""
     linked = set(state)
     candidates = [
         test
@@ -208,7 +209,10 @@ def _cleaners(
         return _answer(lab.order((*polluters, *subset, victim), victim), effect_is_failure=False)
 
     ranked = _first(learnt, fp.rank_by_state(candidates, prints, state))
-    return culprits(candidates, cleaned, ranked, known=False, narrow=_visible(prints))
+    # Among many candidates (a cache every test fills, cleared by dozens of TestCase setUps),
+    # the first cleaner found: each further one costs a bisection, per victim.
+    narrow = _visible(prints) if len(candidates) <= LONG_PREFIX else _no_more
+    return culprits(candidates, cleaned, ranked, known=False, narrow=narrow)
 
 
 def locate_brittle(
