@@ -161,6 +161,16 @@ def test_orders_chosen_from_footprints_are_limited() -> None:
     assert len(plans) == 3
 
 
+def test_a_small_suite_gets_an_order_for_each_of_more_values() -> None:
+    # Three levels of one logger (quiet, default, verbose), each failing another victim.
+    level = "global:logging.getLogger('app').level"
+    leaves = {f"w{i}": frozenset({f"{level}#={i:04}"}) for i in range(3)}
+    small = [*leaves, "v1", "v2", "v3"]
+    assert len(guided(small, leaves, leaves)) == 6  # each value first, both directions
+    large = [*small, *(f"t{i}" for i in range(600))]
+    assert len(guided(large, leaves, leaves)) == 4  # each order costs a long run
+
+
 def test_auto_workers_follows_xdists_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "8")
     assert auto_workers() == 8

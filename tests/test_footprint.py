@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from auditor.findings import Finding
 from auditor.locate import footprints as fp
 from auditor.model import RunOutcome, RunPlan, read_results
+from auditor.plugin.effects import token
 from auditor.report.audit import finding_entry
 from tests.helpers import read_jsonl, run_pytest, write_suite
 
@@ -401,6 +403,9 @@ def test_how_a_state_changed_tells_its_writers_apart(recorded) -> None:  # type:
     (appended,) = effects["test_e6_appends"]["global:pkg.settings.SEEN"]
     assert rebound.startswith("=") and appended == "+" + rebound[1:]  # one value, one token
     assert SECRET not in text  # values never leave the process: only their hashes
+    level = "global:logging.getLogger('app.db').level"  # the standard library's state too
+    assert by_name["test_logger_level"]["effects"] == {level: [f"={token(logging.DEBUG)}"]}
+    assert by_name["test_random_seed"]["effects"] is None  # too large to tell by value
     result = read_results(root / "results.jsonl", 0, 0.0, 0.0, ())
     outcome = RunOutcome(RunPlan("sequential"), result)
     marks = fp.footprints([outcome]).marks

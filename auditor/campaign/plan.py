@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 
 from auditor.model import RunPlan
 
-GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints
+GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints…
+SMALL_SUITE = 500  #: …twice as many for a selection of at most this many tests (cheap orders)
 #: State that more than this share of the tests (and more than a handful) leaves changed is
 #: everywhere (``random.state``…): any order exercises it.
 _EVERYWHERE = 0.5
@@ -77,7 +78,7 @@ def guided(
     order: Sequence[str],
     writes: Mapping[str, frozenset[str]],
     leaves: Mapping[str, frozenset[str]],
-    limit: int = GUIDED_ORDERS,
+    limit: int | None = None,
     forking: bool = False,
 ) -> list[RunPlan]:
     """Orders in which tests that leave state changed run directly before the tests that do not
@@ -98,7 +99,12 @@ def guided(
     its own (``after``; for the other writers, only the tests that put their state back): a
     victim that cleans up after itself, or sits behind a cleaner no footprint saw, meets its
     polluter with nothing between.
+
+    ``limit``: at most this many orders (default: ``GUIDED_ORDERS``, twice as many for a small
+    suite, where a key may hold several values each of which fails another victim).
     """
+    if limit is None:
+        limit = GUIDED_ORDERS * (2 if len(order) <= SMALL_SUITE else 1)
     writers: dict[str, list[str]] = {}
     for test in order:
         for mark in leaves.get(test, ()):

@@ -163,8 +163,11 @@ class Snapshots:
                 if modules_after.get(name) is not module
             ]
         aliases: dict[str, list[str]] = {}
+        effects: dict[str, tuple[str, ...]] = {}
         for entry in self.process.changed(before["process"], after["process"]):
             changed.append(entry.name)
+            if entry.effect is not None:
+                effects[entry.name] = entry.effect
             if entry.owner is not None:
                 held = holders(before["namespaces"], entry.owner)
                 if held:
@@ -172,9 +175,9 @@ class Snapshots:
         if before["watch"].untouched():
             if before["key"] == after["key"]:  # the next test's snapshot starts from here
                 self._next = {**after, **{k: before[k] for k in _MODULE_PARTS}}
-            return changed, aliases, {}
-        names, effects = self._globals_changed(before, during, aliases)
-        return changed + sorted(dict.fromkeys(names)), aliases, effects
+            return changed, aliases, effects
+        names, more = self._globals_changed(before, during, aliases)
+        return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
 
     def _globals_changed(
         self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]

@@ -53,6 +53,8 @@ import warnings
 from operator import attrgetter, countOf
 from typing import Any, NamedTuple
 
+from auditor.plugin import effects
+
 _SCALARS = (
     "global:os.umask",
     "global:locale",
@@ -63,6 +65,8 @@ _SCALARS = (
     "global:warnings.filters",
     "global:logging.disable",
 )
+#: compared whole: no value token tells two changes of them apart cheaply
+_WHOLE = frozenset({"global:decimal.context", "global:random.state", "global:warnings.filters"})
 _UNSETTABLE = {getattr(signal, name, None) for name in ("SIGKILL", "SIGSTOP")}
 _SIGNALS = tuple(sorted(s for s in signal.valid_signals() if s not in _UNSETTABLE))
 _SIGNAL_NAMES = tuple(s.name if isinstance(s, signal.Signals) else str(int(s)) for s in _SIGNALS)
@@ -81,6 +85,9 @@ class Changed(NamedTuple):
     name: str
     owner: object = None
     attr: str = ""
+    #: how it changed (:mod:`auditor.plugin.effects`): the new value's token; None for state
+    #: too large to tell by value (random's state, the warnings filters, the decimal context)
+    effect: tuple[str, ...] | None = None
 
 
 class ProcessState:
@@ -123,10 +130,11 @@ class ProcessState:
                 if name == "global:decimal.context":  # first imported during the test
                     old, new = old or fresh, new or fresh
                 if old != new:
-                    found.append(Changed(name))
+                    how = effects.rebound(new) if name not in _WHOLE else None
+                    found.append(Changed(name, effect=how))
         if signals is not None and signals2 is not None and signals != signals2:
             found += [
-                Changed(f"global:signal[{name}]")
+                Changed(f"global:signal[{name}]", effect=effects.rebound(new))
                 for name, old, new in zip(_SIGNAL_NAMES, signals, signals2, strict=True)
                 if old != new
             ]
@@ -167,9 +175,16 @@ def _logger_changes(
             continue
         logger = logging.root.manager.loggerDict.get(name) if name else logging.root
         where = "logging.root" if not name else f"logging.getLogger({name!r})"
-        attrs = [attr for attr, o, n in zip(_FIELD_NAMES, old[0], new[0], strict=True) if o != n]
-        attrs += ["handlers"] if old[1] != new[1] else []
-        found += [Changed(f"global:{where}.{attr}", logger, attr) for attr in sorted(attrs)]
+        how: dict[str, tuple[str, ...] | None] = {
+            attr: effects.rebound(n)
+            for attr, o, n in zip(_FIELD_NAMES, old[0], new[0], strict=True)
+            if o != n
+        }
+        if old[1] != new[1]:
+            how["handlers"] = effects.changed(list(old[1]), list(new[1]))
+        found += [
+            Changed(f"global:{where}.{attr}", logger, attr, how[attr]) for attr in sorted(how)
+        ]
     return found
 
 
