@@ -471,9 +471,82 @@ def test_stock(register):
     assert inv.stock("main", "apple") == 12
 """
 
+# The setup holds blocks: a `with`, a nested function registered as a handler, an environment
+# write; the brittle test is a TestCase method.
+BLOCKS = """\
+import os
+import unittest
+
+from shop import events, inventory
+
+
+class TestInventory(unittest.TestCase):
+    def test_register(self):
+        os.environ["SHOP_REGION"] = "eu"  # the region the loader reads
+        with open("stock.csv") as stock:
+            inventory.load(stock)
+
+        def on_low(item):
+            events.emit("low", item)
+
+        inventory.subscribe("low", on_low)
+        self.assertTrue(inventory.is_registered("main"))
+
+    def test_stock(self):
+        self.assertEqual(inventory.stock("main", "apple"), 12)
+"""
+
+BLOCKS_FIXED = """\
+import os
+import unittest
+
+import pytest
+
+from shop import events, inventory
+
+
+@pytest.fixture
+def register():
+    \"\"\"The state that TestInventory::test_register used to leave behind
+    (extracted by auditor).\"\"\"
+    os.environ["SHOP_REGION"] = "eu"  # the region the loader reads
+    with open("stock.csv") as stock:
+        inventory.load(stock)
+
+    def on_low(item):
+        events.emit("low", item)
+
+    inventory.subscribe("low", on_low)
+
+
+class TestInventory(unittest.TestCase):
+    def test_register(self):
+        os.environ["SHOP_REGION"] = "eu"  # the region the loader reads
+        with open("stock.csv") as stock:
+            inventory.load(stock)
+
+        def on_low(item):
+            events.emit("low", item)
+
+        inventory.subscribe("low", on_low)
+        self.assertTrue(inventory.is_registered("main"))
+
+    @pytest.mark.usefixtures("register")
+    def test_stock(self):
+        self.assertEqual(inventory.stock("main", "apple"), 12)
+"""
+
 SETTER = "tests/test_setup.py::test_register"
 
 BEFORE_AFTER = [
+    pytest.param(
+        BLOCKS,
+        "",
+        "tests/test_inventory.py::TestInventory::test_stock",
+        "tests/test_inventory.py::TestInventory::test_register",
+        BLOCKS_FIXED,
+        id="testcase-setup-with-a-with-block-a-nested-function-and-an-environment-write",
+    ),
     pytest.param(
         SAME_FILE,
         "",
@@ -718,15 +791,20 @@ def test_register():
 def test_register():
     inventory.reset()
     with open("stock.csv") as stock:
-        inventory.load(stock)
+        if not inventory.load(stock):
+            return
     assert inventory.is_registered("main")
 """
         + STOCK,
         "",
         "unfixable",
-        'test_register runs `with open("stock.csv") as stock: …` before its first assert',
-        ("inventory.reset()", 'with open("stock.csv") as stock:\n    inventory.load(stock)'),
-        id="a-block-before-the-first-assert",
+        'test_register runs `with open("stock.csv") as stock: …` before its first assert; a '
+        "block that returns from the test cannot move into a fixture",
+        (
+            "inventory.reset()",
+            'with open("stock.csv") as stock:\n    if not inventory.load(stock):\n        return',
+        ),
+        id="a-block-that-returns-before-the-first-assert",
     ),
     pytest.param(
         HEAD

@@ -111,9 +111,7 @@ class ModuleNames(Names):
         }
 
 
-def free_names(
-    names: ModuleNames, smalls: Sequence[cst.BaseSmallStatement], shown: str
-) -> set[str] | str:
+def free_names(names: ModuleNames, smalls: Sequence[cst.CSTNode], shown: str) -> set[str] | str:
     """The module-level and builtin names the statements of ``shown`` use, or why they use
     something else: its parameters, its variables set elsewhere, a name nothing binds."""
     inside = {id(node) for node in every_node(*smalls)}

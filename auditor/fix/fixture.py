@@ -188,9 +188,10 @@ def _body(function: cst.FunctionDef | None) -> tuple[str, ...] | None:
         return None
     codes: list[str] = []
     for statement in statements(function):
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return None
-        codes.extend(code_of(small) for small in statement.body)
+        if isinstance(statement, cst.SimpleStatementLine):
+            codes.extend(code_of(small) for small in statement.body)
+        else:  # a block, whole, as the setup holds it
+            codes.append(code_of(statement))
     return tuple(codes)
 
 
@@ -210,8 +211,9 @@ def _fixture(name: str, setup: Setup, decorator: str, indent: str) -> cst.Functi
     end = " " if len(f'{indent}"""{said} (extracted by auditor)."""') <= 88 else f"\n{indent}"
     doc = f'"""{said}{end}(extracted by auditor)."""'
     lines = list(setup.lines)
-    leading = lines[0].leading_lines
-    lines[0] = lines[0].with_changes(leading_lines=leading[_blanks(leading) :])
+    first = lines[0]
+    assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+    lines[0] = first.with_changes(leading_lines=first.leading_lines[_blanks(first.leading_lines) :])
     return cst.FunctionDef(
         name=cst.Name(name),
         params=cst.Parameters(),

@@ -1,7 +1,9 @@
 """A state-setter's setup: the statements it runs before its first check (``assert``,
 ``pytest.raises``, ``self.assertEqual``, ``mock.assert_called``), and whether they can run as a
-fixture's body: calls, imports, and assignments to names that only the setup uses, which use no
-parameter of the state-setter and nothing it sets later.
+fixture's body: calls, imports, assignments (to names that only the setup uses, to an item or
+an attribute: ``os.environ["MODE"] = …``), and blocks holding no check — ``with``, ``for``,
+``if``, ``try``, nested functions and classes — none of which uses a parameter of the
+state-setter or anything it sets later, or returns from it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Setup:
 
     problem: str = ""
     statements: tuple[str, ...] = ()  #: as written in the state-setter
-    lines: tuple[cst.SimpleStatementLine, ...] = ()
+    lines: tuple[cst.BaseStatement, ...] = ()  #: the setup's lines, blocks whole
     #: every module-level or builtin name the setup uses → what it is bound to there
     meanings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     annotated: bool = False
@@ -63,13 +65,18 @@ def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
     )
 
 
+#: a setup's element: one small statement of a line, or a whole block
+Piece = cst.BaseSmallStatement | cst.BaseCompoundStatement
+_BLOCKS = (cst.With, cst.For, cst.If, cst.Try, cst.While, cst.FunctionDef, cst.ClassDef)
+
+
 def _before_check(
     function: cst.FunctionDef, names: Names, shown: str
-) -> tuple[list[cst.SimpleStatementLine], list[cst.BaseSmallStatement]] | Setup:
-    """The lines before the function's first check, and their statements; or a Setup saying
-    which block (``with``, ``for``) comes first."""
-    lines: list[cst.SimpleStatementLine] = []
-    smalls: list[cst.BaseSmallStatement] = []
+) -> tuple[list[cst.BaseStatement], list[Piece]] | Setup:
+    """The lines before the function's first check, and their pieces; or a Setup saying which
+    block comes first when it cannot move (it returns from the state-setter)."""
+    lines: list[cst.BaseStatement] = []
+    smalls: list[Piece] = []
     for statement in statements(function):
         if isinstance(statement, cst.SimpleStatementLine):
             before = list(takewhile(lambda s: not _checks(s, names), statement.body))
@@ -80,17 +87,29 @@ def _before_check(
                 break
         elif _checks(statement, names):
             break
+        elif isinstance(statement, _BLOCKS) and not _returns(statement):
+            smalls.append(statement)
+            lines.append(statement)
         else:
             codes = (*(code_of(s) for s in smalls), code_of(statement))
             why = f"{shown} runs `{short(codes[-1])}` before its first assert"
-            what = "only calls, imports and assignments can move into a fixture"
+            what = "a block that returns from the test cannot move into a fixture"
             return Setup(f"{why}; {what}", codes)
     return lines, smalls
 
 
+def _returns(block: cst.CSTNode) -> bool:
+    """Whether ``block`` returns from the function it is in (not from a function it defines)."""
+    if isinstance(block, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return False
+    if isinstance(block, cst.Return):
+        return True
+    return any(_returns(child) for child in block.children)
+
+
 def _unused_imports_left_out(
-    names: ModuleNames, lines: list[cst.SimpleStatementLine], smalls: list[cst.BaseSmallStatement]
-) -> tuple[list[cst.SimpleStatementLine], list[cst.BaseSmallStatement]]:
+    names: ModuleNames, lines: list[cst.BaseStatement], smalls: list[Piece]
+) -> tuple[list[cst.BaseStatement], list[Piece]]:
     """The setup without the imports that only the checks use: they would sit unused in the
     fixture (``import pytest`` for the ``pytest.raises`` that ends the setup)."""
     imports = [s for s in smalls if isinstance(s, (cst.Import, cst.ImportFrom))]
@@ -106,8 +125,15 @@ def _unused_imports_left_out(
     kept = [s for s in smalls if s not in imports or id(s) in used]
     if len(kept) == len(smalls):
         return lines, smalls
-    cut = (_cut(line, [s for s in line.body if s in kept]) for line in lines)
-    return [line for line in cut if line.body], kept
+    cut = [
+        _cut(line, [s for s in line.body if s in kept])
+        if isinstance(line, cst.SimpleStatementLine)
+        else line
+        for line in lines
+    ]
+    return [
+        line for line in cut if not isinstance(line, cst.SimpleStatementLine) or line.body
+    ], kept
 
 
 def statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
@@ -150,9 +176,7 @@ def _checks(node: cst.CSTNode, names: Names) -> bool:
     return False
 
 
-def _unmovable(
-    function: cst.FunctionDef, smalls: Sequence[cst.BaseSmallStatement], shown: str
-) -> str | None:
+def _unmovable(function: cst.FunctionDef, smalls: Sequence[Piece], shown: str) -> str | None:
     """Why the setup cannot run unchanged as a fixture's body, if it cannot."""
     if function.asynchronous is not None:
         return f"{shown} is a coroutine: its setup needs an async fixture"
@@ -167,7 +191,9 @@ def _unmovable(
     return None
 
 
-def _movable(small: cst.BaseSmallStatement) -> bool:
+def _movable(small: Piece) -> bool:
+    if isinstance(small, _BLOCKS):
+        return True
     if isinstance(small, cst.Expr):
         return isinstance(small.value, cst.Call)
     if isinstance(small, cst.Assign):
@@ -180,9 +206,10 @@ def _movable(small: cst.BaseSmallStatement) -> bool:
 
 
 def _plain_target(target: cst.BaseExpression) -> bool:
+    """A name, names, or an item or attribute of something (``os.environ["MODE"]``)."""
     if isinstance(target, (cst.Tuple, cst.List)):
         return all(isinstance(e.value, cst.Name) for e in target.elements)
-    return isinstance(target, cst.Name)
+    return isinstance(target, (cst.Name, cst.Subscript, cst.Attribute))
 
 
 def _has(node: cst.CSTNode, kinds: tuple[type[cst.CSTNode], ...]) -> bool:
