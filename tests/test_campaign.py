@@ -137,6 +137,13 @@ def _ids(plans: list[RunPlan]) -> list[tuple[str, ...]]:
             [("p1", "p2", "v")],
             id="writers of different keys of one state share an order",
         ),
+        pytest.param(
+            ["p", "c", "v"],
+            {"p": CACHE_EUR, "c": CLEARS | {"global:app.CACHE#f00d=beef"}},
+            {"p": CACHE_EUR, "c": frozenset({"global:app.CACHE#f00d=beef"})},
+            [("c", "p", "v")],
+            id="a writer that also clears runs first among the writers",
+        ),
         pytest.param(["a", "b"], {}, {}, [], id="nothing leaves state: no order"),
     ],
 )
