@@ -26,7 +26,7 @@ from auditor.fix.library import Library
 from auditor.fix.plan import Fix, plan
 from auditor.fix.restore import defend, rewrite
 from auditor.fix.source import Target
-from tests.helpers import auditor, run_pytest
+from tests.helpers import auditor, git, run_pytest
 from tests.test_fix import git_project
 
 #: what the project's sources say, as :func:`library.read` would find it
@@ -1219,8 +1219,12 @@ def _chain(fix: Fix | None) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]
         fix = fix.fallback
 
 
-def _planned(*state: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    finding = Finding("order-dependent", VICTIM, "", polluters=(POLLUTER,), state=state)
+def _planned(
+    *state: str, cleaners: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    finding = Finding(
+        "order-dependent", VICTIM, "", polluters=(POLLUTER,), state=state, cleaners=cleaners
+    )
     (fix,) = plan([finding]).fixes
     return list(_chain(fix))
 
@@ -1251,6 +1255,25 @@ def test_without_named_state_the_plan_is_as_before() -> None:
     assert _planned() == [
         (tuple(f"{c} {POLLUTER}" for c in ("chdir", "environ", "module_globals")), ()),
     ]
+
+
+CLEANER = "tests/test_paths.py::test_reset_base_dir"
+UNPROVEN = ("reverted", "unfixable", "skipped")
+
+
+def test_a_cleaner_found_is_the_last_fallback_and_the_fix_when_nothing_else_is() -> None:
+    assert _planned(cleaners=(CLEANER,)) == [
+        (tuple(f"{c} {POLLUTER}" for c in ("chdir", "environ", "module_globals")), UNPROVEN),
+        ((f"cleanup {VICTIM}",), ()),
+    ]
+    assert _planned(BASE_DIR, cleaners=(CLEANER,))[-2:] == [
+        ((f"defend {VICTIM} {BASE_DIR}",), UNPROVEN),
+        ((f"cleanup {VICTIM}",), ()),
+    ]
+    port = Finding(
+        "order-dependent", VICTIM, "", polluters=(POLLUTER,), state=("port:1",), cleaners=(CLEANER,)
+    )
+    assert list(_chain(plan([port]).fixes[0])) == [((f"cleanup {VICTIM}",), ())]
 
 
 def test_state_no_code_can_restore_is_reported_never_serialised() -> None:
@@ -1342,3 +1365,96 @@ def test_fix_keeps_a_restore_for_a_testcase_polluter_leaking_through_a_library_c
     ) in text
     after = run_pytest(root, "-p", "no:randomly", POLLUTER, VICTIM)
     assert after.returncode == 0, after.stdout
+
+
+# auditor fix, end to end: the state lives in a library outside the project (the footprint is
+# blind to it); the audit found a cleaner, whose setup becomes the victim's fixture.
+
+VENDOR = """\
+_MODE = ["default"]
+
+
+def configure(mode):
+    _MODE[0] = mode
+
+
+def mode():
+    return _MODE[0]
+"""
+
+VENDOR_POLLUTER = """\
+import vendorlib
+
+
+def test_custom_mode():
+    vendorlib.configure("fast")
+    assert vendorlib.mode() == "fast"
+"""
+
+VENDOR_VICTIM = """\
+import vendorlib
+
+
+def test_reset_mode():
+    vendorlib.configure("default")
+    assert vendorlib.mode() == "default"
+
+
+def test_default_mode():
+    assert vendorlib.mode() == "default"
+"""
+
+
+def test_fix_keeps_a_cleaners_setup_as_the_victims_fixture_when_the_state_is_unknown(
+    tmp_path: Path,
+) -> None:
+    vendor = tmp_path / "site"  # outside the project: no footprint sees it
+    vendor.mkdir()
+    (vendor / "vendorlib.py").write_text(VENDOR)
+    conftest = f"import sys\nsys.path.insert(0, {str(vendor)!r})\n"
+    polluter, victim = (
+        "tests/test_mode.py::test_custom_mode",
+        "tests/test_use.py::test_default_mode",
+    )
+    cleaner = "tests/test_use.py::test_reset_mode"
+    root = git_project(
+        tmp_path / "project",
+        {
+            "conftest.py": conftest,
+            "tests/test_mode.py": VENDOR_POLLUTER,
+            "tests/test_use.py": VENDOR_VICTIM,
+        },
+    )
+    assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1
+    finding = {
+        "kind": "order-dependent",
+        "test": victim,
+        "polluters": [polluter],
+        "state": [],
+        "cleaners": [cleaner],
+    }
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+
+    fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr  # files changed
+    report = json.loads((root / "reports" / "fix.json").read_text())
+    monkeypatched, cleanup = report["fixes"]
+    assert monkeypatched["status"] == "unfixable"  # nothing the polluter spells
+    assert cleanup["status"] == "kept", cleanup
+    assert report["files_changed"] == ["tests/test_use.py"]
+    text = (root / "tests" / "test_use.py").read_text()
+    assert (
+        "@pytest.fixture\n"
+        "def reset_mode():\n"
+        '    """What test_reset_mode resets, before this test (extracted by auditor)."""\n'
+        '    vendorlib.configure("default")\n'
+    ) in text
+    assert "def test_default_mode(reset_mode):" in text
+    after = run_pytest(root, "-p", "no:randomly", polluter, victim)
+    assert after.returncode == 0, after.stdout
+    git(root, "commit", "-qam", "fixed")  # a file left changed is left alone
+    again = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+    assert again.returncode == 0, again.stdout  # nothing more to change
+    assert (root / "tests" / "test_use.py").read_text() == text

@@ -199,6 +199,7 @@ def _codemod(edit: Edit, target: Target, text: str, workspace: Workspace) -> Out
         "tmp_path": lambda: tmp_path.rewrite(text, target, edit.path),
         "serial": lambda: serial.rewrite(text, target, edit.keys),
         "fixture": lambda: _fixture(edit, target, text, workspace),
+        "cleanup": lambda: _fixture(edit, target, text, workspace, cleaner=True),
         "restore": lambda: _restore(edit, target, text, workspace),
         "defend": lambda: _restore(edit, target, text, workspace),
     }
@@ -214,14 +215,16 @@ def _restore(edit: Edit, target: Target, text: str, workspace: Workspace) -> Out
     return act(text, target, edit.state, known)
 
 
-def _fixture(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+def _fixture(
+    edit: Edit, target: Target, text: str, workspace: Workspace, cleaner: bool = False
+) -> Outcome:
     setter = Target.of(edit.setter)
     if setter.path != target.path and workspace.usable(setter.path):
         return Outcome(text, "unfixable", f"cannot read {setter.path}")
     setter_code = text if setter.path == target.path else workspace.text(setter.path)
     from auditor.fix import fixture  # the largest codemod: only when a brittle test needs it
 
-    return fixture.rewrite(text, target, setter_code, setter)
+    return fixture.rewrite(text, target, setter_code, setter, cleaner=cleaner)
 
 
 def _compiles(code: str, path: str) -> bool:

@@ -17,6 +17,7 @@ import builtins
 import keyword
 import posixpath
 from collections.abc import Sequence
+from dataclasses import replace
 
 import libcst as cst
 
@@ -41,9 +42,12 @@ USEFIXTURES = "pytest.mark.usefixtures"
 _TAKEN = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
-def rewrite(code: str, brittle: Target, setter_code: str, setter: Target) -> Outcome:
+def rewrite(
+    code: str, brittle: Target, setter_code: str, setter: Target, cleaner: bool = False
+) -> Outcome:
     """Make the setup of ``setter`` (in ``setter_code``, the same text as ``code`` when both tests
-    are in one file) a fixture in ``code`` that ``brittle`` requests."""
+    are in one file) a fixture in ``code`` that ``brittle`` requests. ``cleaner``: ``setter``
+    is a victim's cleaner, whose setup undoes what a polluter leaves (the fixture says so)."""
     if brittle == setter:
         return Outcome(code, "unfixable", f"{brittle} is its own state-setter")
     module = parse(code)
@@ -54,6 +58,8 @@ def rewrite(code: str, brittle: Target, setter_code: str, setter: Target) -> Out
         return Outcome(code, "unfixable", f"{setter.path} {setter_module.reason}")
     shown = str(setter) if setter.path != brittle.path else "::".join(str(setter).split("::")[1:])
     setup = setup_of(setter_module, setter, shown)
+    if cleaner:
+        setup = replace(setup, said=f"What {shown} resets, before this test")
     if setup.problem:
         return _unfixable(code, setup.problem, setup, brittle)
     found = find(module, brittle)
@@ -206,7 +212,7 @@ def _requesting(
 
 
 def _fixture(name: str, setup: Setup, decorator: str, indent: str) -> cst.FunctionDef:
-    said = f"The state that {setup.shown} used to leave behind"
+    said = setup.said or f"The state that {setup.shown} used to leave behind"
     # black's line length: where most projects' linters start complaining
     end = " " if len(f'{indent}"""{said} (extracted by auditor)."""') <= 88 else f"\n{indent}"
     doc = f'"""{said}{end}(extracted by auditor)."""'

@@ -6,6 +6,10 @@ the writes its polluters spell (``os.environ[K] = V``, ``os.chdir``, ``mod.X = v
 polluters saving the named state when they start and putting it back when they end, wherever
 they write it (``restore``: first, when no named state is one a polluter can spell); and, when
 a polluter cannot be changed, the victim resetting that state in its own setup (``defend``).
+Last, when the audit found a cleaner (a test that, run between them, makes the victim pass: it
+resets the state through the library's own API, ``container.clear()``), the victim requests
+the cleaner's setup as a fixture (``cleanup``): the only fix when the footprint could not name
+the state (a library's internals outside the project).
 Never a ``serial`` mark, a skip or an xfail for an order dependence.
 
 Pure: it takes the findings of ``audit.json`` as records (:func:`auditor.findings.load_findings`
@@ -15,14 +19,22 @@ validated them) and returns records.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from auditor.findings import Finding, FindingKind
 from auditor.fix.state import slot
 
 Codemod = Literal[
-    "environ", "chdir", "module_globals", "tmp_path", "serial", "fixture", "restore", "defend"
+    "environ",
+    "chdir",
+    "module_globals",
+    "tmp_path",
+    "serial",
+    "fixture",
+    "restore",
+    "defend",
+    "cleanup",
 ]
 EvidenceKind = Literal["order", "alone", "corun"]
 
@@ -48,7 +60,7 @@ class Edit:
     path: str = ""  #: tmp_path: the path to move under tmp_path
     keys: tuple[str, ...] = ()  #: serial: resource keys (none: exclusive)
     fixtures: tuple[str, ...] = ()  #: module_globals: shared fixtures the test mutates
-    setter: str = ""  #: fixture: the state-setter whose setup becomes a fixture
+    setter: str = ""  #: fixture, cleanup: the state-setter (cleaner) whose setup becomes a fixture
     state: tuple[str, ...] = ()  #: restore, defend: the ``TYPE:NAME`` entries to put back
 
 
@@ -109,7 +121,8 @@ def _fix(finding: Finding) -> Fix | str:
     """A fix for one finding, or why there is none."""
     kind, test = finding.kind, finding.test
     if kind == "order-dependent":
-        return _order_dependent(test, finding.polluters, finding.state)
+        made = _order_dependent(test, finding.polluters, finding.state)
+        return _then_cleanup(made, test, finding.polluters, finding.cleaners)
     if kind == "brittle":
         return _brittle(test, finding.state_setters)
     if kind == "shared-resource":
@@ -148,6 +161,33 @@ def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) 
         # a polluter's file that is left alone (it does not parse): the victim defends itself
         fallback_on=(*_UNPROVEN, "skipped"),
     )
+
+
+def _then_cleanup(
+    made: Fix | str, test: str, polluters: Sequence[str], cleaners: Sequence[str]
+) -> Fix | str:
+    """``made``, with the cleaner's setup as the victim's fixture at the end of its fallbacks
+    (or instead of it, when nothing else fixes it)."""
+    if not cleaners or not polluters:
+        return made
+    cleanup = Fix(
+        "order-dependent",
+        test,
+        f"the victim runs the setup of {cleaners[0]}, which undoes the leak, as a fixture first",
+        (Edit("cleanup", test, setter=cleaners[0]),),
+        Evidence("order", (*polluters, test)),
+    )
+    if isinstance(made, str):
+        return cleanup
+    return _last(made, cleanup)
+
+
+def _last(fix: Fix, fallback: Fix) -> Fix:
+    """``fix`` with ``fallback`` tried after its last fallback, on every unproven status."""
+    if fix.fallback is None:
+        on = tuple(dict.fromkeys((*fix.fallback_on, *_UNPROVEN, "skipped")))
+        return replace(fix, fallback=fallback, fallback_on=on)
+    return replace(fix, fallback=_last(fix.fallback, fallback))
 
 
 def _spelled(entry: str) -> bool:

@@ -35,6 +35,7 @@ class Setup:
     annotated: bool = False
     relative: str = ""  #: a relative import the setup makes, as written
     shown: str = ""  #: the state-setter, as the reasons name it
+    said: str = ""  #: what the fixture's docstring says it is (default: the state it leaves)
 
 
 def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:

@@ -193,15 +193,16 @@ def _cleaners(
     lab: Lab,
     learnt: tuple[tuple[str, int], ...] = (),
 ) -> Search:
-    """Among tests that change the polluters' state (a cleaner must; any state when the
+    """Among tests that change the polluters' state (a cleaner must; every test when the
     footprint did not see theirs), those that undo it (the first group only among more than
     ``LONG_PREFIX``)."""
     linked = set(state)
+    # A cleaner must change the state, so it has a footprint of it; when the footprint did not
+    # see the polluters' state (a library's internals outside the project), every test may be.
     candidates = [
         test
         for test in selection
-        if test in prints.state
-        and (not linked or prints.state[test] & linked)
+        if (not linked or prints.state.get(test, frozenset()) & linked)
         and test not in (*polluters, victim)
     ]
 
