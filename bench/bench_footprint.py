@@ -8,17 +8,28 @@ What it measures
     - ``benchmark``: ``bench_run.py``'s generated suite (81 files, 1,019 tests: unit tests,
       parametrized ones, small file round trips under ``tmp_path``, e2e tests that wait);
     - ``file-heavy``: 200 tests that each write, read back, rename and remove 50 files under
-      ``tmp_path`` — the worst case for an audit hook, which sees every one of those calls.
+      ``tmp_path`` — the worst case for an audit hook, which sees every one of those calls;
+    - ``large-caches``: a package of 20 modules that each hold large caches built at import (a
+      dict of 20,000 entries, a list of 5,000, an ``lru_cache``), a settings object, and in a
+      few modules a 250-entry table, and 660 tests that read them, a tenth of them filling a
+      memo cache (the footprint then names what changed, with its values' hashes) — the shape
+      of real suites with module caches;
+    - ``mid-containers``: the same, but every module also holds a 900-entry table (just under
+      the 1,000 items above which a container is compared by its size): every one is copied
+      and compared around every test — the worst case for the snapshots, not judged;
+    - with ``--large``, the corpus's large generated suite (``bench/corpus/large``: 2,574
+      tests, over a minute per run), generated into OUT first when missing.
 
     The figure is the median with footprints over the median without, as a percentage; the
     goal is at most 10 % on a typical suite. ``--basetemp`` goes to ``/dev/shm`` when there is
     one: on a disk, file-heavy timings vary several-fold from run to run.
 
 How to run (from the repository root, with the project venv)
-    .venv/bin/python bench/bench_footprint.py [--repeats 5] [--out bench/out]
+    .venv/bin/python bench/bench_footprint.py [--repeats 5] [--out bench/out] [--large]
 
     OUT/footprint-*/ hold the suites, OUT/bench_footprint.json the timings. Standard library
-    only; about two minutes.
+    only; about three minutes (with ``--large``, about twelve more per repeat). It passes when
+    the overhead is at most 10 % on every suite but the two worst cases.
 """
 
 from __future__ import annotations
@@ -55,6 +66,82 @@ def test_files(tmp_path, n):
         os.replace(path, tmp_path / "done.txt")
         os.remove(tmp_path / "done.txt")
 """
+
+
+CACHE_MODULE = """\
+import functools
+
+TABLE = {{f"key{{i}}": i * {n} for i in range(20_000)}}
+ROWS = [(i, str(i)) for i in range(5_000)]
+CODES = {{f"c{{i}}": str(i) for i in range({codes})}}
+MEMO = {{}}
+
+
+class Settings:
+    def __init__(self):
+        for k in range(50):
+            setattr(self, f"option{{k}}", k)
+
+
+SETTINGS = Settings()
+
+
+@functools.lru_cache(maxsize=None)
+def lookup(key):
+    return TABLE.get(key)
+
+
+def remember(key):
+    MEMO.setdefault(key, lookup(key))
+    return MEMO[key]
+"""
+
+CACHE_TESTS = """\
+import pytest
+
+from caches import mod{n} as cache
+
+
+@pytest.mark.parametrize("i", range(30))
+def test_reads(i):
+    assert cache.TABLE[f"key{{i}}"] == i * {n}
+    assert cache.CODES[f"c{{i}}"] == str(i)
+    assert cache.SETTINGS.option3 == 3
+
+
+@pytest.mark.parametrize("i", range(3))
+def test_fills_the_memo(i):
+    assert cache.remember(f"key{{i + 100 * {n}}}") is not None
+"""
+
+
+def large_caches_suite(root: Path, table: int = 900, every: int = 1) -> tuple[str, ...]:
+    """20 cache modules and their tests; every ``every``-th module holds a ``table``-entry
+    table (the others, 40 entries)."""
+    (root / "caches").mkdir(parents=True, exist_ok=True)
+    (root / "tests").mkdir(parents=True, exist_ok=True)
+    (root / "caches" / "__init__.py").write_text("", encoding="utf-8")
+    files = []
+    for n in range(20):
+        codes = table if n % every == 0 else 40
+        module = CACHE_MODULE.format(n=n, codes=codes)
+        (root / "caches" / f"mod{n}.py").write_text(module, encoding="utf-8")
+        path = root / "tests" / f"test_cache{n}.py"
+        path.write_text(CACHE_TESTS.format(n=n), encoding="utf-8")
+        files.append(f"tests/test_cache{n}.py")
+    (root / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\npythonpath = ["."]\n', encoding="utf-8"
+    )
+    return tuple(files)
+
+
+def large_corpus_suite(out: Path) -> tuple[Path, tuple[str, ...], int]:
+    """The corpus's large suite, generated into ``out`` when it is not there."""
+    root = out / "corpus-large"
+    if not (root / "expected.json").is_file():
+        generator = REPO / "bench" / "corpus" / "large" / "generate.py"
+        subprocess.run([sys.executable, str(generator), str(root)], check=True)
+    return root, ("tests",), 2_574
 
 
 def file_heavy_suite(root: Path) -> tuple[str, ...]:
@@ -103,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--large", action="store_true", help="also the corpus's large suite")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     facts = bench_run.machine_facts()
@@ -113,28 +201,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     benchmark = bench_run.write_suite(args.out / "footprint-benchmark")
     heavy_root = args.out / "footprint-file-heavy"
+    caches_root = args.out / "footprint-large-caches"
+    mid_root = args.out / "footprint-mid-containers"
     suites = {
         "benchmark": (benchmark.root, benchmark.files, benchmark.tests),
         "file-heavy": (heavy_root, file_heavy_suite(heavy_root), 200),
+        "large-caches": (caches_root, large_caches_suite(caches_root, 250, every=5), 660),
+        "mid-containers": (mid_root, large_caches_suite(mid_root, 900), 660),
     }
+    if args.large:
+        suites["large"] = large_corpus_suite(args.out)
     rows = {}
-    print(f"\n{'suite':<11} {'tests':>6} {'off':>8} {'footprint':>10} {'overhead':>9}")
+    print(f"\n{'suite':<14} {'tests':>6} {'off':>8} {'footprint':>10} {'overhead':>9}")
     for name, (root, files, tests) in suites.items():
         times = measure(root, files, args.repeats)
         off, on = statistics.median(times["off"]), statistics.median(times["footprint"])
         overhead = 100 * (on / off - 1)
         rows[name] = {"tests": tests, "times": times, "overhead_pct": round(overhead, 1)}
-        print(f"{name:<11} {tests:>6} {off:>7.2f}s {on:>9.2f}s {overhead:>+8.1f}%")
-    typical = rows["benchmark"]["overhead_pct"]
-    status = "PASS" if typical <= GOAL_PCT else "FAIL"
+        print(f"{name:<14} {tests:>6} {off:>7.2f}s {on:>9.2f}s {overhead:>+8.1f}%")
+    # The goal holds for the suites shaped like real ones, not for the worst cases.
+    judged = [name for name in rows if name not in ("file-heavy", "mid-containers")]
+    worst = max(rows[name]["overhead_pct"] for name in judged)
+    status = "PASS" if worst <= GOAL_PCT else "FAIL"
     print(
-        f"\n{status}: footprint overhead on the benchmark suite {typical:+.1f}% "
+        f"\n{status}: footprint overhead at most {worst:+.1f}% on {', '.join(judged)} "
         f"(goal ≤ {GOAL_PCT:g}%)"
     )
     (args.out / "bench_footprint.json").write_text(
         json.dumps({"facts": facts, "suites": rows}, indent=2) + "\n"
     )
-    return 0 if typical <= GOAL_PCT else 1
+    return 0 if worst <= GOAL_PCT else 1
 
 
 if __name__ == "__main__":
