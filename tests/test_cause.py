@@ -85,6 +85,24 @@ def test_a_rare_value_is_guessed_first_and_one_cleaner_of_many_is_enough() -> No
     assert len(found.cleaners) == 1 and set(found.cleaners) <= cleaners  # the first one only
 
 
+def test_a_second_polluter_is_looked_for_among_the_other_overriders_only() -> None:
+    cache = "global:app.manager._cache"
+    fillers = [f"f{i:02}" for i in range(40)]  # the default under the same key
+    marks = {t: frozenset({f"{cache}#k=usd"}) for t in fillers}
+    marks |= {"p1": frozenset({f"{cache}#k=eur"}), "p2": frozenset({f"{cache}#k=chf"})}
+    prints = fp.Footprints(state={t: frozenset({cache}) for t in marks}, marks=marks)
+
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        return ["failed"] * 3 if {"p1", "p2"} & set(ids[:-1]) else ["passed"]
+
+    lab = FakeLab(rule)
+    order = ("f00", "p1", *fillers[1:30], "p2", *fillers[30:], "v")
+    found = cause.locate_victim(victim(order), [*order], prints, lab, command)
+    assert found.polluters == ("p1", "p2")
+    # The rare value guessed first; the rest asked: the other overrider, not the 40 fillers.
+    assert lab.orders[:2] == [("p1", "v"), ("p2", "v")]
+
+
 def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     def rule(ids: tuple[str, ...]) -> list[str]:
         polluted = "p" in ids and ("c" not in ids or ids.index("c") < ids.index("p"))

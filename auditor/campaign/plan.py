@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+from auditor.locate.footprints import removes, slot
 from auditor.model import RunPlan
 
 GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints…
@@ -123,7 +124,7 @@ def guided(
         # Writers that also clear (a TestCase whose setUp empties the cache, then fills one
         # key) first: after the others, they would wipe what those left.
         chosen.sort(key=lambda test: not _puts_back(test, writes, leaves))
-        written = {_slot(mark) for test in chosen for mark in leaves[test]}
+        written = {slot(mark) for test in chosen for mark in leaves[test]}
         back = {t for t in order if _conflict(_puts_back(t, writes, leaves), written)}
         after = [t for t in order if t not in chosen and t not in back]
         # The rest in the default order, then reversed: a cleaner the footprints never saw
@@ -150,36 +151,16 @@ def _telling(writers: Mapping[str, list[str]], everywhere: float) -> list[str]:
     default, filled by every test that reads it)."""
     usual: dict[tuple[str, str | None], int] = {}
     for mark, tests in writers.items():
-        slot = _slot(mark)
-        usual[slot] = max(usual.get(slot, 0), len(tests))
+        where = slot(mark)
+        usual[where] = max(usual.get(where, 0), len(tests))
     return [
         mark
         for mark, tests in writers.items()
         if len(tests) <= everywhere
         and not (
-            _slot(mark)[1] is not None
-            and len(tests) > _HANDFUL
-            and len(tests) == usual[_slot(mark)]
+            slot(mark)[1] is not None and len(tests) > _HANDFUL and len(tests) == usual[slot(mark)]
         )
     ]
-
-
-def _slot(mark: str) -> tuple[str, str | None]:
-    """Where a mark writes: its state, and the key within it (None: the whole state). Two marks
-    in one slot overwrite each other: their writers cannot share an order."""
-    state, _, item = mark.partition("#")
-    if not item:
-        return state, None
-    if item[0] in "+-" and len(item) > 1:  # a list's or set's item
-        return state, item[1:]
-    if item in ("-",) or item[0] == "=":  # the binding itself
-        return state, ""
-    return state, item.rstrip("-").split("=", 1)[0]  # a dict's key
-
-
-def _removes(mark: str) -> bool:
-    item = mark.partition("#")[2]
-    return bool(item) and (item.endswith("-") or item.startswith("-"))
 
 
 def _conflict(slots: set[tuple[str, str | None]], written: set[tuple[str, str | None]]) -> bool:
@@ -197,9 +178,9 @@ def _puts_back(
     them alone, and every state it was seen to remove something from (whole: ``clear()``
     empties every key, though a run saw it remove only those that were there)."""
     mine, alone = writes.get(test, frozenset()), leaves.get(test, frozenset())
-    left = {_slot(mark)[0] for mark in alone}
-    slots = {(_slot(mark)[0], None) for mark in mine if _removes(mark)}
-    return slots | {(_slot(mark)[0], None) for mark in mine - alone if _slot(mark)[0] not in left}
+    left = {slot(mark)[0] for mark in alone}
+    slots = {(slot(mark)[0], None) for mark in mine if removes(mark)}
+    return slots | {(slot(mark)[0], None) for mark in mine - alone if slot(mark)[0] not in left}
 
 
 def _disjoint_writers(
@@ -215,20 +196,20 @@ def _disjoint_writers(
             covered.append(mark)
             continue
         writer = next(
-            (w for w in writers[mark] if not _conflict({_slot(m) for m in leaves[w]}, written)),
+            (w for w in writers[mark] if not _conflict({slot(m) for m in leaves[w]}, written)),
             None,
         )
         if writer is None:
             continue
         chosen.append(writer)
-        written |= {_slot(m) for m in leaves[writer]}
+        written |= {slot(m) for m in leaves[writer]}
         left |= leaves[writer]
         covered.append(mark)
     return chosen, covered
 
 
 def _shown(covered: Sequence[str]) -> str:
-    states = list(dict.fromkeys(_slot(mark)[0] for mark in covered))
+    states = list(dict.fromkeys(slot(mark)[0] for mark in covered))
     return ", ".join(states[:3]) + (f" and {len(states) - 3} more" if len(states) > 3 else "")
 
 

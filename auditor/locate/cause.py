@@ -345,15 +345,20 @@ def _no_more(remaining: list[str], found: tuple[str, ...]) -> list[str]:
 
 def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], list[str]]:
     """After a first culprit with a footprint, look for more only among tests that changed the
-    same state (or, when its footprint holds resources only, among tests with a footprint):
+    same state (or, when its footprint holds resources only, among tests with a footprint; when
+    it left a value few tests leave under a key, among tests leaving another such value there):
     asking the whole rest of the order again costs up to a sequential run per finding, and a
     suite with dozens of victims asks it dozens of times. A culprit the footprint did not see
     means it is blind to this kind of state: then the whole rest."""
     seen = prints.state.keys() | prints.resources.keys()
+    unusual = fp.unusual_slots(prints)
 
     def narrow(remaining: list[str], found: tuple[str, ...]) -> list[str]:
         if not seen.issuperset(found):
             return remaining
+        keys = frozenset().union(*(unusual.get(test, frozenset()) for test in found))
+        if keys:  # another culprit leaves an unusual value under the same key (not a default)
+            return [test for test in remaining if unusual.get(test, frozenset()) & keys]
         linked = frozenset().union(*(prints.state.get(test, frozenset()) for test in found))
         if linked:  # another culprit of the same state (one through other state may be missed)
             return [test for test in remaining if prints.state.get(test, frozenset()) & linked]

@@ -88,6 +88,25 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
     )
 
 
+def slot(mark: str) -> tuple[str, str | None]:
+    """Where a mark writes: its state, and the key within it (None: the whole state). Two marks
+    in one slot overwrite each other: their writers cannot share an order."""
+    state, _, item = mark.partition("#")
+    if not item:
+        return state, None
+    if item[0] in "+-" and len(item) > 1:  # a list's or set's item
+        return state, item[1:]
+    if item in ("-",) or item[0] == "=":  # the binding itself
+        return state, ""
+    return state, item.rstrip("-").split("=", 1)[0]  # a dict's key
+
+
+def removes(mark: str) -> bool:
+    """Whether a mark removes something (a key, an item, the binding)."""
+    item = mark.partition("#")[2]
+    return bool(item) and (item.endswith("-") or item.startswith("-"))
+
+
 @dataclass(frozen=True)
 class Conflict:
     """Two tests that use the same resource: a conflict if they ever run at the same time."""
@@ -151,6 +170,20 @@ def rank_by_rarity(candidates: Sequence[str], prints: Footprints) -> list[str]:
         if seen and min(seen) <= RARE:
             scored.append((min(seen), position, test))
     return [test for *_, test in sorted(scored)]
+
+
+def unusual_slots(prints: Footprints) -> dict[str, frozenset[tuple[str, str | None]]]:
+    """Per test, the keys under which it left a value that is not the one most tests leave
+    there (an override, not a cache's default)."""
+    counts = Counter(mark for marks in prints.marks.values() for mark in marks if "#" in mark)
+    usual: dict[tuple[str, str | None], int] = {}
+    for mark, count in counts.items():
+        usual[slot(mark)] = max(usual.get(slot(mark), 0), count)
+    found = {
+        test: frozenset(slot(m) for m in marks if "#" in m and counts[m] < usual[slot(m)])
+        for test, marks in prints.marks.items()
+    }
+    return {test: slots for test, slots in found.items() if slots}
 
 
 def rank_by_state(candidates: Sequence[str], prints: Footprints, state: Iterable[str]) -> list[str]:
