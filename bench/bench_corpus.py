@@ -57,8 +57,10 @@ CORPUS = REPO / "bench" / "corpus"
 LARGE = "large"
 LARGE_OUT = REPO / "bench" / "out" / "corpus-large"
 GENERATOR = CORPUS / "large" / "generate.py"
-#: What the copies ignore and git does not track: the audits' own output and caches.
-IGNORED = ("reports", "__pycache__", ".pytest_cache")
+#: What the copies ignore and git does not track: the audits' own output (the top-level
+#: ``reports/`` only: a suite may have a ``tests/reports/`` package) and caches.
+IGNORED = ("__pycache__", ".pytest_cache")
+REPORTS = "reports"
 CAUSE_KEY = {"order-dependent": "polluters", "brittle": "state_setters"}
 
 
@@ -155,8 +157,14 @@ def prepare_copy(suite: Suite, work: Path) -> Path:
     """A copy of the suite in ``work/<name>``, committed to a fresh git repository."""
     root = work / suite.name
     shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(suite.source, root, ignore=shutil.ignore_patterns(*IGNORED))
-    (root / ".gitignore").write_text("".join(f"{name}/\n" for name in IGNORED), encoding="utf-8")
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        top = Path(folder) == suite.source
+        return shutil.ignore_patterns(*IGNORED)(folder, names) | ({REPORTS} if top else set())
+
+    shutil.copytree(suite.source, root, ignore=ignored)
+    gitignore = "".join(f"{name}/\n" for name in IGNORED) + f"/{REPORTS}/\n"
+    (root / ".gitignore").write_text(gitignore, encoding="utf-8")
     git(root, "init", "-q")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", f"corpus suite {suite.name}")
