@@ -342,3 +342,21 @@ def test_other_tests_and_nested_functions_keep_the_path() -> None:
     out = rewrite(code, TEST, PATH)
     assert out.code.count('"build/report.json"') == 2
     assert 'open(tmp_path / "report.json", "w")' in out.code
+
+
+def test_a_bare_name_path_is_moved_under_tmp_path_once() -> None:
+    # The path is its own file name: the literal in ``tmp_path / "out"`` is the same string.
+    code = _src(
+        """
+        from shop import workspace
+
+        def test_report():
+            workspace.init("out")
+            assert workspace.exists("out")
+        """
+    )
+    once = rewrite(code, TEST, "out")
+    assert once.status == "changed"
+    assert 'workspace.init(tmp_path / "out")' in once.code
+    again = rewrite(once.code, TEST, "out")
+    assert (again.status, again.code) == ("already", once.code)

@@ -9,7 +9,8 @@ a polluter cannot be changed, the victim resetting that state in its own setup (
 Last, when the audit found a cleaner (a test that, run between them, makes the victim pass: it
 resets the state through the library's own API, ``container.clear()``), the victim requests
 the cleaner's setup as a fixture (``cleanup``): the only fix when the footprint could not name
-the state (a library's internals outside the project).
+the state (a library's internals outside the project), and the one every fix before it falls
+back to when unproven (a reverted restore too: the state was more than its name).
 Never a ``serial`` mark, a skip or an xfail for an order dependence.
 
 Pure: it takes the findings of ``audit.json`` as records (:func:`auditor.findings.load_findings`
@@ -183,11 +184,12 @@ def _then_cleanup(
 
 
 def _last(fix: Fix, fallback: Fix) -> Fix:
-    """``fix`` with ``fallback`` tried after its last fallback, on every unproven status."""
-    if fix.fallback is None:
-        on = tuple(dict.fromkeys((*fix.fallback_on, *_UNPROVEN, "skipped")))
-        return replace(fix, fallback=fallback, fallback_on=on)
-    return replace(fix, fallback=_last(fix.fallback, fallback))
+    """``fix`` with ``fallback`` tried after its last fallback, every link of the chain falling
+    back on every unproven status (a restore of the named state that does not make the victim
+    pass: the state is more than its name, as a memo cache's content behind a binding)."""
+    on = tuple(dict.fromkeys((*fix.fallback_on, *_UNPROVEN, "skipped")))
+    after = fallback if fix.fallback is None else _last(fix.fallback, fallback)
+    return replace(fix, fallback=after, fallback_on=on)
 
 
 def _spelled(entry: str) -> bool:

@@ -66,6 +66,7 @@ class _TmpPath(FunctionRewriter):
         self.constants = set(constants)
         self._arguments: set[int] = set()  # ids of nodes that are a call's direct argument
         self._not_values: set[int] = set()  # ids of names that are not expressions read
+        self._under: set[int] = set()  # ids of literals already under tmp_path: ours
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._depth == 1:
@@ -84,6 +85,14 @@ class _TmpPath(FunctionRewriter):
     def visit_Param(self, node: cst.Param) -> None:
         self._not_values.add(id(node.name))
 
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        # ``tmp_path / "out"``, as an earlier fix wrote it: when the path is a bare name, its
+        # literal there is the same string, and must not be moved under tmp_path again
+        left = node.left
+        divided = isinstance(node.operator, cst.Divide)
+        if divided and isinstance(left, cst.Name) and left.value == self.fixture:
+            self._under.add(id(node.right))
+
     def _replacement(self, original: cst.CSTNode) -> cst.BaseExpression:
         name = os.path.basename(os.path.normpath(self.path)) or "data"
         new = cst.parse_expression(f'tmp_path / "{name}"')
@@ -95,7 +104,7 @@ class _TmpPath(FunctionRewriter):
     def leave_SimpleString(
         self, original: cst.SimpleString, updated: cst.SimpleString
     ) -> cst.BaseExpression:
-        if self._depth == 1 and _same(original, self.path):
+        if self._depth == 1 and id(original) not in self._under and _same(original, self.path):
             return self._replacement(original)
         return updated
 
