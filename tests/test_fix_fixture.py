@@ -536,9 +536,49 @@ class TestInventory(unittest.TestCase):
         self.assertEqual(inventory.stock("main", "apple"), 12)
 """
 
+# The state-setter sets the state only through a fixture it requests (a conftest fixture that
+# initialises a global context); its body only checks: the brittle test requests it too.
+THROUGH_FIXTURE = """\
+import pytest
+
+from app import context
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_table(ctx, rows):
+    assert context.current().rows(rows)
+
+
+def test_header():
+    assert context.current().name == "lab"
+"""
+
+THROUGH_FIXTURE_FIXED = """\
+import pytest
+
+from app import context
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_table(ctx, rows):
+    assert context.current().rows(rows)
+
+
+def test_header(ctx):
+    assert context.current().name == "lab"
+"""
+
 SETTER = "tests/test_setup.py::test_register"
 
 BEFORE_AFTER = [
+    pytest.param(
+        THROUGH_FIXTURE,
+        "",
+        "tests/test_report.py::test_header",
+        "tests/test_report.py::test_table[1]",
+        THROUGH_FIXTURE_FIXED,
+        id="state-set-through-the-setters-fixture-not-its-parametrized-argument",
+    ),
     pytest.param(
         BLOCKS,
         "",

@@ -60,6 +60,12 @@ def rewrite(
     setup = setup_of(setter_module, setter, shown)
     if cleaner:
         setup = replace(setup, said=f"What {shown} resets, before this test")
+    if setup.problem and not setup.statements:
+        # Nothing in its body: the state comes from the fixtures it requests (a conftest
+        # fixture that initialises a global context). The test requests them too.
+        through = _through_fixtures(code, module, brittle, setter_module, setter, shown)
+        if through is not None:
+            return through
     if setup.problem:
         return _unfixable(code, setup.problem, setup, brittle)
     found = find(module, brittle)
@@ -70,6 +76,66 @@ def rewrite(
     if problem:
         return _unfixable(code, problem, setup, brittle)
     return _request(code, module, names, found, setup, brittle, _base(setter.function))
+
+
+def _through_fixtures(
+    code: str,
+    module: cst.Module | Outcome,
+    brittle: Target,
+    setter_module: cst.Module,
+    setter: Target,
+    shown: str,
+) -> Outcome | None:
+    """``brittle`` requesting the fixtures ``setter`` requests (not its parametrized
+    arguments); None when it requests none."""
+    found_setter = find(setter_module, setter)
+    if found_setter is None or isinstance(module, Outcome):
+        return None
+    parametrized = _parametrized(found_setter.function)
+    wanted = [
+        name
+        for name in param_names(found_setter.function)
+        if name not in ("self", "cls", "request") and name not in parametrized
+    ]
+    found = find(module, brittle)
+    if not wanted or found is None:
+        return None
+    names = ModuleNames(module, brittle.path)
+    missing = [name for name in wanted if name not in _requested(found, names)]
+    if not missing:
+        reason = f"{brittle} already requests {', '.join(wanted)}, the fixtures of {shown}"
+        return Outcome(code, "already", reason)
+    imports = names.top_imports
+    pytest = spelling(imports, "pytest") or "pytest"
+    testcase = found.testcase(names)
+    mark = spelling(imports, "pytest.mark")
+    function = found.function
+    for name in missing:
+        function = _requesting(function, name, testcase, mark, pytest)
+    written = module.deep_replace(found.function, function)
+    assert isinstance(written, cst.Module)
+    if testcase and not mark:
+        written = with_pytest(written)[0]
+    reason = f"{brittle} requests {', '.join(missing)}, through which {shown} sets the state"
+    return Outcome(written.code, "changed", reason)
+
+
+def _parametrized(function: cst.FunctionDef) -> set[str]:
+    """The argument names of the function's ``parametrize`` marks."""
+    names: set[str] = set()
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call) or not call.args:
+            continue
+        if not code_of(call.func).endswith("parametrize"):
+            continue
+        first = call.args[0].value
+        strings = first.elements if isinstance(first, (cst.List, cst.Tuple)) else [first]
+        for each in strings:
+            value = each.value if isinstance(each, cst.Element) else each
+            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                names.update(part.strip() for part in value.evaluated_value.split(","))
+    return names
 
 
 def _elsewhere(names: ModuleNames, setup: Setup, setter: Target, shown: str) -> str:
