@@ -103,6 +103,18 @@ def test_a_second_polluter_is_looked_for_among_the_other_overriders_only() -> No
     assert lab.orders[:2] == [("p1", "v"), ("p2", "v")]
 
 
+def test_a_second_polluter_through_other_state_is_found_in_a_short_order() -> None:
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        return ["failed"] * 3 if {"p", "x"} & set(ids[:-1]) else ["passed"]
+
+    suspect = Finding(
+        "order-dependent", "v", "…", sequence=("a", "p", "b", "x", "v"), reason="mode != 'prod'"
+    )
+    found = cause.locate_victim(suspect, ["a", "p", "b", "x", "v"], PRINTS, FakeLab(rule), command)
+    assert found.polluters == ("p", "x")  # APP_MODE, and m.X, which the failure never names
+    assert found.state == ("env:APP_MODE", "global:m.X")
+
+
 def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     def rule(ids: tuple[str, ...]) -> list[str]:
         polluted = "p" in ids and ("c" not in ids or ids.index("c") < ids.index("p"))
@@ -115,10 +127,11 @@ def test_polluter_state_cleaner_and_a_short_reproduce_command() -> None:
     found = cause.locate_victim(suspect, ["a", "p", "b", "x", "v", "c"], PRINTS, lab, command)
     assert (found.polluters, found.state, found.cleaners) == (("p",), ("env:APP_MODE",), ("c",))
     assert found.reproduce == "pytest p v"
-    assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 1), ("cleaners", 1)]
-    # The guess (its state, APP_MODE, shares a word with the failure); no other test before it
-    # changed APP_MODE, so no rest to ask. The cleaners: among the tests that change APP_MODE.
-    assert lab.orders == [("p", "v"), ("p", "c", "v")]
+    assert [(s.looked_for, s.runs) for s in found.searches] == [("polluters", 2), ("cleaners", 1)]
+    # The guess (its state, APP_MODE, shares a word with the failure); then the rest, short,
+    # asked whole (another polluter may act through other state). The cleaners: among the
+    # tests that change APP_MODE.
+    assert lab.orders == [("p", "v"), ("a", "b", "x", "v"), ("p", "c", "v")]
 
 
 def test_what_one_search_found_is_tried_first_by_the_next() -> None:

@@ -335,8 +335,20 @@ def _search_before(
     # about half the prefix).
     guesses = GUESSES if len(before) > LONG_PREFIX else 1
     return culprits(
-        before, effect, ranked, narrow=_visible(prints) if fails else _no_more, guesses=guesses
+        before, effect, ranked, narrow=_more(prints) if fails else _no_more, guesses=guesses
     )
+
+
+def _more(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], list[str]]:
+    """Where to look for more polluters: the whole rest when it is short (a second polluter
+    may act through other state: ``config.CURRENCY`` beside ``config.DISCOUNT_RATE``), else
+    the tests the footprints link to the first (:func:`_visible`)."""
+    visible = _visible(prints)
+
+    def narrow(remaining: list[str], found: tuple[str, ...]) -> list[str]:
+        return remaining if len(remaining) <= LONG_PREFIX else visible(remaining, found)
+
+    return narrow
 
 
 def _no_more(remaining: list[str], found: tuple[str, ...]) -> list[str]:
