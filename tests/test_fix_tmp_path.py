@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
+from auditor.fix import apply
+from auditor.fix.plan import Edit, Evidence, Fix
 from auditor.fix.source import Target
 from auditor.fix.tmp_path import rewrite
+from auditor.fix.workspace import Workspace
+from tests.test_fix import git_project
 
 TEST = Target("tests/test_r.py", None, "test_report")
 PATH = "build/report.json"
@@ -360,3 +365,27 @@ def test_a_bare_name_path_is_moved_under_tmp_path_once() -> None:
     assert 'workspace.init(tmp_path / "out")' in once.code
     again = rewrite(once.code, TEST, "out")
     assert (again.status, again.code) == ("already", once.code)
+
+
+def test_a_fix_whose_possible_edits_are_in_place_is_already_made(tmp_path: Path) -> None:
+    # A shared path: one test spells it (rewritten by the first fix), the other's fixture
+    # builds it. A second fix finds the first edit in place and nothing to do in the other: it
+    # is "already" (then proven by its evidence), as the first fix was kept, never "unfixable",
+    # which would bring in the serial fallback on the second pass.
+    root = git_project(
+        tmp_path / "p",
+        {
+            "tests/test_w.py": 'def test_w(tmp_path):\n    open(tmp_path / "out", "w").close()\n',
+            "tests/test_e.py": "def test_e(out_dir):\n    assert out_dir\n",
+        },
+    )
+    edits = tuple(
+        Edit("tmp_path", t, path="out")
+        for t in ("tests/test_w.py::test_w", "tests/test_e.py::test_e")
+    )
+    fix = Fix(
+        "shared-resource", "tests/test_w.py::test_w", "own copies", edits, Evidence("corun", ())
+    )
+    applied = apply.rewrite(fix, Workspace(root))
+    assert [e.status for e in applied.edits] == ["already", "unfixable"]
+    assert applied.status == "already"

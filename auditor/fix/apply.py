@@ -139,8 +139,8 @@ def _unproven(run: Run) -> str:
 def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     """Run the fix's codemods on the workspace's texts (which then hold the rewrite).
 
-    ``proposed`` when files changed; otherwise ``already`` when every edit was in place, else
-    ``skipped`` or ``unfixable``, with the edits' reasons.
+    ``proposed`` when files changed; otherwise ``already`` when every edit that can be made was
+    in place, else ``skipped`` or ``unfixable``, with the edits' reasons.
     """
     results: list[EditResult] = []
     before: dict[str, str] = {}
@@ -155,7 +155,10 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     if changed:
         return Applied(_chosen(fix, results), "proposed", edits=tuple(results), changed=changed)
     statuses = {result.status for result in results}
-    status: Status = "already" if statuses == {"already"} else "unfixable"
+    # Every edit that can be made is in place (the others have nothing to rewrite): as when
+    # they were made, the evidence decides (a second fix must do what the first one kept).
+    done = "already" in statuses and statuses <= {"already", "unfixable"}
+    status: Status = "already" if done else "unfixable"
     if "skipped" in statuses:
         status = "skipped"
     reason = "; ".join(result.reason for result in results if result.reason)
