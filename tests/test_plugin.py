@@ -6,7 +6,6 @@ import itertools
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from auditor.model import read_results
@@ -29,23 +28,25 @@ def executed(stdout: str) -> list[str]:
     return [line.split()[0] for line in stdout.splitlines() if line.endswith("PASSED")]
 
 
-def test_inert_without_options_or_serial_marks(suite) -> None:  # type: ignore[no-untyped-def]
+def test_inert_without_options_or_serial_marks(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = suite(ORDER_SUITE)
-    locks_before = set(Path(tempfile.gettempdir()).glob("auditor-serial-*"))
-    with_plugin = run_pytest(root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider")
+    # A temporary folder of their own: other runs on the machine may leave locks in the shared one.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**clean_env(), "TMPDIR": str(scratch)}
+    args = ("-p", "no:randomly", "-p", "no:cacheprovider")
+    with_plugin = run_pytest(root, "-v", *args, env=env)
     assert (root / "loaded.txt").read_text() == "True"
-    without = run_pytest(
-        root, "-v", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:auditor"
-    )
+    without = run_pytest(root, "-v", *args, "-p", "no:auditor", env=env)
     assert (root / "loaded.txt").read_text() == "False"
     assert executed(with_plugin.stdout) == executed(without.stdout)
     assert len(executed(with_plugin.stdout)) == 5
-    distributed = run_pytest(root, "-n", "2", "-p", "no:randomly", "-p", "no:cacheprovider")
+    distributed = run_pytest(root, "-n", "2", *args, env=env)
     assert distributed.returncode == 0
     assert sorted(p.name for p in root.iterdir()) == sorted(
         [*ORDER_SUITE, "loaded.txt", "pytest.ini"]
     )
-    assert set(Path(tempfile.gettempdir()).glob("auditor-serial-*")) == locks_before
+    assert not list(scratch.glob("auditor-serial-*"))  # no serial lock without a serial mark
 
 
 def test_serial_marker_is_registered_for_strict_markers(suite) -> None:  # type: ignore[no-untyped-def]
