@@ -95,7 +95,7 @@ def test_zz_cwd():
 STDLIB_SUITE = {
     "pkg/log.py": "import logging\nlogger = logging.getLogger('app.db')\n",
     "test_stdlib.py": """
-import decimal, locale, logging, os, random, signal, socket, sys, warnings
+import decimal, locale, logging, os, random, signal, socket, sys, threading, warnings
 import pytest
 from pkg.log import logger
 
@@ -115,8 +115,9 @@ def test_clean_decimal_arithmetic():
 
 def test_clean_restored(monkeypatch):
     monkeypatch.setattr(logger, "level", logging.DEBUG)
-    previous = signal.signal(signal.SIGUSR2, lambda *args: None)
-    signal.signal(signal.SIGUSR2, previous)
+    if threading.current_thread() is threading.main_thread():  # old xdist: a worker thread
+        previous = signal.signal(signal.SIGUSR2, lambda *args: None)
+        signal.signal(signal.SIGUSR2, previous)
 
 def test_logger_level():
     logging.getLogger("app.db").setLevel(logging.DEBUG)
@@ -150,7 +151,8 @@ def test_socket_timeout():
     socket.setdefaulttimeout(7.5)
 
 def test_signal():
-    signal.signal(signal.SIGUSR1, lambda *args: None)
+    if threading.current_thread() is threading.main_thread():  # old xdist: a worker thread
+        signal.signal(signal.SIGUSR1, lambda *args: None)
 
 def test_random_seed():
     random.seed(1234)
