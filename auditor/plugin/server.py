@@ -203,11 +203,17 @@ class ForkServer:
             if self.config.pluginmanager.has_plugin(name):  # each grandchild has its own
                 self.config.pluginmanager.unregister(name=name)
         replay = [r for r in read_json_lines(prefix_log) if r.get("type") == "test"]
+        taken = None
         if self.world is not None and request.keep is not None:  # put back to after the prefix
-            self.world = World.take(self.config.invocation_params.dir, exclude=request.keep)
-        statuses = [
-            self._alone(session, [item], request, i, replay) for i, item in enumerate(items)
-        ]
+            taken = World.take(self.config.invocation_params.dir, exclude=request.keep)
+            self.world = taken
+        try:
+            statuses = [
+                self._alone(session, [item], request, i, replay) for i, item in enumerate(items)
+            ]
+        finally:
+            if taken is not None:  # this child's own backup (the server's stays the server's)
+                taken.close()
         return 1 if any(statuses) else 0
 
     def _alone(
