@@ -18,7 +18,8 @@ from tests.helpers import auditor, clean_env, write_suite
 _HOLD = "import time\nfrom pathlib import Path\n"
 # Twelve clean tests run first, so that the victims' polluters hide among many predecessors.
 LOCATE_SUITE = {
-    "app.py": "MODE = 'prod'\nREGISTRY = {}\n",
+    "app.py": "MODE = 'prod'\nREGISTRY = {}\nLEVEL = 'warning'\n"
+    "def set_level(name):\n    global LEVEL\n    LEVEL = name\n",
     "test_a_clean.py": "import pytest\n@pytest.mark.parametrize('n', range(12))\n"
     "def test_clean(n):\n    assert n >= 0\n",
     # Two polluters, each enough on its own.
@@ -48,6 +49,13 @@ LOCATE_SUITE = {
     "test_m_log.py": "from pathlib import Path\ndef test_logs_b():\n"
     "    Path('out').mkdir(exist_ok=True)\n"
     "    with open('out/log.txt', 'a') as log:\n        log.write('b\\n')\n",
+    # Two tests set a level through the library, a third puts it back between them: whatever
+    # order failed the victim showed one polluter; both are named.
+    "test_o_level.py": "import app\ndef test_quiet():\n    app.set_level('error')\n",
+    "test_p_level.py": "import app\ndef test_level_back():\n    app.set_level('warning')\n",
+    "test_q_level.py": "import app\ndef test_verbose():\n    app.set_level('debug')\n",
+    "test_r_victim.py": "import app\ndef test_default_level():\n"
+    "    assert app.LEVEL == 'warning'\n",
     # Fails on every other execution, whatever ran before: never anyone's victim.
     "test_n_flaky.py": "from pathlib import Path\ndef test_flaky():\n"
     "    counter = Path(__file__).with_name('flaky.count')\n"
@@ -81,6 +89,16 @@ def test_a_victim_with_two_polluters_gets_both(located) -> None:  # type: ignore
     assert short(victim["polluters"]) == ["test_sets_region", "test_sets_region_too"]
     assert victim["state"] == ["env:REGION"]
     assert victim["cleaners"] == []
+
+
+def test_every_writer_of_the_state_that_fails_the_victim_is_a_polluter(located) -> None:  # type: ignore[no-untyped-def]
+    _, report = located
+    victim = by_test(report)["test_default_level"]
+    assert victim["kind"] == "order-dependent"
+    assert sorted(short(victim["polluters"])) == ["test_quiet", "test_verbose"]
+    assert victim["state"] == ["global:app.LEVEL"]
+    # the reproduce command needs one of them
+    assert victim["reproduce"].count("::") == 2
 
 
 def test_polluter_cleaner_and_state(located) -> None:  # type: ignore[no-untyped-def]

@@ -276,6 +276,11 @@ def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progre
             located.append(done)
             learnt = learnt.after(done)
             pending = found.findings[index:]
+        # Every victim has a cause first; then, budget permitting, its other polluters.
+        for index, finding in enumerate(located):
+            if finding.kind == "order-dependent" and finding.state:
+                progress.running(f"other polluters {index + 1}/{len(located)}: {finding.test}")
+                located[index] = cause.more_polluters(finding, collected, prints, lab)
         located = cause.one_per_pair(located)
         candidates = cause.unconfirmed(located, prints, collected)
         if candidates:

@@ -161,7 +161,8 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     status: Status = "already" if done else "unfixable"
     if "skipped" in statuses:
         status = "skipped"
-    reason = "; ".join(result.reason for result in results if result.reason)
+    # one reason per file left alone, not one per edit of it (a fix edits several polluters)
+    reason = "; ".join(dict.fromkeys(result.reason for result in results if result.reason))
     return Applied(fix, status, reason, tuple(results))
 
 

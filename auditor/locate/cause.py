@@ -24,12 +24,13 @@ from typing import Protocol
 
 from auditor.findings import Finding, SearchCost
 from auditor.locate import footprints as fp
-from auditor.locate.search import Answer, Search, culprits
+from auditor.locate.search import Answer, OutOfRuns, Search, culprits
 from auditor.model import Command, Observation, RunOutcome, RunPlan
 
 MAX_CORUNNERS = 8  #: co-runners tried for a failure seen only under xdist
 GUESSES = 3  #: ranked candidates tried alone before a search bisects a long prefix
 LONG_PREFIX = 32  #: …a prefix longer than this
+MORE_POLLUTERS = 8  #: other writers of a victim's state run before it, a run of two tests each
 
 
 class Lab(Protocol):
@@ -181,6 +182,59 @@ def locate_victim(
         cleaners=cleaners.found,
         searches=(*costs, _cost("cleaners", cleaners)),
         reproduce=command(RunPlan("replay", ids=(*polluters, victim))),
+    )
+
+
+def more_polluters(
+    finding: Finding, selection: Sequence[str], prints: fp.Footprints, lab: Lab
+) -> Finding:
+    """The victim's other polluters among the tests that write its state, each run alone
+    before it (at most ``MORE_POLLUTERS``; those that leave a change a found polluter leaves
+    first). Its failing order showed one polluter; a logger's level, a registry or a settings
+    object is often set by several tests, in other modules, and a fix must restore every one.
+
+    The reproduce command keeps the polluters the search found; the runs count in the
+    polluter search's cost, which is incomplete when writers were left untried.
+    """
+    if finding.kind != "order-dependent" or not finding.polluters or not finding.state:
+        return finding
+    victim, polluters = finding.test, finding.polluters
+    linked = set(finding.state)
+    changes = frozenset(
+        mark for test in polluters for mark in prints.marks.get(test, ()) if "#" in mark
+    )
+    writers = [
+        test
+        for test in selection
+        if test not in (victim, *polluters, *finding.cleaners)
+        and prints.state.get(test, frozenset()) & linked
+    ]
+    alike = [test for test in writers if prints.marks.get(test, frozenset()) & changes]
+    # Among many writers (a cache every test fills), only those that leave the same change.
+    ranked = (
+        alike if len(writers) > LONG_PREFIX else [*alike, *(t for t in writers if t not in alike)]
+    )
+    found: list[str] = []
+    runs, complete = 0, len(ranked) <= MORE_POLLUTERS
+    try:
+        for test in ranked[:MORE_POLLUTERS]:
+            runs += 1
+            if _answer(lab.order((test, victim), victim), effect_is_failure=True) is Answer.EFFECT:
+                found.append(test)
+    except OutOfRuns:
+        runs, complete = runs - 1, False
+    if not runs:
+        return finding
+    costs = tuple(
+        replace(cost, runs=cost.runs + runs, complete=cost.complete and complete)
+        if cost.looked_for == "polluters"
+        else cost
+        for cost in finding.searches
+    )
+    return replace(
+        finding,
+        polluters=(*polluters, *found),
+        searches=costs,
     )
 
 
