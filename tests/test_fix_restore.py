@@ -542,6 +542,46 @@ POLLUTERS = [
         "global:tests.test_shop.CACHE",
     ),
     case(
+        "the-file-at-a-session-fixture-path",
+        """
+        def test_add_to_shared_store(store_path):
+            Store(store_path).add({"title": "milk"})
+        """,
+        """
+        import functools
+
+
+        def test_add_to_shared_store(store_path, request):
+            # put back what this test changes, when it ends (auditor fix)
+            request.addfinalizer(
+                functools.partial(store_path.write_bytes, store_path.read_bytes())
+            )
+            Store(store_path).add({"title": "milk"})
+        """,
+        "test_add_to_shared_store",
+        "fixture:store_path.read_bytes()",
+    ),
+    case(
+        "the-fixture-reached-through-another-is-requested",
+        """
+        def test_add(store):
+            store.add({"title": "milk"})
+        """,
+        """
+        import functools
+
+
+        def test_add(store, request, store_path):
+            # put back what this test changes, when it ends (auditor fix)
+            request.addfinalizer(
+                functools.partial(store_path.write_bytes, store_path.read_bytes())
+            )
+            store.add({"title": "milk"})
+        """,
+        "test_add",
+        "fixture:store_path.read_bytes()",
+    ),
+    case(
         "what-cannot-be-restored-is-left-for-the-report",
         """
         import os
@@ -738,6 +778,21 @@ UNCHANGED = [
         "the victim resets the state instead",
         "TestFactory::test_build",
         BASE_DIR,
+    ),
+    noop(
+        "a-fixture-file-in-a-testcase",
+        """
+        import unittest
+
+
+        class TestStore(unittest.TestCase):
+            def test_add(self):
+                Store(STORE).add({})
+        """,
+        "unfixable",
+        "a unittest.TestCase method cannot request",
+        "TestStore::test_add",
+        "fixture:store_path.read_bytes()",
     ),
     noop(
         "does-not-parse",
@@ -944,10 +999,13 @@ def test_defending_twice_changes_nothing_more(
     assert (again.status, again.code) == ("already", after)
 
 
-def test_a_victim_cannot_reset_what_it_does_not_know() -> None:
-    code = "def test_plugin():\n    import plugins.a\n"
+@pytest.mark.parametrize(
+    "state", ["global:sys.modules[plugins.a]", "fixture:store_path.read_bytes()"]
+)
+def test_a_victim_cannot_reset_what_it_does_not_know(state: str) -> None:
+    code = "def test_plugin(store_path):\n    import plugins.a\n"
     target = Target.of("tests/test_shop.py::test_plugin")
-    out = defend(code, target, ("global:sys.modules[plugins.a]",), LIB)
+    out = defend(code, target, (state,), LIB)
     assert (out.status, out.code) == ("unfixable", code)
     assert "its value before any test ran is not known" in out.reason
 
@@ -1249,6 +1307,16 @@ def test_only_the_state_code_can_restore_is_handed_to_the_restore() -> None:
     planned = _planned("env:APP_MODE", "file:build/x.json")
     assert planned[0][0] == (f"environ {POLLUTER}",)
     assert planned[1][0] == (f"restore {POLLUTER} env:APP_MODE",)
+
+
+def test_a_fixture_file_is_restored_and_a_fixture_value_rewritten() -> None:
+    file = "fixture:store_path.read_bytes()"
+    assert _planned(file) == [
+        ((f"restore {POLLUTER} {file}",), ("unfixable", "skipped")),
+        ((f"defend {VICTIM} {file}",), ()),
+    ]
+    assert _planned("fixture:settings")[0][0] == (f"module_globals {POLLUTER}",)
+    assert len(_planned("fixture:settings")) == 1  # a value is not restored: nothing to add
 
 
 def test_without_named_state_the_plan_is_as_before() -> None:

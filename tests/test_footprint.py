@@ -22,7 +22,10 @@ FOOTPRINT_SUITE = {
     "pkg/config.py": "RATE = 0.0\nREG = {}\nclass Settings:\n    debug = False\n"
     "settings = Settings()\n",
     "conftest.py": "import pytest\n@pytest.fixture(scope='module')\ndef shared():\n"
-    "    return {'a': 1}\n",
+    "    return {'a': 1}\n"
+    "@pytest.fixture(scope='session')\ndef store(tmp_path_factory):\n"
+    "    path = tmp_path_factory.mktemp('store') / 'store.json'\n"
+    "    path.write_text('[]')\n    return path\n",
     "test_fp.py": f"""
 import os, socket, sqlite3, subprocess, sys, tempfile
 from pkg import config
@@ -44,6 +47,12 @@ def test_attribute():
 
 def test_fixture(shared):
     shared["b"] = 2
+
+def test_fixture_file(store):
+    store.write_text("[1]")
+
+def test_fixture_file_read(store):
+    assert store.read_text()
 
 def test_sys_path():
     sys.path.append("elsewhere")
@@ -382,6 +391,7 @@ def test_state_left_changed(recorded) -> None:  # type: ignore[no-untyped-def]
         "test_container": ["global:pkg.config.REG"],
         "test_attribute": ["global:pkg.config.settings.debug"],
         "test_fixture": ["fixture:shared"],
+        "test_fixture_file": ["fixture:store.read_bytes()"],
         "test_sys_path": ["global:sys.path"],
         "test_zz_cwd": ["cwd:pkg"],
     }

@@ -95,6 +95,8 @@ def save(slot: Slot, o: str, m: str, style: Style, target: str = "") -> Forms:
 def capture(slot: Slot, o: str, m: str, target: str = "") -> str | None:
     """An expression for the value now (when the module is imported), or None when the value
     cannot be taken then (a module that may not be imported yet)."""
+    if slot.fixture:  # a fixture's value exists only once a test requests it
+        return None
     target = target or f"{o}.{slot.attr}"
     return {
         "attr": target,

@@ -142,7 +142,7 @@ def _order_dependent(test: str, polluters: Sequence[str], state: Sequence[str]) 
         codemods.extend(c for c in _BY_STATE.get(kind, ()) if c not in codemods)
     if not state:  # the footprint did not see the state: try every monkeypatch codemod
         codemods = ["environ", "chdir", "module_globals"]
-    named = tuple(e for e in state if e.split(":", 1)[0] in _RESTORABLE)
+    named = tuple(e for e in state if _restorable(e))
     restore = _restore(test, polluters, named) if named else None
     if not codemods:
         if restore is not None:
@@ -195,11 +195,20 @@ def _last(fix: Fix, fallback: Fix) -> Fix:
 def _spelled(entry: str) -> bool:
     """Can a polluter write this state in a statement a codemod rewrites (``os.environ[K] =``,
     ``os.chdir``, ``mod.X =``)? Not the standard library's state (a logger's level, sys.path)."""
-    kind = entry.split(":", 1)[0]
+    kind, _, name = entry.partition(":")
+    if kind == "fixture":  # its value, not the file at its path (``NAME.read_bytes()``)
+        return name.isidentifier()
     if kind != "global":
         return kind in _BY_STATE
     named = slot(entry)
     return not isinstance(named, str) and not named.module  # a project's name
+
+
+def _restorable(entry: str) -> bool:
+    """Can the restore codemod save this state and put it back: the process's, and the file
+    at a wider-scoped fixture's path (``fixture:NAME.read_bytes()``)?"""
+    kind = entry.split(":", 1)[0]
+    return kind in _RESTORABLE or (kind == "fixture" and not _spelled(entry))
 
 
 def _restore(test: str, polluters: Sequence[str], state: tuple[str, ...]) -> Fix:

@@ -134,6 +134,12 @@ class _Restore:
     def _spelled(self, slot: state.Slot, speller: Speller) -> tuple[state.Slot, str, str]:
         """The slot, its owner and its module as the test spells them (the module only for the
         standard library's state, whose code names it)."""
+        if slot.fixture:  # the test reaches the file through the fixture, which it requests
+            if self.style.unittest:
+                raise Unspellable(
+                    "the file of a fixture, which a unittest.TestCase method cannot request"
+                )
+            return slot, slot.fixture, ""
         if slot.module:
             m = speller.chain(slot.module, ())
             return slot, forms.fill(slot.owner or "{m}", m), m
@@ -177,6 +183,9 @@ class _Restore:
         needs = {n for g in new for n in g.needs}
         if host is found.function:
             function = self._with_fixtures(function, needs, names, speller)
+            for group in new:  # a fixture whose file is put back: requested, if only through others
+                if group.slot.fixture:
+                    function = with_param(function, group.slot.fixture)
         result = module.deep_replace(host, function)
         assert isinstance(result, cst.Module)
         for added in speller.added:

@@ -3,9 +3,10 @@
 The names are those of :mod:`auditor.plugin.snapshot` and :mod:`auditor.plugin.stdlib_state`:
 ``env:NAME``, ``cwd:PATH``, ``global:MODULE.NAME`` and ``global:MODULE.NAME.ATTR`` for the
 project's globals, and the standard library's process-wide state (``global:sys.path``,
-``global:logging.getLogger('app').level``, ``global:signal[SIGTERM]``, …). :func:`slot` reads
-one into a :class:`Slot`, or says why no code can restore it: a shared file or port, a fixture's
-value, state outside Python. A project name's module part (``lib.factory`` in
+``global:logging.getLogger('app').level``, ``global:signal[SIGTERM]``, …), and the file at a
+wider-scoped fixture's path (``fixture:NAME.read_bytes()``). :func:`slot` reads one into a
+:class:`Slot`, or says why no code can restore it: a shared file or port, a fixture's value,
+state outside Python. A project name's module part (``lib.factory`` in
 ``lib.factory.FACTORY.base_dir``) is left for the caller to find: :meth:`Slot.split`.
 """
 
@@ -26,6 +27,7 @@ Fill = Literal["update", "extend"]  #: how a container is refilled: dict and set
 _LOGGER = re.compile(r"logging\.(?:root|getLogger\((?P<name>.*)\))\.(?P<attr>\w+)")
 _SIGNAL = re.compile(r"signal\[(?P<name>\w+)\]")
 _MODULES = re.compile(r"sys\.modules\[(?P<name>[\w.]+)\]")
+_FIXTURE_FILE = re.compile(r"(?P<name>[A-Za-z_]\w*)\.read_bytes\(\)")
 _CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
@@ -50,6 +52,7 @@ class Slot:
     args: tuple[str, ...] = ()  #: call: the setter's arguments before the value
     read: str = ""  #: call: the getter
     project: bool = False  #: a name of the project's (its module found by :meth:`split`)
+    fixture: str = ""  #: the wider-scoped fixture whose value reaches the state (its file)
 
     @property
     def chain(self) -> str:
@@ -89,6 +92,17 @@ def slot(entry: str) -> Slot | str:
         return Slot(entry, "cwd", "os")
     if kind == "global":
         return _global(entry, name)
+    found = _FIXTURE_FILE.fullmatch(name) if kind == "fixture" else None
+    if found:  # the file at a fixture's path: its bytes put back
+        fixture = found["name"]
+        return Slot(
+            entry,
+            "call",
+            owner=fixture,
+            write="{o}.write_bytes",
+            read="{o}.read_bytes()",
+            fixture=fixture,
+        )
     return _WHY_NOT.get(kind, f"{entry}: an unknown kind of state; restore it by hand")
 
 

@@ -19,7 +19,9 @@ its setup and after its teardown:
   run tests (:mod:`auditor.plugin.prints`), and a test class's attributes changed by its class
   setup or teardown (:mod:`auditor.plugin.snapshot`);
 - ``fixture:NAME``: the value of a session-, package-, module- or class-scoped fixture the test
-  requested, mutated between the end of its setup and the start of its teardown.
+  requested, mutated between the end of its setup and the start of its teardown;
+  ``fixture:NAME.read_bytes()`` when that value is a path and the file there changed (a JSON
+  store behind a session's temporary folder).
 
 A state reached through several names (one object bound in several modules, a logger held in a
 module) is named once, under its canonical name, and the record's ``aliases`` maps that name to
@@ -130,13 +132,22 @@ class Footprint:
         self.before = self.snapshots.take(item)
         self.active = True
         yield
-        self.fixtures = fixture_prints(item)
+        self.fixtures = self._fixture_prints(item)
         self.test_class = self.snapshots.test_class(item)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, fixture_prints(item)))
+        now = self._fixture_prints(item)
+        self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, now))
         self.during = self.snapshots.during(item, self.test_class)
+
+    def _fixture_prints(self, item: pytest.Item) -> dict[str, Any]:
+        """The test's wider-scoped fixtures' prints, their files read unseen (not a resource)."""
+        active, self.active = self.active, False
+        try:
+            return fixture_prints(item)
+        finally:
+            self.active = active
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(

@@ -31,10 +31,13 @@ way, and :func:`fixtures_changed` compares two.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import types
 from collections.abc import Mapping
+from pathlib import PurePath
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 
 from auditor.plugin import effects as effect
@@ -58,6 +61,8 @@ if TYPE_CHECKING:
 
 #: state names; canonical name → aliases; name → how it changed (:mod:`auditor.plugin.effects`)
 Changes = tuple[list[str], dict[str, list[str]], dict[str, tuple[str, ...]]]
+#: a wider-scoped fixture's file larger than this is printed by its size and time, not its bytes
+FILE_PRINT_BYTES = 1 << 20
 _MODULE_PARTS = ("modules", "namespaces", "objects", "where", "watch")
 
 
@@ -260,7 +265,32 @@ def fixture_prints(item: pytest.Item) -> dict[str, Any]:
         if str(getattr(defs[-1], "scope", "function")) in ("session", "package", "module", "class"):
             value = funcargs[name]
             prints[name] = (value, contents_of(value))  # the value: its identity
+            if isinstance(value, PurePath):  # a file every test of the session shares
+                content = file_print(value)
+                if content is not None:
+                    prints[f"{name}.read_bytes()"] = content
     return prints
+
+
+def file_print(path: PurePath) -> tuple[Any, ...] | None:
+    """What changes when the file at ``path`` is written: its size and a digest of its bytes
+    (its modification time, when it is larger than ``FILE_PRINT_BYTES``); ``("missing",)`` when
+    there is none; None for a folder or what cannot be read."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return ("missing",)
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    if stat.st_size > FILE_PRINT_BYTES:
+        return (stat.st_size, stat.st_mtime_ns)
+    try:
+        with open(path, "rb") as file:
+            return (stat.st_size, hashlib.blake2b(file.read(), digest_size=16).digest())
+    except OSError:
+        return None
 
 
 def fixtures_changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
