@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, Literal
 
-from auditor.fix import chdir, environ, files, module_globals, serial, tmp_path
+from auditor.fix import chdir, environ, files, hoist, module_globals, serial, tmp_path
 from auditor.fix.plan import Edit, Fix
 from auditor.fix.source import Outcome, Target
 from auditor.fix.workspace import Workspace
@@ -206,6 +206,7 @@ def _codemod(edit: Edit, target: Target, text: str, workspace: Workspace) -> Out
         "cleanup": lambda: _fixture(edit, target, text, workspace, cleaner=True),
         "restore": lambda: _restore(edit, target, text, workspace),
         "defend": lambda: _restore(edit, target, text, workspace),
+        "hoist": lambda: hoist.rewrite(text, target, Target.of(edit.setter), edit.state),
     }
     return rewrites[edit.codemod]()
 

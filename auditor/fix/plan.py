@@ -36,6 +36,7 @@ Codemod = Literal[
     "restore",
     "defend",
     "cleanup",
+    "hoist",
 ]
 EvidenceKind = Literal["order", "alone", "corun"]
 
@@ -125,7 +126,7 @@ def _fix(finding: Finding) -> Fix | str:
         made = _order_dependent(test, finding.polluters, finding.state)
         return _then_cleanup(made, test, finding.polluters, finding.cleaners)
     if kind == "brittle":
-        return _brittle(test, finding.state_setters)
+        return _brittle(test, finding.state_setters, finding.state)
     if kind == "shared-resource":
         return _shared(test, finding.tests or (test,), finding.resources)
     if kind == "failing":
@@ -234,15 +235,30 @@ def _restore(test: str, polluters: Sequence[str], state: tuple[str, ...]) -> Fix
     )
 
 
-def _brittle(test: str, setters: Sequence[str]) -> Fix | str:
+def _brittle(test: str, setters: Sequence[str], state: Sequence[str]) -> Fix | str:
     if not setters:
         return "its state-setter was not found: nothing says what the test relies on"
+    alone = Evidence("alone", (test,))
+    # A state-setter of the same class sets the state up in the setUp they share, too late.
+    same_class = test.rsplit("::", 1)[0] == setters[0].rsplit("::", 1)[0] and test.count("::") > 1
+    hoist = (
+        Fix(
+            "brittle",
+            test,
+            f"the setUp of its class writes {', '.join(state)} first, before what reads it",
+            (Edit("hoist", test, setter=setters[0], state=tuple(state)),),
+            alone,
+        )
+        if same_class and state
+        else None
+    )
     return Fix(
         "brittle",
         test,
         f"the setup of {setters[0]} becomes a fixture the test requests",
         (Edit("fixture", test, setter=setters[0]),),
-        Evidence("alone", (test,)),
+        alone,
+        fallback=hoist,
     )
 
 

@@ -31,6 +31,7 @@ from auditor.fix.source import (
     Outcome,
     Target,
     annotated,
+    docstring,
     find,
     param_names,
     parse,
@@ -249,7 +250,7 @@ def _with_statements(
         body = cst.IndentedBlock(body=[line])
     assert isinstance(body, cst.IndentedBlock)
     statements = list(body.body)
-    at = int(bool(statements) and _docstring(statements[0])) if after is None else after + 1
+    at = int(bool(statements) and docstring(statements[0])) if after is None else after + 1
     new = [cst.parse_statement(line + "\n") for line in lines]
     if after is None:
         comment = cst.EmptyLine(comment=cst.Comment(note))
@@ -271,14 +272,6 @@ def _noted(statement: cst.BaseStatement, note: str) -> bool:
 
 def _is_note(line: cst.EmptyLine, note: str) -> bool:
     return line.comment is not None and line.comment.value == note
-
-
-def _docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _with_constants(module: cst.Module, constants: list[tuple[str, str]], note: str) -> cst.Module:

@@ -15,19 +15,17 @@ import libcst as cst
 
 from auditor.fix.imports import with_pytest
 from auditor.fix.names import Names, spelling
-from auditor.fix.source import Outcome, Target, find, not_found, parse, with_decorator
+from auditor.fix.source import Outcome, Target, located, with_decorator
 
 MARK = "pytest.mark.serial"
 
 
 def rewrite(code: str, target: Target, keys: Sequence[str] = ()) -> Outcome:
     """Mark ``target`` serial for ``keys`` (exclusive when there are none)."""
-    module = parse(code)
-    if isinstance(module, Outcome):
-        return module
-    found = find(module, target)
-    if found is None:
-        return not_found(code, target)
+    where = located(code, target)
+    if isinstance(where, Outcome):
+        return where
+    module, found = where
     names = Names(module)
     have = _serial_keys(found.function, names)
     if have is not None and (not have or set(keys) <= set(have)):

@@ -199,3 +199,22 @@ def parse(code: str) -> cst.Module | Outcome:
         return cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
         return Outcome(code, "unfixable", f"does not parse: {str(exc).splitlines()[0]}")
+
+
+def located(code: str, target: Target) -> tuple[cst.Module, Found] | Outcome:
+    """The module and where ``target`` is in it, or the ``unfixable`` Outcome saying why not
+    (it does not parse, the test is not there)."""
+    module = parse(code)
+    if isinstance(module, Outcome):
+        return module
+    found = find(module, target)
+    return not_found(code, target) if found is None else (module, found)
+
+
+def docstring(statement: cst.BaseStatement) -> bool:
+    """Is ``statement`` a string on its own line (a function's docstring, when first)?"""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
