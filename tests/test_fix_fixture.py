@@ -570,7 +570,61 @@ def test_header(ctx):
 
 SETTER = "tests/test_setup.py::test_register"
 
+WITH_FIXTURES = """\
+import queue
+
+import pytest
+
+import beacon
+
+
+def test_resume_delivers_held_events(client: Client, tmp_path) -> None:
+    beacon.pause()
+    reply = client.send_async("later")  # queued until resume()
+    beacon.resume()
+    assert reply.get(timeout=5)["status"] == 202
+
+
+def test_send_is_acknowledged(client: Client) -> None:
+    assert client.send("now")["status"] == 202
+"""
+WITH_FIXTURES_FIXED = """\
+import queue
+
+import pytest
+
+import beacon
+
+
+def test_resume_delivers_held_events(client: Client, tmp_path) -> None:
+    beacon.pause()
+    reply = client.send_async("later")  # queued until resume()
+    beacon.resume()
+    assert reply.get(timeout=5)["status"] == 202
+
+
+@pytest.fixture
+def resume_delivers_held_events(client: Client) -> None:
+    \"\"\"The state that test_resume_delivers_held_events used to leave behind
+    (extracted by auditor).\"\"\"
+    beacon.pause()
+    client.send_async("later")  # queued until resume()
+    beacon.resume()
+
+
+def test_send_is_acknowledged(client: Client, resume_delivers_held_events: None) -> None:
+    assert client.send("now")["status"] == 202
+"""
+
 BEFORE_AFTER = [
+    pytest.param(
+        WITH_FIXTURES,
+        "",
+        "tests/test_delivery.py::test_send_is_acknowledged",
+        "tests/test_delivery.py::test_resume_delivers_held_events",
+        WITH_FIXTURES_FIXED,
+        id="setup-uses-the-setters-fixture-and-sets-a-name-its-checks-read",
+    ),
     pytest.param(
         THROUGH_FIXTURE,
         "",
@@ -719,20 +773,6 @@ NO_OP = [
     pytest.param(
         HEAD
         + """\
-def test_register(tmp_path):
-    inventory.load(tmp_path / "stock.csv")
-    assert inventory.is_registered("main")
-"""
-        + STOCK,
-        "",
-        "unfixable",
-        "the setup of test_register uses its fixture `tmp_path`",
-        ('inventory.load(tmp_path / "stock.csv")',),
-        id="setup-uses-a-fixture",
-    ),
-    pytest.param(
-        HEAD
-        + """\
 class TestSetup:
     name = "main"
 
@@ -765,16 +805,27 @@ def test_register():
     pytest.param(
         HEAD
         + """\
-def test_register():
-    warehouse = inventory.register_warehouse("main")
-    assert warehouse.ready
+@pytest.mark.parametrize("name", ["main"])
+def test_register(name):
+    inventory.register_warehouse(name)
+    assert inventory.is_registered("main")
 """
         + STOCK,
         "",
         "unfixable",
-        "`warehouse`, set in the setup of test_register, is used after it",
-        ('warehouse = inventory.register_warehouse("main")',),
-        id="setup-sets-a-local-used-after",
+        "the setup of test_register uses its parametrized argument `name`",
+        ("inventory.register_warehouse(name)",),
+        id="setup-uses-a-parametrized-argument",
+    ),
+    pytest.param(
+        "from shop import inventory\n" + STOCK,
+        HEAD
+        + "@pytest.fixture\ndef depot():\n    return 'main'\n\n\n"
+        + "def test_register(depot):\n    inventory.register_warehouse(depot)\n",
+        "unfixable",
+        "uses the fixture `depot` of tests/test_setup.py, which tests/test_stock.py does not see",
+        ("inventory.register_warehouse(depot)",),
+        id="a-fixture-only-the-setters-module-defines",
     ),
     pytest.param(
         "import shop\n" + STOCK,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
@@ -111,13 +112,24 @@ class ModuleNames(Names):
         }
 
 
-def free_names(names: ModuleNames, smalls: Sequence[cst.CSTNode], shown: str) -> set[str] | str:
-    """The module-level and builtin names the statements of ``shown`` use, or why they use
-    something else: its parameters, its variables set elsewhere, a name nothing binds."""
+@dataclass(frozen=True)
+class Free:
+    """What the statements of a state-setter's setup use from outside them."""
+
+    names: set[str]  #: module-level and builtin names
+    params: set[str]  #: the state-setter's parameters: its fixtures, or parametrized arguments
+    #: variables the setup sets that only the state-setter's later statements read (a copy of
+    #: the setup needs the call, not the name)
+    unread: set[str]
+
+
+def free_names(names: ModuleNames, smalls: Sequence[cst.CSTNode], shown: str) -> Free | str:
+    """What the statements of ``shown`` use, or why they use something that cannot go with
+    them: ``self``, its variables set later, a name nothing binds."""
     inside = {id(node) for node in every_node(*smalls)}
     local = names.scope(smalls[0])
     assert local is not None
-    used: set[str] = set()
+    free = Free(set(), set(), set())
     for access in (a for a in names.accesses if id(a.node) in inside):
         if any(not _outer(r, local, names.globals) for r in access.referents):
             continue  # a comprehension's or a lambda's own variable
@@ -125,21 +137,22 @@ def free_names(names: ModuleNames, smalls: Sequence[cst.CSTNode], shown: str) ->
         for binding in local.assignments[name]:
             assert isinstance(binding, Assignment)
             if isinstance(binding.node, cst.Param):
-                what = "self" if name == "self" else f"its fixture `{name}`"
-                return f"the setup of {shown} uses {what}"
-            if id(binding.node) not in inside:
+                if name in ("self", "cls"):
+                    return f"the setup of {shown} uses {name}"
+                free.params.add(name)
+            elif id(binding.node) not in inside:
                 return f"the setup of {shown} uses `{name}`, which {shown} sets later"
         if not access.referents:
             return f"the setup of {shown} uses `{name}`, which nothing defines (a * import?)"
-        used.update(r.name for r in access.referents if r.scope is not local)
+        free.names.update(r.name for r in access.referents if r.scope is not local)
     for assignment in local.assignments:
         if not isinstance(assignment, Assignment) or id(assignment.node) not in inside:
             continue
         if isinstance(assignment.node, (cst.Import, cst.ImportFrom)):
             continue  # copied, not moved: the state-setter's own import still binds it
-        if any(id(access.node) not in inside for access in assignment.references):
-            return f"`{assignment.name}`, set in the setup of {shown}, is used after it"
-    return used
+        if not any(id(access.node) in inside for access in assignment.references):
+            free.unread.add(assignment.name)
+    return free
 
 
 def _outer(referent: BaseAssignment, local: Scope, top: GlobalScope) -> bool:

@@ -24,7 +24,7 @@ import libcst as cst
 from auditor.fix.closure import ModuleNames, every_node, foreign
 from auditor.fix.imports import with_pytest
 from auditor.fix.names import code_of, short, spelling
-from auditor.fix.setter import Setup, setup_of, statements
+from auditor.fix.setter import Setup, parametrized, setup_of, statements
 from auditor.fix.source import (
     Found,
     Outcome,
@@ -68,6 +68,13 @@ def rewrite(
             return through
     if setup.problem:
         return _unfixable(code, setup.problem, setup, brittle)
+    hidden = _hidden(setup, setter_module, setter, brittle)
+    if hidden:
+        problem = (
+            f"the setup of {shown} uses the fixture `{hidden}` of {setter.path}, "
+            f"which {brittle.path} does not see"
+        )
+        return _unfixable(code, problem, setup, brittle)
     found = find(module, brittle)
     if found is None:
         return not_found(code, brittle)
@@ -91,11 +98,11 @@ def _through_fixtures(
     found_setter = find(setter_module, setter)
     if found_setter is None or isinstance(module, Outcome):
         return None
-    parametrized = _parametrized(found_setter.function)
+    arguments = parametrized(found_setter.function)
     wanted = [
         name
         for name in param_names(found_setter.function)
-        if name not in ("self", "cls", "request") and name not in parametrized
+        if name not in ("self", "cls", "request") and name not in arguments
     ]
     found = find(module, brittle)
     if not wanted or found is None:
@@ -120,22 +127,12 @@ def _through_fixtures(
     return Outcome(written.code, "changed", reason)
 
 
-def _parametrized(function: cst.FunctionDef) -> set[str]:
-    """The argument names of the function's ``parametrize`` marks."""
-    names: set[str] = set()
-    for decorator in function.decorators:
-        call = decorator.decorator
-        if not isinstance(call, cst.Call) or not call.args:
-            continue
-        if not code_of(call.func).endswith("parametrize"):
-            continue
-        first = call.args[0].value
-        strings = first.elements if isinstance(first, (cst.List, cst.Tuple)) else [first]
-        for each in strings:
-            value = each.value if isinstance(each, cst.Element) else each
-            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
-                names.update(part.strip() for part in value.evaluated_value.split(","))
-    return names
+def _hidden(setup: Setup, setter_module: cst.Module, setter: Target, brittle: Target) -> str:
+    """A fixture the setup uses that only the state-setter's module defines, if any."""
+    if setter.path == brittle.path or not setup.fixtures:
+        return ""
+    defined = _fixtures(setter_module, ModuleNames(setter_module, setter.path))
+    return next((p.name.value for p in setup.fixtures if p.name.value in defined), "")
 
 
 def _elsewhere(names: ModuleNames, setup: Setup, setter: Target, shown: str) -> str:
@@ -286,9 +283,11 @@ def _fixture(name: str, setup: Setup, decorator: str, indent: str) -> cst.Functi
     first = lines[0]
     assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
     lines[0] = first.with_changes(leading_lines=first.leading_lines[_blanks(first.leading_lines) :])
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    params = [p.with_changes(comma=comma) for p in setup.fixtures[:-1]] + list(setup.fixtures[-1:])
     return cst.FunctionDef(
         name=cst.Name(name),
-        params=cst.Parameters(),
+        params=cst.Parameters(params=params),
         body=cst.IndentedBlock(
             body=[cst.SimpleStatementLine(body=[cst.Expr(cst.SimpleString(doc))]), *lines]
         ),

@@ -36,6 +36,9 @@ class Setup:
     relative: str = ""  #: a relative import the setup makes, as written
     shown: str = ""  #: the state-setter, as the reasons name it
     said: str = ""  #: what the fixture's docstring says it is (default: the state it leaves)
+    #: the state-setter's fixtures the setup uses, as its parameters spell them: the fixture
+    #: requests them too
+    fixtures: tuple[cst.Param, ...] = ()
 
 
 def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
@@ -56,14 +59,73 @@ def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
     problem = _unmovable(found.function, smalls, shown)
     if problem:
         return Setup(problem, codes)
-    used = free_names(names, smalls, shown)
-    if isinstance(used, str):
-        return Setup(used, codes)
-    meanings = {name: names.meaning(name) for name in sorted(names.closure(used))}
+    free = free_names(names, smalls, shown)
+    if isinstance(free, str):
+        return Setup(free, codes)
+    arguments = sorted(free.params & parametrized(found.function))
+    if arguments:
+        why = f"the setup of {shown} uses its parametrized argument `{arguments[0]}`"
+        return Setup(why, codes)
+    if free.unread:  # ``reply = client.send(…)``, read by the checks: the call alone
+        lines = _calls_only(lines, free.unread)
+        smalls = [_call_only(small, free.unread) for small in smalls]
+        codes = tuple(code_of(s) for s in smalls)
+    meanings = {name: names.meaning(name) for name in sorted(names.closure(free.names))}
     relative = (code_of(s) for s in smalls if isinstance(s, cst.ImportFrom) and s.relative)
-    return Setup(
-        "", codes, tuple(lines), meanings, annotated(found.function), next(relative, ""), shown
+    bare = {"default": None, "equal": cst.MaybeSentinel.DEFAULT, "comma": cst.MaybeSentinel.DEFAULT}
+    params = tuple(
+        p.with_changes(**bare) for p in found.function.params.params if p.name.value in free.params
     )
+    return Setup(
+        "",
+        codes,
+        tuple(lines),
+        meanings,
+        annotated(found.function),
+        next(relative, ""),
+        shown,
+        fixtures=params,
+    )
+
+
+def parametrized(function: cst.FunctionDef) -> set[str]:
+    """The argument names of the function's ``parametrize`` marks."""
+    names: set[str] = set()
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call) or not call.args:
+            continue
+        if not code_of(call.func).endswith("parametrize"):
+            continue
+        first = call.args[0].value
+        strings = first.elements if isinstance(first, (cst.List, cst.Tuple)) else [first]
+        for each in strings:
+            value = each.value if isinstance(each, cst.Element) else each
+            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                names.update(part.strip() for part in value.evaluated_value.split(","))
+    return names
+
+
+def _call_only(small: Piece, unread: set[str]) -> Piece:
+    """``name = call(…)`` → ``call(…)`` when nothing in the setup reads ``name``."""
+    if (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and small.targets[0].target.value in unread
+        and isinstance(small.value, cst.Call)
+    ):
+        return cst.Expr(small.value, semicolon=small.semicolon)
+    return small
+
+
+def _calls_only(lines: list[cst.BaseStatement], unread: set[str]) -> list[cst.BaseStatement]:
+    return [
+        line.with_changes(body=[_call_only(s, unread) for s in line.body])
+        if isinstance(line, cst.SimpleStatementLine)
+        else line
+        for line in lines
+    ]
 
 
 #: a setup's element: one small statement of a line, or a whole block
