@@ -216,9 +216,12 @@ def _with_hangs(tests: list[dict[str, Any]], hangs: list[dict[str, Any]]) -> tup
         nodeid = hang["nodeid"]
         crashed = [i for i, r in enumerate(records) if (r.nodeid, r.outcome) == (nodeid, "crashed")]
         if crashed:
-            records[crashed[0]] = replace(records[crashed[0]], outcome="hang", reason=reason)
+            was = records[crashed[0]]
+            start = was.start if was.start is not None else hang.get("start")
+            records[crashed[0]] = replace(was, outcome="hang", reason=reason, start=start)
         else:
-            records.append(TestRecord(nodeid, "hang", 0.0, hang.get("worker"), None, None, reason))
+            start = hang.get("start")
+            records.append(TestRecord(nodeid, "hang", 0.0, hang.get("worker"), start, None, reason))
     return tuple(records)
 
 

@@ -37,8 +37,13 @@ AUDIT_SUITE = {
     "test_h_hang.py": "import time\ndef test_hang():\n    time.sleep(600)\n",
     "test_i_crash.py": "import os\ndef test_crash():\n    os._exit(3)\n",
     "test_j_broken.py": "import not_a_module\ndef test_never():\n    pass\n",
+    # Hangs only after a test that leaves a lock held: the reversed order runs that one first.
+    "lockmod.py": "import threading\nLOCK = threading.Lock()\n",
+    "test_k_wait.py": "import lockmod\ndef test_wait():\n    with lockmod.LOCK:\n        pass\n",
+    "test_l_hold.py": "import lockmod\ndef test_hold():\n"
+    "    lockmod.LOCK.acquire(blocking=False)\n",
 }
-CLEAN = {"test_polluter", "test_setter", "test_clean"}
+CLEAN = {"test_polluter", "test_setter", "test_clean", "test_hold"}
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +69,12 @@ def test_each_kind_is_classified_and_clean_tests_are_not(audited) -> None:  # ty
         "test_flaky": "non-deterministic",
         "test_hang": "hang",
         "test_crash": "crash",
+        "test_wait": "order-dependent",
     }
     assert not CLEAN & set(by_test(report))
     assert report["schema"] == "auditor.audit/1" and report["partial"] is False
-    assert report["tests"] == 12
-    assert "-> collected 12 tests" in stdout
+    assert report["tests"] == 14
+    assert "-> collected 14 tests" in stdout
 
 
 def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-untyped-def]
@@ -100,8 +106,9 @@ def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-u
     ]
     assert all(run["why"] for run in report["runs"])
     xdist = next(run for run in report["runs"] if run["kind"] == "xdist")
-    # the hung and crashed tests left the campaign after the baseline
-    assert sum(len(s) for s in xdist["sequences"].values()) == 10
+    # the hung and crashed tests left the campaign after the baseline (and after the run in
+    # which test_wait hung behind test_hold)
+    assert sum(len(s) for s in xdist["sequences"].values()) == 11
     cost = report["cost"]
     assert cost["runs"] == len(report["runs"]) and cost["processes"] == 3  # server + 2 xdist
     assert cost["sequential_runs"] > 1
@@ -109,6 +116,14 @@ def test_report_carries_evidence_and_cost(audited) -> None:  # type: ignore[no-u
         "## order-dependent: `test_b_victim.py::test_victim`"
         in (root / "reports" / "audit.md").read_text()
     )
+
+
+def test_a_hang_after_another_test_is_its_victim(audited) -> None:  # type: ignore[no-untyped-def]
+    _, report, _ = audited
+    wait = by_test(report)["test_wait"]
+    assert wait["reason"].startswith("no result after its 2 s timeout")
+    assert wait["polluters"] == ["test_l_hold.py::test_hold"]
+    assert wait["sequence"][-2:] == ["test_l_hold.py::test_hold", "test_k_wait.py::test_wait"]
 
 
 def test_the_flaky_verdict_rests_on_a_rerun_of_the_same_order(audited) -> None:  # type: ignore[no-untyped-def]
@@ -128,8 +143,12 @@ def test_hang_and_crash_are_findings_and_the_campaign_goes_on(audited) -> None: 
     baseline = report["runs"][0]
     # the tests after the hang and the crash still ran in the baseline
     assert "test_j_broken.py::test_never" not in baseline["order"]
-    assert baseline["order"][-1] == "test_i_crash.py::test_crash"
-    assert len(baseline["order"]) == 12
+    assert baseline["order"][-3:] == [
+        "test_i_crash.py::test_crash",
+        "test_k_wait.py::test_wait",
+        "test_l_hold.py::test_hold",
+    ]
+    assert len(baseline["order"]) == 14
 
 
 def test_a_collection_error_is_reported_and_the_rest_audited(audited) -> None:  # type: ignore[no-untyped-def]

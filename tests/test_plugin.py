@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from auditor.model import read_results
+from auditor.model import RunOutcome, RunPlan, read_results
 from tests.helpers import clean_env, read_jsonl, run_pytest
 from tests.suites import OUTCOMES_SUITE, SERIAL_SUITE
 
@@ -188,6 +188,28 @@ def test_a_test_past_its_timeout_on_a_worker_is_recorded_as_a_hang(suite, tmp_pa
     assert outcome == "hang"
     assert reason is not None
     assert reason.startswith("no result after its 1 s timeout; it was at test_h.py:3 in test_hang")
+
+
+def test_a_hang_that_ends_its_process_keeps_its_place_in_the_order(suite, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # One process, no xdist: the watchdog ends it, and its record is all that says where the
+    # test ran (the tests before it may have caused the hang).
+    root = suite(
+        {
+            "test_a.py": "def test_first():\n    pass\n",
+            "test_b.py": "import time\ndef test_hang():\n    time.sleep(60)\n",
+        }
+    )
+    results = tmp_path / "results.jsonl"
+    run_pytest(root, "-p", "no:randomly", f"--auditor-results={results}", "--auditor-timeout=1")
+    outcome = RunOutcome(RunPlan("sequential"), read_results(results, 0, 0.0, 0.0, ()))
+    assert {r.nodeid: r.outcome for r in outcome.result.tests} == {
+        "test_a.py::test_first": "passed",
+        "test_b.py::test_hang": "hang",
+    }
+    assert outcome.prefix("test_b.py::test_hang") == (
+        "test_a.py::test_first",
+        "test_b.py::test_hang",
+    )
 
 
 def imported_beyond_the_standard_library(*modules: str) -> set[str]:

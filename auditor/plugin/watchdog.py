@@ -38,6 +38,7 @@ class Watchdog:
         self.path = path  #: where the hang record goes: the run's results file
         self._lock = threading.Condition()
         self._current: tuple[str, float, int] | None = None  # node id, deadline, token
+        self._started = 0.0  #: when the current test started (epoch seconds), for its record
         self._token = 0
         self._pid: int | None = None
         self._main = threading.main_thread().ident
@@ -52,6 +53,7 @@ class Watchdog:
             self._token += 1
             deadline = time.monotonic() + self.timeout_of(item.nodeid)
             self._current = (item.nodeid, deadline, self._token)
+            self._started = time.time()
             self._lock.notify()
         try:
             yield
@@ -91,6 +93,8 @@ class Watchdog:
             "nodeid": nodeid,
             "timeout": self.timeout_of(nodeid),
             "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+            # where it ran in its process's order: the tests before it may have caused the hang
+            "start": self._started,
             "stack": self._stack(),
         }
         if self.path:  # one write: the line lands whole even while the controller writes
