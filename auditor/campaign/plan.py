@@ -148,15 +148,25 @@ def guided(
 def _telling(writers: Mapping[str, list[str]], everywhere: float) -> list[str]:
     """The marks worth an order: not a state most tests leave changed (``random.state``…: any
     order exercises it), not the usual value of a key that many tests leave (a cache's
-    default, filled by every test that reads it)."""
+    default, filled by every test that reads it), not a key that most tests leave each with a
+    value of its own (a counter or a clock that background threads move on during every test:
+    every value is rare, and none says anything)."""
     usual: dict[tuple[str, str | None], int] = {}
+    slot_writers: dict[tuple[str, str | None], set[str]] = {}
     for mark, tests in writers.items():
         where = slot(mark)
         usual[where] = max(usual.get(where, 0), len(tests))
+        slot_writers.setdefault(where, set()).update(tests)
+    churn = {
+        where
+        for where, tests in slot_writers.items()
+        if len(tests) > everywhere and usual[where] == 1
+    }
     return [
         mark
         for mark, tests in writers.items()
         if len(tests) <= everywhere
+        and slot(mark) not in churn
         and not (
             slot(mark)[1] is not None and len(tests) > _HANDFUL and len(tests) == usual[slot(mark)]
         )
