@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from auditor.findings import Finding
+from auditor.findings import Finding, SearchCost
 from auditor.locate import cause
 from auditor.locate import footprints as fp
 from auditor.model import Observation, RunOutcome, RunPlan, RunResult, TestRecord
@@ -255,3 +256,46 @@ def test_ranking_reads_the_code_not_its_comments() -> None:
     assert fp.rank_by_relevance(["far", "cwd", "near"], prints, context)[0] == "far"
     missing = fp.context_of(source, "test_v", "FileNotFoundError: data/catalog.json")
     assert fp.rank_by_relevance(["far", "cwd", "near"], prints, missing)[0] == "cwd"
+
+
+def test_other_writers_of_the_state_that_fail_the_victim_are_polluters_too() -> None:
+    level = "global:logging.getLogger('app').level"
+    marks = {
+        "quiet1": frozenset({f"{level}#=error"}),
+        "quiet2": frozenset({f"{level}#=error"}),
+        "loud": frozenset({f"{level}#=debug"}),
+        "reset": frozenset({f"{level}#=warning"}),
+    }
+    prints = fp.Footprints(state={t: frozenset({level}) for t in marks}, marks=marks)
+
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        return ["failed"] * 3 if ids[0] in ("quiet1", "quiet2", "loud") else ["passed"]
+
+    lab = FakeLab(rule)
+    found = Finding(
+        "order-dependent", "v", "…", polluters=("quiet1",), state=(level,), cleaners=("reset",)
+    )
+    found = replace(found, searches=(SearchCost("polluters", 2),))
+    more = cause.more_polluters(found, ["a", "quiet1", "loud", "quiet2", "reset", "v"], prints, lab)
+    assert more.polluters == ("quiet1", "quiet2", "loud")  # the same change first
+    assert lab.orders == [("quiet2", "v"), ("loud", "v")]  # the cleaner is never asked
+    assert more.searches == (SearchCost("polluters", 4),)
+    assert more.reproduce == found.reproduce
+
+
+def test_a_counter_every_test_moves_is_not_a_victims_state() -> None:
+    counter = "global:sdk.stats"
+    marks = {f"t{i}": frozenset({f"{counter}#sent={i}"}) for i in range(6)}
+    marks["p"] = frozenset({f"{counter}#sent=99", "global:sdk.paused#=true"})
+    prints = fp.Footprints(
+        state={t: frozenset(m.split("#")[0] for m in ms) for t, ms in marks.items()}, marks=marks
+    )
+    assert fp.churn(prints) == {counter}
+
+    def rule(ids: tuple[str, ...]) -> list[str]:
+        return ["failed"] * 3 if "p" in ids[:-1] else ["passed"]
+
+    found = cause.locate_victim(
+        victim(("t0", "p", "t1", "v")), [*marks, "v"], prints, FakeLab(rule), command
+    )
+    assert found.state == ("global:sdk.paused",)

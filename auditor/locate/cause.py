@@ -449,7 +449,10 @@ def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Ans
 
 
 def _state_of(tests: Sequence[str], prints: fp.Footprints) -> tuple[str, ...]:
-    return tuple(sorted({name for test in tests for name in prints.state.get(test, ())}))
+    """The state the tests leave changed, but a counter every test moves (when there is more)."""
+    named = sorted({name for test in tests for name in prints.state.get(test, ())})
+    churn = fp.churn(prints)
+    return tuple(name for name in named if name not in churn) or tuple(named)
 
 
 def _cost(looked_for: str, search: Search) -> SearchCost:

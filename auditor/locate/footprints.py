@@ -186,6 +186,28 @@ def unusual_slots(prints: Footprints) -> dict[str, frozenset[tuple[str, str | No
     return {test: slots for test, slots in found.items() if slots}
 
 
+def churn(prints: Footprints) -> frozenset[str]:
+    """States that more than half the tests leave changed, each with a value of its own (a
+    counter or a clock that background threads move on during every test): they link any two
+    tests, and so none."""
+    writers: dict[str, set[str]] = {}
+    counts = Counter(mark for marks in prints.marks.values() for mark in marks if "#" in mark)
+    for test, marks in prints.marks.items():
+        for mark in marks:
+            writers.setdefault(slot(mark)[0], set()).add(test)
+    repeated = {slot(mark)[0] for mark, count in counts.items() if count > 1}
+    half = len(prints.marks) / 2
+    return frozenset(
+        state
+        for state, tests in writers.items()
+        if len(tests) > half
+        and state not in repeated
+        and all(
+            "#" in mark for test in tests for mark in prints.marks[test] if slot(mark)[0] == state
+        )
+    )
+
+
 def rank_by_state(candidates: Sequence[str], prints: Footprints, state: Iterable[str]) -> list[str]:
     """Candidates that changed the same state (a cleaner resets what the polluter set)."""
     wanted = set(state)
