@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import pytest
+
 from auditor.findings import Finding, SearchCost
 from auditor.locate import cause
 from auditor.locate import footprints as fp
@@ -285,17 +287,41 @@ def test_other_writers_of_the_state_that_fail_the_victim_are_polluters_too() -> 
 
 def test_a_counter_every_test_moves_is_not_a_victims_state() -> None:
     counter = "global:sdk.stats"
-    marks = {f"t{i}": frozenset({f"{counter}#sent={i}"}) for i in range(6)}
+    marks = {f"t{i}": frozenset({f"{counter}#sent={i}"}) for i in range(12)}
     marks["p"] = frozenset({f"{counter}#sent=99", "global:sdk.paused#=true"})
+    assert fp.churn(marks, 14) == {(counter, "sent")}
     prints = fp.Footprints(
-        state={t: frozenset(m.split("#")[0] for m in ms) for t, ms in marks.items()}, marks=marks
+        state={t: frozenset(m.split("#")[0] for m in ms) for t, ms in marks.items()},
+        marks=marks,
+        churn=frozenset({counter}),
     )
-    assert fp.churn(prints) == {counter}
 
     def rule(ids: tuple[str, ...]) -> list[str]:
         return ["failed"] * 3 if "p" in ids[:-1] else ["passed"]
 
-    found = cause.locate_victim(
-        victim(("t0", "p", "t1", "v")), [*marks, "v"], prints, FakeLab(rule), command
-    )
+    lab = FakeLab(rule)
+    found = cause.locate_victim(victim(("t0", "p", "t1", "v")), [*marks, "v"], prints, lab, command)
     assert found.state == ("global:sdk.paused",)
+
+
+@pytest.mark.parametrize(
+    ("marks", "tests", "counters"),
+    [
+        pytest.param({f"t{i}": {f"s#k={i}"} for i in range(9)}, 9, {("s", "k")}, id="a counter"),
+        pytest.param(
+            {f"t{i}": {f"s#k={i}"} for i in range(8)}, 8, set(), id="not more than 8 tests"
+        ),
+        pytest.param(
+            {f"t{i}": {f"s#k={i}"} for i in range(9)}, 20, set(), id="not half the selection"
+        ),
+        pytest.param(
+            {f"t{i}": {f"s#k{i}=1"} for i in range(9)}, 9, set(), id="a registry: a key each"
+        ),
+        pytest.param({f"t{i}": {f"s#+{i}"} for i in range(9)}, 9, set(), id="a list: an item each"),
+        pytest.param({f"t{i}": {f"s#k={i % 5}"} for i in range(9)}, 9, set(), id="values repeat"),
+    ],
+)
+def test_a_counter_is_a_key_most_tests_leave_with_a_value_of_their_own(
+    marks: dict[str, set[str]], tests: int, counters: set[tuple[str, str]]
+) -> None:
+    assert fp.churn(marks, tests) == counters

@@ -616,7 +616,47 @@ def test_send_is_acknowledged(client: Client, resume_delivers_held_events: None)
     assert client.send("now")["status"] == 202
 """
 
+KEYWORD_SETTER = """\
+import pytest
+import beacon
+
+
+def test_resume(client: Client, *, depot) -> None:
+    conn = beacon.connect(client)
+    conn = beacon.wrap(conn)
+    beacon.resume(depot)
+    assert conn.ok
+"""
+KEYWORD_BRITTLE = (
+    "import pytest\nimport beacon\n\n\ndef test_send(client):\n    assert beacon.send(client)\n"
+)
+KEYWORD_FIXED = """\
+import pytest
+import beacon
+
+
+@pytest.fixture
+def resume(client, depot) -> None:
+    \"\"\"The state that tests/test_resume.py::test_resume used to leave behind
+    (extracted by auditor).\"\"\"
+    conn = beacon.connect(client)
+    conn = beacon.wrap(conn)
+    beacon.resume(depot)
+
+
+def test_send(client, resume):
+    assert beacon.send(client)
+"""
+
 BEFORE_AFTER = [
+    pytest.param(
+        KEYWORD_BRITTLE,
+        KEYWORD_SETTER,
+        "tests/test_send.py::test_send",
+        "tests/test_resume.py::test_resume",
+        KEYWORD_FIXED,
+        id="a-keyword-only-fixture-unannotated-in-another-module-a-name-read-in-the-setup-kept",
+    ),
     pytest.param(
         WITH_FIXTURES,
         "",
@@ -816,6 +856,20 @@ def test_register(name):
         "the setup of test_register uses its parametrized argument `name`",
         ("inventory.register_warehouse(name)",),
         id="setup-uses-a-parametrized-argument",
+    ),
+    pytest.param(
+        HEAD
+        + """\
+def test_register(name="main"):
+    inventory.register_warehouse(name)
+    assert inventory.is_registered("main")
+"""
+        + STOCK,
+        "",
+        "unfixable",
+        "the setup of test_register uses `name`, an argument, not a fixture",
+        ("inventory.register_warehouse(name)",),
+        id="setup-uses-an-argument-with-a-default",
     ),
     pytest.param(
         "from shop import inventory\n" + STOCK,

@@ -13,7 +13,7 @@ from auditor.findings import Finding
 from auditor.fix.hoist import rewrite
 from auditor.fix.plan import plan
 from auditor.fix.source import Target
-from tests.helpers import run_pytest
+from tests.helpers import clean_env, run_pytest
 
 BRITTLE = "TestDeploy::test_region"
 SETTER = "tests/test_deploy.py::TestDeploy::test_list"
@@ -99,6 +99,43 @@ HOISTED = [
         "env:REGION",
     ),
     case(
+        "below-what-it-uses-and-super-without-its-blank-line",
+        """
+        import os
+        import tempfile
+        import unittest
+
+
+        class TestDeploy(unittest.TestCase):
+            def setUp(self):
+                super().setUp()
+                self.home = tempfile.mkdtemp()
+                self.config = load_config()
+
+                os.environ["HOME"] = self.home
+
+            def test_region(self):
+                self.assertEqual(self.config.home, self.home)
+        """,
+        """
+        import os
+        import tempfile
+        import unittest
+
+
+        class TestDeploy(unittest.TestCase):
+            def setUp(self):
+                super().setUp()
+                self.home = tempfile.mkdtemp()
+                os.environ["HOME"] = self.home
+                self.config = load_config()
+
+            def test_region(self):
+                self.assertEqual(self.config.home, self.home)
+        """,
+        "env:HOME",
+    ),
+    case(
         "a-module-global",
         """
         import unittest
@@ -165,7 +202,25 @@ class TestDeploy(unittest.TestCase):
         pass
 """
 
+_STUCK = """
+import os
+import unittest
+
+
+class TestDeploy(unittest.TestCase):
+    def setUp(self):
+        self.config = load_config()
+        self.region = pick_region()
+        os.environ["REGION"] = self.region
+
+    def test_region(self):
+        pass
+"""
+
 LEFT_ALONE = [
+    pytest.param(
+        _STUCK, "env:REGION", SETTER, "uses what `self.region", id="needs-the-line-before"
+    ),
     pytest.param(_SETUP, "env:REGION", SETTER, "spells no write to env:REGION", id="another-key"),
     pytest.param(
         _SETUP.replace("import os\n", "from fake import os\n"),
@@ -245,10 +300,11 @@ class TestDeploy(unittest.TestCase):
 def test_the_hoisted_test_passes_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_deploy=DEPLOY)
     node = "test_deploy.py::TestDeploy::test_region"
-    assert run_pytest(pytester.path, node).returncode == 1  # brittle: fails alone
+    env = {k: v for k, v in clean_env().items() if k != "REGION"}
+    assert run_pytest(pytester.path, node, env=env).returncode == 1  # brittle: fails alone
     out = rewrite(
         DEPLOY, Target.of(node), Target.of("test_deploy.py::TestDeploy::test_list"), ("env:REGION",)
     )
     assert out.status == "changed"
     (pytester.path / "test_deploy.py").write_text(out.code)
-    assert run_pytest(pytester.path, node).returncode == 0
+    assert run_pytest(pytester.path, node, env=env).returncode == 0

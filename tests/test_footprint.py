@@ -25,7 +25,9 @@ FOOTPRINT_SUITE = {
     "    return {'a': 1}\n"
     "@pytest.fixture(scope='session')\ndef store(tmp_path_factory):\n"
     "    path = tmp_path_factory.mktemp('store') / 'store.json'\n"
-    "    path.write_text('[]')\n    return path\n",
+    "    path.write_text('[]')\n    return path\n"
+    "@pytest.fixture(scope='session')\ndef absent(tmp_path_factory):\n"
+    "    return tmp_path_factory.mktemp('absent') / 'new.json'\n",
     "test_fp.py": f"""
 import os, socket, sqlite3, subprocess, sys, tempfile
 from pkg import config
@@ -53,6 +55,9 @@ def test_fixture_file(store):
 
 def test_fixture_file_read(store):
     assert store.read_text()
+
+def test_fixture_file_created(absent):
+    absent.write_text("[]")  # not state: no bytes to put back at its start
 
 def test_sys_path():
     sys.path.append("elsewhere")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
-from auditor.locate.footprints import removes, slot
+from auditor.locate.footprints import churn, removes, slot
 from auditor.model import RunPlan
 
 GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints…
@@ -112,7 +112,7 @@ def guided(
             writers.setdefault(mark, []).append(test)
     position = {test: i for i, test in enumerate(order)}
     uncovered = sorted(
-        _telling(writers, max(_HANDFUL, _EVERYWHERE * len(order))),
+        _telling(writers, leaves, len(order)),
         key=lambda mark: (len(writers[mark]), position[writers[mark][0]], mark),
     )
     plans: list[RunPlan] = []
@@ -145,30 +145,27 @@ def guided(
     return plans[:limit] + afters
 
 
-def _telling(writers: Mapping[str, list[str]], everywhere: float) -> list[str]:
+def _telling(
+    writers: Mapping[str, list[str]], leaves: Mapping[str, frozenset[str]], tests: int
+) -> list[str]:
     """The marks worth an order: not a state most tests leave changed (``random.state``…: any
     order exercises it), not the usual value of a key that many tests leave (a cache's
     default, filled by every test that reads it), not a key that most tests leave each with a
     value of its own (a counter or a clock that background threads move on during every test:
     every value is rare, and none says anything)."""
+    everywhere = max(_HANDFUL, _EVERYWHERE * tests)
     usual: dict[tuple[str, str | None], int] = {}
-    slot_writers: dict[tuple[str, str | None], set[str]] = {}
-    for mark, tests in writers.items():
+    for mark, found in writers.items():
         where = slot(mark)
-        usual[where] = max(usual.get(where, 0), len(tests))
-        slot_writers.setdefault(where, set()).update(tests)
-    churn = {
-        where
-        for where, tests in slot_writers.items()
-        if len(tests) > everywhere and usual[where] == 1
-    }
+        usual[where] = max(usual.get(where, 0), len(found))
+    counters = churn(leaves, tests)
     return [
         mark
-        for mark, tests in writers.items()
-        if len(tests) <= everywhere
-        and slot(mark) not in churn
+        for mark, found in writers.items()
+        if len(found) <= everywhere
+        and slot(mark) not in counters
         and not (
-            slot(mark)[1] is not None and len(tests) > _HANDFUL and len(tests) == usual[slot(mark)]
+            slot(mark)[1] is not None and len(found) > _HANDFUL and len(found) == usual[slot(mark)]
         )
     ]
 

@@ -276,11 +276,6 @@ def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progre
             located.append(done)
             learnt = learnt.after(done)
             pending = found.findings[index:]
-        # Every victim has a cause first; then, budget permitting, its other polluters.
-        for index, finding in enumerate(located):
-            if finding.kind == "order-dependent" and finding.state:
-                progress.running(f"other polluters {index + 1}/{len(located)}: {finding.test}")
-                located[index] = cause.more_polluters(finding, collected, prints, lab)
         located = cause.one_per_pair(located)
         candidates = cause.unconfirmed(located, prints, collected)
         if candidates:
@@ -290,6 +285,14 @@ def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progre
             candidates, lab, lab.command, skip=unattributable.__contains__
         )
         found = replace(found, findings=(*located, *more), latent=tuple(latent))
+        pending = tuple(more)  # what an interruption below keeps beside the located
+        # Every finding has a cause first; then, budget permitting, each victim's other
+        # polluters (a run cut short by the budget ends that search, not the audit).
+        for index, finding in enumerate(located):
+            if finding.kind == "order-dependent" and finding.state:
+                progress.running(f"other polluters {index + 1}/{len(located)}: {finding.test}")
+                located[index] = cause.more_polluters(finding, collected, prints, lab)
+        found = replace(found, findings=(*located, *more))
     except OutOfRuns:
         progress.print("auditor: the budget ran out while locating causes")
         found = replace(found, findings=(*located, *pending)).stop("budget")

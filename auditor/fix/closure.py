@@ -145,13 +145,15 @@ def free_names(names: ModuleNames, smalls: Sequence[cst.CSTNode], shown: str) ->
         if not access.referents:
             return f"the setup of {shown} uses `{name}`, which nothing defines (a * import?)"
         free.names.update(r.name for r in access.referents if r.scope is not local)
+    read: dict[str, bool] = {}  # a name the setup sets → whether the setup reads any binding
     for assignment in local.assignments:
         if not isinstance(assignment, Assignment) or id(assignment.node) not in inside:
             continue
         if isinstance(assignment.node, (cst.Import, cst.ImportFrom)):
             continue  # copied, not moved: the state-setter's own import still binds it
-        if not any(id(access.node) in inside for access in assignment.references):
-            free.unread.add(assignment.name)
+        seen = any(id(access.node) in inside for access in assignment.references)
+        read[assignment.name] = read.get(assignment.name, False) or seen
+    free.unread.update(name for name, seen in read.items() if not seen)
     return free
 
 

@@ -68,6 +68,9 @@ def rewrite(
             return through
     if setup.problem:
         return _unfixable(code, setup.problem, setup, brittle)
+    if setter.path != brittle.path:  # its annotations may name what the other module imports
+        bare = tuple(p.with_changes(annotation=None) for p in setup.fixtures)
+        setup = replace(setup, fixtures=bare)
     hidden = _hidden(setup, setter_module, setter, brittle)
     if hidden:
         problem = (

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from auditor.fix.closure import every_node
 from auditor.fix.names import Names, code_of, dotted, short
 from auditor.fix.source import Found, Outcome, Target, docstring, located
 
@@ -51,15 +52,35 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
         what = ", ".join(state) or "the state"
         return Outcome(code, "unfixable", f"its setUp spells no write to {what}")
     start = _start(statements)
-    late = [i for i in writes if any(j not in writes for j in range(start, i))]
-    if not late:
+    order = list(statements)
+    moved: list[cst.BaseStatement] = []
+    stuck: list[str] = []
+    ours = {id(statements[i]) for i in writes}  # the writes, where they now are
+    for write in (statements[i] for i in writes):
+        at = next(i for i, s in enumerate(order) if s is write)
+        floor = _floor(order, start, at, write)
+        if all(id(s) in ours for s in order[floor:at]):
+            # in place: after what it uses only (and other writes of the state); stuck: what
+            # it uses comes after another statement (which may read the state)
+            other = (i for i in range(start, floor) if id(order[i]) not in ours)
+            if any(not _needs(order, i, i + 1, write) for i in other):
+                stuck.append(short(code_of(order[floor - 1])))
+            continue
+        # after the writes moved before it: they keep their order
+        floor = max([floor, *(i + 1 for i, s in enumerate(order[:at]) if id(s) in ours)])
+        hoisted = _without_blanks(write)
+        del order[at]
+        order.insert(floor, hoisted)
+        ours.add(id(hoisted))
+        moved.append(write)
+    if not moved:
+        if stuck:
+            what = "; ".join(f"`{line}`" for line in stuck)
+            reason = f"the write of {', '.join(state)} in setUp uses what {what} sets first"
+            return Outcome(code, "unfixable", reason)
         reason = f"the setUp of {brittle.cls} already writes {', '.join(state)} first"
         return Outcome(code, "already", reason)
-    moved = [statements[i] for i in writes]
-    kept = [s for i, s in enumerate(statements) if i not in writes]
-    # the comment above a moved write goes with it; the line it leaves keeps its own blanks
-    reordered = [*kept[:start], *moved, *kept[start:]]
-    changed = setup.with_changes(body=body.with_changes(body=reordered))
+    changed = setup.with_changes(body=body.with_changes(body=order))
     result = module.deep_replace(setup, changed)
     assert isinstance(result, cst.Module)
     lines = tuple(short(code_of(s)) for s in moved)
@@ -68,6 +89,80 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
         "that read it, not after"
     )
     return Outcome(result.code, "changed", reason, lines)
+
+
+def _floor(order: list[cst.BaseStatement], start: int, at: int, write: cst.BaseStatement) -> int:
+    """How high the write at ``at`` can go: below the last statement before it that sets
+    what it uses (``self.home = mkdtemp()`` for ``os.environ["HOME"] = self.home``) or calls
+    ``super()`` (the base class's setUp may set it), and below ``start``."""
+    floor = start
+    for index in range(start, at):
+        if _needs(order, index, index + 1, write):
+            floor = index + 1
+    return floor
+
+
+def _needs(order: list[cst.BaseStatement], begin: int, end: int, write: cst.BaseStatement) -> bool:
+    """Does the write use what one of ``order[begin:end]`` sets, or do they call ``super()``?"""
+    reads = _chains(write)
+    for statement in order[begin:end]:
+        if any(_is_super(node) for node in every_node(statement)):
+            return True
+        for bound in _bound(statement):
+            if any(
+                r == bound or r.startswith(bound + ".") or bound.startswith(r + ".") for r in reads
+            ):
+                return True
+    return False
+
+
+def _chains(node: cst.CSTNode) -> set[str]:
+    """The longest name chains the node spells (``self.home``, not ``self`` too)."""
+    found: set[str] = set()
+
+    class _Chains(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            spelled = dotted(node)
+            if spelled is None:
+                return True
+            found.add(spelled)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    node.visit(_Chains())
+    return found
+
+
+def _bound(statement: cst.BaseStatement) -> set[str]:
+    """The names and attribute chains a statement binds (assignments, ``with … as``, ``for``)."""
+    bound: set[str] = set()
+    for node in every_node(statement):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For)):
+            targets = [node.target]
+        elif isinstance(node, cst.AsName):
+            targets = [node.name]
+        for target in targets:
+            bound |= _chains(target)
+    return bound
+
+
+def _is_super(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "super"
+    )
+
+
+def _without_blanks(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """The statement without the blank lines above it (its comments go with it)."""
+    leading = [line for line in getattr(statement, "leading_lines", ()) if line.comment is not None]
+    return statement.with_changes(leading_lines=leading)
 
 
 def _setup(found: Found) -> cst.FunctionDef | None:

@@ -72,9 +72,17 @@ def setup_of(module: cst.Module, setter: Target, shown: str) -> Setup:
         codes = tuple(code_of(s) for s in smalls)
     meanings = {name: names.meaning(name) for name in sorted(names.closure(free.names))}
     relative = (code_of(s) for s in smalls if isinstance(s, cst.ImportFrom) and s.relative)
-    bare = {"default": None, "equal": cst.MaybeSentinel.DEFAULT, "comma": cst.MaybeSentinel.DEFAULT}
+    signature = found.function.params
+    named = {p.name.value: p for p in (*signature.posonly_params, *signature.params)}
+    named |= {p.name.value: p for p in signature.kwonly_params}
+    for name in sorted(free.params):
+        param = named.get(name)
+        if param is None or param.default is not None:  # *args, **kwargs, a default value
+            return Setup(f"the setup of {shown} uses `{name}`, an argument, not a fixture", codes)
     params = tuple(
-        p.with_changes(**bare) for p in found.function.params.params if p.name.value in free.params
+        p.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        for n, p in named.items()
+        if n in free.params
     )
     return Setup(
         "",

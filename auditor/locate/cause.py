@@ -223,7 +223,7 @@ def more_polluters(
                 found.append(test)
     except OutOfRuns:
         runs, complete = runs - 1, False
-    if not runs:
+    if not ranked:
         return finding
     costs = tuple(
         replace(cost, runs=cost.runs + runs, complete=cost.complete and complete)
@@ -451,8 +451,7 @@ def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Ans
 def _state_of(tests: Sequence[str], prints: fp.Footprints) -> tuple[str, ...]:
     """The state the tests leave changed, but a counter every test moves (when there is more)."""
     named = sorted({name for test in tests for name in prints.state.get(test, ())})
-    churn = fp.churn(prints)
-    return tuple(name for name in named if name not in churn) or tuple(named)
+    return tuple(name for name in named if name not in prints.churn) or tuple(named)
 
 
 def _cost(looked_for: str, search: Search) -> SearchCost:

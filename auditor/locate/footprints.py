@@ -10,7 +10,7 @@ import io
 import re
 import tokenize
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 
@@ -21,6 +21,7 @@ from auditor.model import RunOutcome
 _HARMLESS = frozenset({"d"})
 _CONFLICT_TYPES = ("file", "sqlite", "port")
 RARE = 3  #: a mark (a value under a key) that at most this many tests leave is rare
+CHURN_FLOOR = 8  #: a key is a counter (:func:`churn`) only when more tests than this move it
 _ALL_PAIRS = 6  #: up to this many tests share a resource: co-run every pair; more: neighbours
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _CWD_SIGNS = ("FileNotFoundError", "No such file", "NotADirectoryError", "cwd", "chdir")
@@ -38,6 +39,9 @@ class Footprints:
     #: per test, its state as marks: ``STATE#ITEM`` per item of how it changed it (see
     #: :mod:`auditor.plugin.effects`), or ``STATE`` alone when the change has no items
     marks: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: states with a key most tests move to a value of their own (:func:`churn`): a counter,
+    #: not a test's state
+    churn: frozenset[str] = frozenset()
 
     def aliases_of(self, names: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The aliases of those of ``names`` that have some, in their order (for a finding)."""
@@ -63,8 +67,10 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
     marks: dict[str, set[str]] = {}
     resources: dict[str, dict[str, set[str]]] = {}
     aliases: dict[str, set[str]] = {}
+    ran: set[str] = set()
     for outcome in outcomes:
         for record in outcome.result.tests:
+            ran.add(record.nodeid)
             if record.state:
                 state.setdefault(record.nodeid, set()).update(record.state)
                 effects = dict(record.effects)
@@ -77,6 +83,7 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
                 aliases.setdefault(name, set()).update(others)
             for name, uses in record.resources:
                 resources.setdefault(record.nodeid, {}).setdefault(name, set()).update(uses)
+    found = {test: frozenset(found) for test, found in marks.items()}
     return Footprints(
         {test: frozenset(names) for test, names in state.items()},
         {
@@ -84,7 +91,8 @@ def footprints(outcomes: Iterable[RunOutcome]) -> Footprints:
             for test, used in resources.items()
         },
         {name: frozenset(others) for name, others in aliases.items()},
-        {test: frozenset(found) for test, found in marks.items()},
+        found,
+        frozenset(state for state, _ in churn(found, len(ran))),
     )
 
 
@@ -186,25 +194,22 @@ def unusual_slots(prints: Footprints) -> dict[str, frozenset[tuple[str, str | No
     return {test: slots for test, slots in found.items() if slots}
 
 
-def churn(prints: Footprints) -> frozenset[str]:
-    """States that more than half the tests leave changed, each with a value of its own (a
-    counter or a clock that background threads move on during every test): they link any two
-    tests, and so none."""
-    writers: dict[str, set[str]] = {}
-    counts = Counter(mark for marks in prints.marks.values() for mark in marks if "#" in mark)
-    for test, marks in prints.marks.items():
-        for mark in marks:
-            writers.setdefault(slot(mark)[0], set()).add(test)
-    repeated = {slot(mark)[0] for mark, count in counts.items() if count > 1}
-    half = len(prints.marks) / 2
+def churn(marks: Mapping[str, Iterable[str]], tests: int) -> frozenset[tuple[str, str | None]]:
+    """Slots (a state's key) that more than half of ``tests`` (at least ``CHURN_FLOOR``) leave
+    changed, each to a value of its own (a counter or a clock that background threads move on
+    during every test): such a slot links any two tests, and so none. A registry each test adds
+    its own key to is not one: each key has one writer. ``marks``: per test, as
+    :attr:`Footprints.marks`."""
+    writers: dict[tuple[str, str | None], int] = {}
+    repeated: set[tuple[str, str | None]] = set()
+    for mark, count in Counter(m for found in marks.values() for m in found if "#" in m).items():
+        where = slot(mark)
+        writers[where] = writers.get(where, 0) + count
+        if count > 1:
+            repeated.add(where)
+    most = max(CHURN_FLOOR, tests / 2)
     return frozenset(
-        state
-        for state, tests in writers.items()
-        if len(tests) > half
-        and state not in repeated
-        and all(
-            "#" in mark for test in tests for mark in prints.marks[test] if slot(mark)[0] == state
-        )
+        where for where, count in writers.items() if count > most and where not in repeated
     )
 
 

@@ -274,12 +274,11 @@ def fixture_prints(item: pytest.Item) -> dict[str, Any]:
 
 def file_print(path: PurePath) -> tuple[Any, ...] | None:
     """What changes when the file at ``path`` is written: its size and a digest of its bytes
-    (its modification time, when it is larger than ``FILE_PRINT_BYTES``); ``("missing",)`` when
-    there is none; None for a folder or what cannot be read."""
+    (its modification time, when it is larger than ``FILE_PRINT_BYTES``); None for no file, a
+    folder, or what cannot be read (a file a test creates or removes there is not recorded:
+    its bytes could not be saved when the test starts, or put back)."""
     try:
         stat = os.stat(path)
-    except FileNotFoundError:
-        return ("missing",)
     except OSError:
         return None
     if not S_ISREG(stat.st_mode):
