@@ -1528,3 +1528,89 @@ def test_fix_keeps_a_cleaners_setup_as_the_victims_fixture_when_the_state_is_unk
     again = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
     assert again.returncode == 0, again.stdout  # nothing more to change
     assert (root / "tests" / "test_use.py").read_text() == text
+
+
+# auditor fix twice: the first fix keeps the last link of the chain (the cleaner's setup as the
+# victim's fixture: the restore of the named flag could not undo what is behind it); the second
+# starts from that link, though the restore before it would now pass thanks to it.
+
+GATE = """\
+_HELD = {"inner": {"held": False}}  # two levels deep: no footprint sees it
+PAUSED = False
+
+
+def pause():
+    global PAUSED
+    PAUSED = True
+    _HELD["inner"]["held"] = True
+
+
+def resume():
+    global PAUSED
+    PAUSED = False
+    _HELD["inner"]["held"] = False
+
+
+def send():
+    return not _HELD["inner"]["held"]
+"""
+
+GATE_TESTS = """\
+from lib import gate
+
+
+def test_pause():
+    gate.pause()
+    assert gate.PAUSED
+
+
+def test_resume():
+    gate.pause()
+    gate.resume()
+    assert not gate.PAUSED
+
+
+def test_send():
+    assert gate.send()
+"""
+
+
+def test_a_second_fix_starts_from_the_fallback_the_first_one_kept(tmp_path: Path) -> None:
+    polluter, cleaner, victim = (
+        f"tests/test_gate.py::test_{n}" for n in ("pause", "resume", "send")
+    )
+    root = git_project(
+        tmp_path / "project",
+        {
+            "conftest.py": "",
+            "lib/__init__.py": "",
+            "lib/gate.py": GATE,
+            "tests/test_gate.py": GATE_TESTS,
+        },
+    )
+    assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1
+    finding = {
+        "kind": "order-dependent",
+        "test": victim,
+        "polluters": [polluter],
+        "state": ["global:lib.gate.PAUSED"],
+        "cleaners": [cleaner],
+    }
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+
+    first = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert first.returncode == 1, first.stdout + first.stderr
+    report = json.loads((root / "reports" / "fix.json").read_text())
+    assert [f["status"] for f in report["fixes"]] == ["unfixable", "reverted", "reverted", "kept"]
+    git(root, "commit", "-qam", "fixed")
+    once = (root / "tests" / "test_gate.py").read_text()
+
+    second = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    report = json.loads((root / "reports" / "fix.json").read_text())
+    assert [f["status"] for f in report["fixes"]] == ["already"]
+    assert report["files_changed"] == []
+    assert (root / "tests" / "test_gate.py").read_text() == once

@@ -73,7 +73,12 @@ class Applier:
     def attempt(self, fix: Fix) -> tuple[Applied, ...]:
         """The fix, then its fallback when the fix ended as its ``fallback_on`` says (could not
         be made or proven), and so on down the chain. The last attempt is recorded without the
-        fallback it did not try: it is the last word on the finding."""
+        fallback it did not try: it is the last word on the finding.
+
+        A fallback an earlier ``auditor fix`` kept is where it starts (``already``, rechecked by
+        its evidence): the fixes before it in the chain failed then, and may pass now only
+        thanks to it (a restore beside the cleaner's fixture the victim already requests)."""
+        fix = self._kept_before(fix) or fix
         tried = [self._attempt(fix)]
         _say(tried[0], self.out)
         after = self._fallback(fix, tried[0].status)
@@ -84,6 +89,23 @@ class Applier:
         last = tried[-1]
         tried[-1] = replace(last, fix=replace(last.fix, fallback=None))
         return tuple(tried)
+
+    def _kept_before(self, fix: Fix) -> Fix | None:
+        """The first fallback of ``fix`` whose rewrite is already in place, if any; the texts
+        are left as they were."""
+        link = fix.fallback
+        while link is not None:
+            paths = {Target.of(edit.test).path for edit in link.edits}
+            saved = {
+                path: self.workspace.text(path) for path in paths if not self.workspace.usable(path)
+            }
+            probe = rewrite(link, self.workspace)
+            for path, text in saved.items():
+                self.workspace.propose(path, text)
+            if probe.status == "already":
+                return link
+            link = link.fallback
+        return None
 
     def _fallback(self, fix: Fix, status: str) -> Fix | None:
         """The fallback to try after ``fix`` ended with ``status``, passing over those whose
