@@ -1437,6 +1437,15 @@ def test_fix_keeps_a_restore_for_a_testcase_polluter_leaking_through_a_library_c
     assert after.returncode == 0, after.stdout
 
 
+def _victim_of(root: Path, tmp_path: Path, polluter: str, victim: str, **more: list[str]) -> Path:
+    """An audit report (its path) with one victim, which fails after its polluter."""
+    assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1
+    finding = {"kind": "order-dependent", "test": victim, "polluters": [polluter], **more}
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+    return audit
+
+
 # auditor fix, end to end: the state lives in a library outside the project (the footprint is
 # blind to it); the audit found a cleaner, whose setup becomes the victim's fixture.
 
@@ -1495,16 +1504,7 @@ def test_fix_keeps_a_cleaners_setup_as_the_victims_fixture_when_the_state_is_unk
             "tests/test_use.py": VENDOR_VICTIM,
         },
     )
-    assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1
-    finding = {
-        "kind": "order-dependent",
-        "test": victim,
-        "polluters": [polluter],
-        "state": [],
-        "cleaners": [cleaner],
-    }
-    audit = tmp_path / "audit.json"
-    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+    audit = _victim_of(root, tmp_path, polluter, victim, state=[], cleaners=[cleaner])
 
     fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
 
@@ -1588,16 +1588,8 @@ def test_a_second_fix_starts_from_the_fallback_the_first_one_kept(tmp_path: Path
             "tests/test_gate.py": GATE_TESTS,
         },
     )
-    assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1
-    finding = {
-        "kind": "order-dependent",
-        "test": victim,
-        "polluters": [polluter],
-        "state": ["global:lib.gate.PAUSED"],
-        "cleaners": [cleaner],
-    }
-    audit = tmp_path / "audit.json"
-    audit.write_text(json.dumps({"schema": "auditor.audit/1", "findings": [finding]}))
+    state = ["global:lib.gate.PAUSED"]
+    audit = _victim_of(root, tmp_path, polluter, victim, state=state, cleaners=[cleaner])
 
     first = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
 
