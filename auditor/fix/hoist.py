@@ -24,7 +24,7 @@ import libcst as cst
 
 from auditor.fix.closure import every_node
 from auditor.fix.names import Names, code_of, dotted, short
-from auditor.fix.source import Found, Outcome, Target, docstring, located
+from auditor.fix.source import Outcome, Target, docstring, located, set_up
 
 #: calls a save-and-restore statement makes (another fix's, at the start of ``setUp``)
 _SAVING = ("addCleanup", "addfinalizer", "monkeypatch.", "patch.dict(", "patcher.start")
@@ -40,7 +40,7 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
         return where
     module, found = where
     names = Names(module)
-    setup = _setup(found)
+    setup = set_up(found)
     if not found.testcase(names) or setup is None:
         return Outcome(code, "unfixable", f"{brittle}'s class is not a TestCase with a setUp")
     body = setup.body
@@ -58,12 +58,13 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
     ours = {id(statements[i]) for i in writes}  # the writes, where they now are
     for write in (statements[i] for i in writes):
         at = next(i for i, s in enumerate(order) if s is write)
-        floor = _floor(order, start, at, write)
+        reads = _chains(write)
+        floor = _floor(order, start, at, reads)
         if all(id(s) in ours for s in order[floor:at]):
             # in place: after what it uses only (and other writes of the state); stuck: what
             # it uses comes after another statement (which may read the state)
-            other = (i for i in range(start, floor) if id(order[i]) not in ours)
-            if any(not _needs(order, i, i + 1, write) for i in other):
+            other = (s for s in order[start:floor] if id(s) not in ours)
+            if any(not _needed(s, reads) for s in other):
                 stuck.append(short(code_of(order[floor - 1])))
             continue
         # after the writes moved before it: they keep their order
@@ -91,29 +92,26 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
     return Outcome(result.code, "changed", reason, lines)
 
 
-def _floor(order: list[cst.BaseStatement], start: int, at: int, write: cst.BaseStatement) -> int:
-    """How high the write at ``at`` can go: below the last statement before it that sets
-    what it uses (``self.home = mkdtemp()`` for ``os.environ["HOME"] = self.home``) or calls
-    ``super()`` (the base class's setUp may set it), and below ``start``."""
+def _floor(order: list[cst.BaseStatement], start: int, at: int, reads: set[str]) -> int:
+    """How high the write at ``at`` (which reads ``reads``) can go: below the last statement
+    before it that sets what it uses (``self.home = mkdtemp()`` for ``os.environ["HOME"] =
+    self.home``) or calls ``super()`` (the base class's setUp may set it), and below ``start``."""
     floor = start
     for index in range(start, at):
-        if _needs(order, index, index + 1, write):
+        if _needed(order[index], reads):
             floor = index + 1
     return floor
 
 
-def _needs(order: list[cst.BaseStatement], begin: int, end: int, write: cst.BaseStatement) -> bool:
-    """Does the write use what one of ``order[begin:end]`` sets, or do they call ``super()``?"""
-    reads = _chains(write)
-    for statement in order[begin:end]:
-        if any(_is_super(node) for node in every_node(statement)):
-            return True
-        for bound in _bound(statement):
-            if any(
-                r == bound or r.startswith(bound + ".") or bound.startswith(r + ".") for r in reads
-            ):
-                return True
-    return False
+def _needed(statement: cst.BaseStatement, reads: set[str]) -> bool:
+    """Does ``statement`` set what a write reading ``reads`` uses, or call ``super()``?"""
+    if any(_is_super(node) for node in every_node(statement)):
+        return True
+    return any(
+        r == bound or r.startswith(bound + ".") or bound.startswith(r + ".")
+        for bound in _bound(statement)
+        for r in reads
+    )
 
 
 def _chains(node: cst.CSTNode) -> set[str]:
@@ -163,14 +161,6 @@ def _without_blanks(statement: cst.BaseStatement) -> cst.BaseStatement:
     """The statement without the blank lines above it (its comments go with it)."""
     leading = [line for line in getattr(statement, "leading_lines", ()) if line.comment is not None]
     return statement.with_changes(leading_lines=leading)
-
-
-def _setup(found: Found) -> cst.FunctionDef | None:
-    block = found.classes[-1].body
-    for statement in block.body if isinstance(block, cst.IndentedBlock) else ():
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
-            return statement
-    return None
 
 
 def _start(statements: list[cst.BaseStatement]) -> int:

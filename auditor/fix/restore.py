@@ -35,6 +35,7 @@ from auditor.fix.source import (
     find,
     param_names,
     parse,
+    set_up,
     with_param,
 )
 from auditor.fix.spelling import Speller, Unspellable, meaning
@@ -85,7 +86,7 @@ class _Restore:
             return Outcome(self.code, "unfixable", self._absent())
         names = Names(module)
         unittest = found.testcase(names)
-        host = _setup(found) if unittest else found.function
+        host = (set_up(found) or found.function) if unittest else found.function
         speller = Speller(module, self.target, host)
         style = self.style = forms.Style(
             unittest,
@@ -220,15 +221,6 @@ class _Restore:
         chosen = "; ".join(f"{g.slot.name}: {forms.choice(g.slot, self.style)}" for g in groups)
         left = f"; not restored: {'; '.join(self.why)}" if self.why else ""
         return chosen + left
-
-
-def _setup(found: Found) -> cst.FunctionDef:
-    """Where a TestCase's test starts: its class's own ``setUp``, or the method itself."""
-    block = found.classes[-1].body
-    for statement in block.body if isinstance(block, cst.IndentedBlock) else ():
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
-            return statement
-    return found.function
 
 
 def _statements(function: cst.FunctionDef) -> dict[str, int]:

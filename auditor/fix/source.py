@@ -218,3 +218,12 @@ def docstring(statement: cst.BaseStatement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+def set_up(found: Found) -> cst.FunctionDef | None:
+    """The ``setUp`` the class of a ``TestCase`` test defines itself, if it does."""
+    block = found.classes[-1].body
+    for statement in block.body if isinstance(block, cst.IndentedBlock) else ():
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
+            return statement
+    return None

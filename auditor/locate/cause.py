@@ -214,6 +214,8 @@ def more_polluters(
     ranked = (
         alike if len(writers) > LONG_PREFIX else [*alike, *(t for t in writers if t not in alike)]
     )
+    if not ranked:
+        return finding
     found: list[str] = []
     runs, complete = 0, len(ranked) <= MORE_POLLUTERS
     try:
@@ -223,19 +225,13 @@ def more_polluters(
                 found.append(test)
     except OutOfRuns:
         runs, complete = runs - 1, False
-    if not ranked:
-        return finding
     costs = tuple(
         replace(cost, runs=cost.runs + runs, complete=cost.complete and complete)
         if cost.looked_for == "polluters"
         else cost
         for cost in finding.searches
     )
-    return replace(
-        finding,
-        polluters=(*polluters, *found),
-        searches=costs,
-    )
+    return replace(finding, polluters=(*polluters, *found), searches=costs)
 
 
 def _cleaners(
