@@ -21,20 +21,25 @@ def command(plan: RunPlan) -> str:
 
 class FakeLab:
     def __init__(
-        self, rule: Rule = lambda ids: ["passed"], corun_fails: Sequence[frozenset[str]] = ()
+        self,
+        rule: Rule = lambda ids: ["passed"],
+        corun_fails: Sequence[frozenset[str]] = (),
+        corun_fails_again: Sequence[frozenset[str]] | None = None,
     ) -> None:
         self.rule = rule
         self.corun_fails = set(corun_fails)
+        again = corun_fails if corun_fails_again is None else corun_fails_again
+        self.corun_fails_again = set(again)
         self.orders: list[tuple[str, ...]] = []
-        self.coruns: list[tuple[str, str]] = []
+        self.coruns: list[tuple[str, ...]] = []
 
     def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
         self.orders.append(ids)
         return tuple(Observation(o, None, i > 0) for i, o in enumerate(self.rule(ids)))  # type: ignore[arg-type]
 
-    def corun(self, a: str, b: str) -> RunOutcome:
-        self.coruns.append((a, b))
-        fails = frozenset((a, b)) in self.corun_fails
+    def corun(self, a: str, b: str, again: bool = False) -> RunOutcome:
+        self.coruns.append((a, b, "again") if again else (a, b))
+        fails = frozenset((a, b)) in (self.corun_fails_again if again else self.corun_fails)
         records = tuple(
             TestRecord(t, "failed" if fails and t == b else "passed", 0.3, w, 0.0, 0.3, None)
             for t, w in ((a, "c0.0"), (b, "c0.1"))
@@ -210,6 +215,22 @@ def test_no_co_runner_reproduces_it_so_it_is_non_deterministic() -> None:
     assert found.kind == "non-deterministic" and found.tests == ()
     assert lab.coruns == [("t", "a"), ("t", "b")]
     assert "no co-run with the 2 tests" in (found.note or "")
+
+
+def test_a_pair_with_no_resource_in_common_must_fail_a_second_set_of_attempts() -> None:
+    # "t" fails at random: its first co-run with "a" failed every attempt by chance.
+    pair = frozenset({"t", "a"})
+    lucky = FakeLab(corun_fails=[pair], corun_fails_again=[])
+    suspect = Finding("shared-resource", "t", "…", tests=("t", "a"))
+    found = cause.locate_corunner(suspect, PRINTS, lucky, command)
+    assert found.kind == "non-deterministic"
+    assert lucky.coruns == [("t", "a"), ("t", "a", "again")]
+    assert found.searches == (SearchCost("corunners", 2),)
+    # A real conflict the footprint did not see fails both sets.
+    real = FakeLab(corun_fails=[pair])
+    found = cause.locate_corunner(suspect, PRINTS, real, command)
+    assert (found.kind, found.tests, found.resources) == ("shared-resource", ("t", "a"), ())
+    assert found.searches == (SearchCost("corunners", 2),)
 
 
 def test_conflicts_are_pairs_sharing_more_than_a_directory() -> None:

@@ -44,7 +44,7 @@ class Lab:
         self._say = say
         self.outcomes: list[RunOutcome] = []  #: every run so far, in order
         self._replays: list[RunOutcome] = []
-        self._coruns: dict[frozenset[str], RunOutcome] = {}
+        self._coruns: dict[tuple[frozenset[str], bool], RunOutcome] = {}
 
     @property
     def forking(self) -> bool:
@@ -132,8 +132,8 @@ class Lab:
             plan = RunPlan("bisect", ids=ids, targets=(target,))
         return self.run(plan).observations(target)
 
-    def corun(self, a: str, b: str) -> RunOutcome:
-        key = frozenset((a, b))
+    def corun(self, a: str, b: str, again: bool = False) -> RunOutcome:
+        key = (frozenset((a, b)), again)
         if key not in self._coruns:
             self._spend()
             plan = RunPlan("corun", workers=2, ids=(a, b), repeats=self._reruns)
