@@ -7,6 +7,7 @@ point and starts without them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -27,6 +28,8 @@ from auditor.exits import (
 
 if TYPE_CHECKING:
     from auditor.commands.fix import FixOptions
+
+DEFAULT_SCAN_BUDGET_S = 30 * 60.0  #: ``auditor scan``: a nightly job's audit
 
 
 def _workers(value: str) -> str:
@@ -116,6 +119,26 @@ def _parser() -> argparse.ArgumentParser:
         help="xdist workers: a number, 'auto' (one per core, the default) or "
         "'adaptive' (chosen from the previous run's profile)",
     )
+    run.add_argument(
+        "--quarantine",
+        action="store_true",
+        default=os.environ.get("CI_QUARANTINE") == "1",
+        help="failures of tests in the quarantine file do not fail the run until their entry "
+        "expires (default: on when CI_QUARANTINE=1)",
+    )
+    run.add_argument(
+        "--check-new",
+        metavar="REF",
+        help="first audit the tests added or changed since the git ref REF (with the other "
+        "tests of their files); exit 1 without the main run when one is not isolated",
+    )
+    run.add_argument(
+        "--check-new-orders",
+        type=_count,
+        default=2,
+        metavar="N",
+        help="random orders of that audit, beside the default and reversed ones (default: 2)",
+    )
     _add_selection_options(run)
 
     audit = commands.add_parser(
@@ -126,50 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         "command. Writes audit.json and audit.md.",
     )
     cast(_Parser, audit).usage_exit_code = 2  # audit: 2 for any usage error
-    audit.add_argument("paths", nargs="*", metavar="PATHS", help="test paths or node ids")
-    audit.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        help="the campaign's seed, to repeat an audit exactly (default: random)",
-    )
-    audit.add_argument(
-        "--orders",
-        type=_count,
-        default=1,
-        metavar="N",
-        help="random orders to run, beside the default order and its reverse (default: 1)",
-    )
-    audit.add_argument(
-        "--xdist-seeds",
-        type=_count,
-        default=1,
-        metavar="N",
-        help="xdist runs per worker count (2, 4, and 2 x cores), each with its own seed "
-        "(default: 1)",
-    )
-    audit.add_argument(
-        "--reruns",
-        type=_positive,
-        default=3,
-        metavar="N",
-        help="reruns per triage step, stopping early once the outcome differs (default: 3)",
-    )
-    audit.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="SECONDS",
-        help="a test running longer than max(SECONDS, 10 x its baseline duration) is stopped "
-        "and reported as a hang (default: 60)",
-    )
-    audit.add_argument(
-        "--budget",
-        type=_budget,
-        metavar="DURATION",
-        help="stop starting runs when they would not fit, e.g. 90s, 20m, 1h30m; what was left "
-        "out is listed in the report (default: no limit)",
-    )
+    _add_audit_options(audit)
     _add_selection_options(audit)
 
     fix = commands.add_parser(
@@ -212,7 +192,117 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_fix_options(migrate)
     _add_selection_options(migrate)
+
+    scan = commands.add_parser(
+        "scan",
+        help="the periodic flakiness scan: an audit compared with the history",
+        description="Audit the selection within a budget, record it in the history, and compare "
+        "it with the scans before: findings new, persisting and resolved, flake rates with 95 %% "
+        "intervals, quarantine entries ready to leave. Writes scan.json and scan.md. Exit codes: "
+        "0 nothing new, 1 new findings (--fail-on any: any finding), 2 usage error, 3 internal "
+        "error, 130 interrupted.",
+    )
+    cast(_Parser, scan).usage_exit_code = 2
+    _add_audit_options(scan, budget=DEFAULT_SCAN_BUDGET_S, budget_text="30m")
+    scan.add_argument(
+        "--fail-on",
+        choices=("new", "any"),
+        default="new",
+        help="exit 1 on findings new since the last scan (the default), or on any finding",
+    )
+    _add_selection_options(scan)
+
+    held = commands.add_parser(
+        "quarantine",
+        help="list, add or remove quarantine entries",
+        description="The quarantine file (quarantine.toml, or [tool.auditor] quarantine): tests "
+        "that still run, whose failures do not fail `auditor run --quarantine` (or "
+        "CI_QUARANTINE=1) until their entry expires. Exit codes: 0 done, 2 usage error.",
+    )
+    cast(_Parser, held).usage_exit_code = 2
+    held.add_argument("action", choices=("list", "add", "remove"))
+    held.add_argument("tests", nargs="*", metavar="NODEID", help="exact node ids")
+    held.add_argument(
+        "--reason",
+        metavar="TEXT",
+        help="add: the cause, for a test the audit report has no finding of",
+    )
+    held.add_argument(
+        "--days", type=_positive, default=30, metavar="N", help="add: days until the entry expires"
+    )
+    held.add_argument("--owner", metavar="WHO", help="add: who looks after it")
+    held.add_argument("--issue", metavar="URL", help="add: the issue that tracks it")
+    held.add_argument(
+        "--from",
+        dest="audit",
+        type=Path,
+        metavar="FILE",
+        help="add: the audit report whose findings give the cause (default: reports/audit.json)",
+    )
+    _add_project_option(held)
+
+    past = commands.add_parser(
+        "history",
+        help="export or import the history as JSON lines (a CI artifact)",
+        description="Export every recorded session as JSON lines, or import such a file (a "
+        "session already recorded is skipped). Exit codes: 0 done, 2 usage error.",
+    )
+    cast(_Parser, past).usage_exit_code = 2
+    past.add_argument("action", choices=("export", "import"))
+    past.add_argument("file", type=Path, metavar="FILE", help="the JSON-lines file")
+    _add_project_option(past)
+    _add_history_option(past)
     return parser
+
+
+def _add_audit_options(
+    command: argparse.ArgumentParser, budget: float | None = None, budget_text: str = "no limit"
+) -> None:
+    command.add_argument("paths", nargs="*", metavar="PATHS", help="test paths or node ids")
+    command.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="the campaign's seed, to repeat an audit exactly (default: random)",
+    )
+    command.add_argument(
+        "--orders",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="random orders to run, beside the default order and its reverse (default: 1)",
+    )
+    command.add_argument(
+        "--xdist-seeds",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="xdist runs per worker count (2, 4, and 2 x cores), each with its own seed "
+        "(default: 1)",
+    )
+    command.add_argument(
+        "--reruns",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="reruns per triage step, stopping early once the outcome differs (default: 3)",
+    )
+    command.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="a test running longer than max(SECONDS, 10 x its baseline duration) is stopped "
+        "and reported as a hang (default: 60)",
+    )
+    command.add_argument(
+        "--budget",
+        type=_budget,
+        metavar="DURATION",
+        default=budget,
+        help="stop starting runs when they would not fit, e.g. 90s, 20m, 1h30m; what was left "
+        f"out is listed in the report (default: {budget_text})",
+    )
 
 
 def _add_fix_options(command: argparse.ArgumentParser) -> None:
@@ -250,6 +340,28 @@ def _add_selection_options(command: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a file with one test path or node id per line (# comments)",
     )
+    _add_project_option(command)
+    command.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="where reports go, relative to the project (default: reports)",
+    )
+    _add_history_option(command)
+
+
+def _add_history_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="the history database, relative to the project (default: "
+        ".auditor/history.sqlite, git-ignored)",
+    )
+
+
+def _add_project_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "-C",
         "--project",
@@ -257,13 +369,6 @@ def _add_selection_options(command: argparse.ArgumentParser) -> None:
         default=Path("."),
         metavar="DIR",
         help="run in DIR, as if started there (default: the current folder)",
-    )
-    command.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        metavar="DIR",
-        help="where reports go, relative to the project (default: reports)",
     )
 
 
@@ -293,6 +398,9 @@ _CODES = {
     ),
 }
 _CODES["migrate"] = _CODES["fix"]
+_CODES["scan"] = _CODES["audit"]
+_CODES["quarantine"] = _CODES["audit"]
+_CODES["history"] = _CODES["audit"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -331,17 +439,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
     """Run the chosen command; its exit code."""
+    if options.command in ("quarantine", "history"):
+        from auditor.commands import records
+
+        return records.main(options)
     root, selection = _project(options)
-    chosen = interpreter.choose(root, options.python, needs_randomly=options.command != "run")
+    audits = options.command != "run" or options.check_new is not None
+    chosen = interpreter.choose(root, options.python, needs_randomly=audits)
     print(f"auditor: python {chosen.describe()}", file=sys.stderr)
     runner.use_interpreter(chosen.python, None if chosen.own else interpreter.plugin_path())
     report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
         from auditor.commands.run import RunOptions, run
 
-        workers = options.workers
-        return run(RunOptions(root, selection, workers, report_dir, passthrough)).exit_code
-    if options.command == "audit":
+        history = root / options.history if options.history else None
+        run_options = RunOptions(
+            root,
+            selection,
+            options.workers,
+            report_dir,
+            passthrough,
+            quarantine=options.quarantine,
+            history=history,
+            check_new=options.check_new,
+            check_new_orders=options.check_new_orders,
+        )
+        return run(run_options).exit_code
+    if options.command in ("audit", "scan"):
         from auditor.commands.audit import AuditOptions, audit
 
         audit_options = AuditOptions(
@@ -355,7 +479,12 @@ def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
             timeout=options.timeout,
             budget_s=options.budget,
             pytest_args=passthrough,
+            history=root / options.history if options.history else None,
         )
+        if options.command == "scan":
+            from auditor.commands.scan import scan
+
+            return scan(audit_options, options.fail_on).exit_code
         return audit(audit_options).exit_code
     fixing = _fix_options(options, root, selection, report_dir, passthrough, chosen.pytest_major)
     if options.command == "fix":

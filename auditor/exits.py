@@ -31,6 +31,16 @@ class AuditExit(enum.IntEnum):
     INTERRUPTED = 130  #: Ctrl-C (the report so far is written, marked partial)
 
 
+class ScanExit(enum.IntEnum):
+    """``auditor scan``."""
+
+    NOTHING_NEW = 0  #: no finding new since the last scan (`--fail-on any`: no finding)
+    NEW = 1  #: findings new since the last scan (`--fail-on any`: any finding)
+    USAGE_ERROR = 2  #: a bad option or selection, a history or quarantine file it cannot use
+    INTERNAL_ERROR = 3  #: a bug in auditor (the reports so far are written)
+    INTERRUPTED = 130  #: Ctrl-C (the audit's report so far is written)
+
+
 class FixExit(enum.IntEnum):
     """``auditor fix`` and ``auditor migrate``."""
 

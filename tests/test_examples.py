@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from auditor import quarantine
 from tests.helpers import Completed, auditor, git, run_pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -143,15 +144,18 @@ def test_migrate_fixes_exactly_the_files_with_problems(migrated: Migrated) -> No
     assert set(report["files_changed"]) | {report["marker"]["file"]} == DEFECTIVE
     assert migrated.changed == DEFECTIVE
     # The flaky test fails about one run in four, whatever the seed (os.urandom): when the audit
-    # saw it fail, it is quarantined, and the CI command deselects it.
+    # saw it fail, it is quarantined, and the CI command runs it with the quarantine on.
     assert report["quarantine"] in ([], [FLAKY])
     # Unseen by the audit, the flaky test may fail in the closing runs: then it is what remains.
     assert {r["test"] for r in report["remaining"]} <= {FLAKY}
     assert report["closing"]["passed"] is not False or report["remaining"]
     out = migrated.run.stdout
     assert "speed: " in out
-    deselect = f" -- --deselect={FLAKY}" if report["quarantine"] else ""
-    assert f"CI command from now on: auditor run -n auto{deselect}\n" in out
+    entries = quarantine.load(migrated.root / "quarantine.toml")
+    assert [e.test for e in entries] == report["quarantine"]
+    assert {e.kind for e in entries} <= {"non-deterministic"}
+    held = " --quarantine" if report["quarantine"] else ""
+    assert f"CI command from now on: auditor run -n auto{held}\n" in out
     server = (migrated.root / "tests" / "test_server.py").read_text()
     assert '@pytest.mark.serial("port:18765")\ndef test_health_endpoint() -> None:' in server
 
@@ -176,7 +180,8 @@ def test_the_migrated_suite_passes_random_orders_on_two_workers(
 
 def test_a_second_fix_changes_nothing(migrated: Migrated) -> None:
     root = migrated.root
-    git(root, "commit", "-qam", "migrated")
+    git(root, "add", "-A")  # the rewrites and the quarantine file migrate wrote
+    git(root, "commit", "-qm", "migrated")
     again = auditor(root, "fix", "--closing-orders", "0")
     report = json.loads((root / "reports" / "fix.json").read_text())
     assert report["files_changed"] == []

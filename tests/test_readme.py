@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.exits import AuditExit, FixExit, RunExit
+from auditor.exits import AuditExit, FixExit, RunExit, ScanExit
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -25,6 +25,6 @@ def exit_table(codes: type[enum.IntEnum]) -> str:
     return "\n".join(rows)
 
 
-@pytest.mark.parametrize("codes", [RunExit, AuditExit, FixExit])
+@pytest.mark.parametrize("codes", [RunExit, AuditExit, FixExit, ScanExit])
 def test_the_readme_lists_every_exit_code(codes: type[enum.IntEnum]) -> None:
     assert exit_table(codes) in README.read_text(encoding="utf-8")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from auditor import report, select
 from auditor.campaign import plan as plans
@@ -23,6 +24,7 @@ from auditor.classify import failed_anywhere, triage
 from auditor.collect import Collection, collect
 from auditor.exits import AuditExit
 from auditor.findings import Finding
+from auditor.history import store
 from auditor.locate import cause
 from auditor.locate import footprints as fp
 from auditor.locate.search import OutOfRuns
@@ -48,6 +50,8 @@ class AuditOptions:
     timeout: float = DEFAULT_TIMEOUT_S  #: per-test timeout floor, seconds
     budget_s: float | None = None  #: stop starting runs past this many seconds
     pytest_args: tuple[str, ...] = ()  #: after ``--``: for every pytest run of the audit
+    kind: store.SessionKind = "audit"  #: how the history records it ("scan" for a scan)
+    history: Path | None = None  #: the history database (default: .auditor/history.sqlite)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class AuditResult:
     sequential_s: float | None  #: one sequential run of the selection, as measured
     stopped: Stopped | None
     exit_code: AuditExit
+    data: dict[str, Any]  #: audit.json's content
+    collected: tuple[str, ...] = ()
+    recorded: store.Session | None = None  #: as the history keeps it (None: not recorded)
 
 
 def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
@@ -344,7 +351,40 @@ def _report(
     report.write_json(path, data)
     report.write_text(options.report_dir / "audit.md", audit_report.markdown(data))
     progress.print(audit_report.summary_line(data, path))
-    return AuditResult(found.findings, path, sequential_s, found.stopped, _exit(found, collection))
+    code = _exit(found, collection)
+    recorded = _record(options, lab, data, progress, code)
+    collected = collection.hello.collected
+    return AuditResult(
+        found.findings, path, sequential_s, found.stopped, code, data, collected, recorded
+    )
+
+
+#: audit.json's finding fields the history keeps (the evidence stays in the report)
+_KEPT = ("kind", "test", "tests", "polluters", "state_setters", "state", "resources", "reproduce")
+
+
+def _record(
+    options: AuditOptions, lab: Lab, data: dict[str, Any], progress: Progress, code: AuditExit
+) -> store.Session | None:
+    """The audit as a history session: its campaign runs and findings; None when the history
+    cannot be written (said, not fatal: the report is written)."""
+    session = store.Session(
+        options.kind,
+        time.time() - progress.elapsed(),
+        store.head_commit(options.root),
+        int(code),
+        store.campaign_runs(lab.outcomes),
+        tuple({k: f[k] for k in _KEPT if k in f} for f in data["findings"]),
+        partial=bool(data["partial"]),
+    )
+    path = options.history or store.default_path(options.root)
+    try:
+        with store.opened(path, say=progress.print) as history:
+            history.record(session)
+    except store.HistoryError as exc:
+        progress.print(f"auditor: the audit was not recorded in the history: {exc}")
+        return None
+    return session
 
 
 def _exit(found: Found, collection: Collection) -> AuditExit:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from auditor import report, select
+from auditor import quarantine, report, select
 from auditor.exits import FixExit
 from auditor.findings import load_findings
 from auditor.fix.apply import (
@@ -80,6 +80,7 @@ class Fixed:
     marker: Marker | None = None  #: None: no serial mark was added
     closing: tuple[Run, ...] = ()
     interrupted: bool = False
+    unquarantined: tuple[str, ...] = ()  #: quarantine entries removed: their tests are fixed
 
 
 def fix(options: FixOptions, out: IO[str] | None = None) -> FixResult:
@@ -102,6 +103,7 @@ def fix(options: FixOptions, out: IO[str] | None = None) -> FixResult:
         fixed = _apply(planned, Applier(workspace, verifier, options.dry_run, out))
         fixed = _register(fixed, workspace, options, out)
         fixed = _close(fixed, planned, verifier, options, out)
+    fixed = _unquarantine(fixed, options, out)
     if fixed.interrupted:
         print("auditor: interrupted; every file is either as it was or fully fixed", file=out)
     return _report(options, planned, workspace, fixed, out)
@@ -155,6 +157,20 @@ def _close(
     return replace(fixed, closing=tuple(runs))
 
 
+def _unquarantine(fixed: Fixed, options: FixOptions, out: IO[str]) -> Fixed:
+    """The quarantine entries of the tests now fixed (their evidence passes, and the closing
+    campaign did not fail them) go, in the same change as the fix."""
+    if fixed.interrupted or options.dry_run:
+        return fixed
+    failing = {test for test, _ in closing_failures(fixed.closing)}
+    settled = {a.fix.test for a in fixed.applied if a.settled} - failing
+    path = quarantine.path_of(options.root)
+    gone = tuple(quarantine.remove(path, sorted(settled))) if settled else ()
+    for test in gone:
+        print(f"quarantine entry removed (fixed): {test}", file=out)
+    return replace(fixed, unquarantined=gone)
+
+
 def _report(
     options: FixOptions, planned: Plan, workspace: Workspace, fixed: Fixed, out: IO[str]
 ) -> FixResult:
@@ -170,12 +186,14 @@ def _report(
         quarantine=planned.quarantine,
         remaining=remaining,
         closing=fixed.closing,
+        unquarantined=fixed.unquarantined,
     )
     path = options.report_dir / "fix.json"
     report.write_json(path, data)
     report.write_text(options.report_dir / "fix.md", fix_report.markdown(data))
+    entries = quarantine.path_of(options.root).relative_to(options.root).as_posix()
     result = FixResult(
-        files_changed=changed_files(fixed.applied),
+        files_changed=(*changed_files(fixed.applied), *([entries] if fixed.unquarantined else [])),
         kept=tuple((a.fix.test, a.fix.summary) for a in fixed.applied if a.status == "kept"),
         remaining=tuple((test, why) for _, test, why in remaining),
         quarantine=planned.quarantine,
@@ -205,7 +223,7 @@ def _remaining(planned: Plan, fixed: Fixed) -> tuple[tuple[str, str, str], ...]:
 def _exit_code(fixed: Fixed, remaining: tuple[object, ...], quarantine: tuple[str, ...]) -> FixExit:
     if fixed.interrupted:
         return FixExit.INTERRUPTED
-    left = changed_files(fixed.applied) or remaining or quarantine
+    left = changed_files(fixed.applied) or fixed.unquarantined or remaining or quarantine
     return FixExit.CHANGED if left else FixExit.CLEAN
 
 

@@ -7,11 +7,13 @@ after, and the CI command to use from now on. It composes the three commands' re
 
 from __future__ import annotations
 
+import datetime as dt
 import shlex
 import sys
 from dataclasses import dataclass
 from typing import IO
 
+from auditor import quarantine
 from auditor.commands.audit import AuditOptions, AuditResult, audit
 from auditor.commands.fix import FixOptions, FixResult, fix
 from auditor.commands.run import RunOptions, RunSummary, run
@@ -43,22 +45,40 @@ def migrate(
     fixed = fix(options, out)
     if fixed.interrupted or options.dry_run:
         return MigrateResult(audited, fixed, None, fixed.exit_code)
-    print("== 3/3 run -n auto", file=out, flush=True)
-    deselect = tuple(f"--deselect={test}" for test in fixed.quarantine)
+    held = _quarantine(audited, fixed, options)
+    print("== 3/3 run -n auto --quarantine", file=out, flush=True)
     ran = run(
         RunOptions(
             options.root,
             options.selection,
             "auto",
             options.report_dir,
-            (*options.pytest_args, *deselect),
+            options.pytest_args,
+            quarantine=True,
         ),
         out,
     )
-    _summary(audited, fixed, ran, out)
+    _summary(audited, fixed, ran, held, out)
     left = fixed.files_changed or fixed.remaining or fixed.quarantine
     code = FixExit.CHANGED if left or ran.exit_code != RunExit.OK else FixExit.CLEAN
     return MigrateResult(audited, fixed, ran, code)
+
+
+def _quarantine(audited: AuditResult, fixed: FixResult, options: FixOptions) -> list[str]:
+    """Quarantine what the fix left: the non-deterministic tests and the findings it could not
+    fix, each with the cause the audit found; ``file: test`` of each entry added."""
+    left = {*fixed.quarantine, *(test for test, _ in fixed.remaining)}
+    today = dt.date.today()
+    entries = [
+        quarantine.entry_of(finding, today)
+        for finding in audited.data["findings"]
+        if finding["test"] in left
+    ]
+    if options.dry_run:
+        return []
+    path = quarantine.path_of(options.root)
+    added = quarantine.add(path, entries)
+    return [f"{path.relative_to(options.root)}: {entry.test}" for entry in added]
 
 
 def _audit_options(options: FixOptions, budget_s: float | None) -> AuditOptions:
@@ -72,7 +92,9 @@ def _audit_options(options: FixOptions, budget_s: float | None) -> AuditOptions:
     )
 
 
-def _summary(audited: AuditResult, fixed: FixResult, ran: RunSummary, out: IO[str]) -> None:
+def _summary(
+    audited: AuditResult, fixed: FixResult, ran: RunSummary, held: list[str], out: IO[str]
+) -> None:
     print("== migrate", file=out)
     changed = list(fixed.files_changed)
     if fixed.marker:
@@ -84,6 +106,8 @@ def _summary(audited: AuditResult, fixed: FixResult, ran: RunSummary, out: IO[st
         print(f"remains: {test}: {why}", file=out)
     for test in fixed.quarantine:
         print(f"quarantined: {test}: non-deterministic; fix the test itself", file=out)
+    for entry in held:
+        print(f"quarantine entry added: {entry}", file=out)
     before_s, after_s = audited.sequential_s, ran.total_s
     if before_s and after_s:
         print(
@@ -94,6 +118,6 @@ def _summary(audited: AuditResult, fixed: FixResult, ran: RunSummary, out: IO[st
     verdict = "passed" if ran.exit_code == RunExit.OK else f"exit code {int(ran.exit_code)}"
     print(f"the parallel run {verdict}", file=out)
     command = ["auditor", "run", "-n", "auto"]
-    if fixed.quarantine:
-        command += ["--", *(f"--deselect={test}" for test in fixed.quarantine)]
+    if held or fixed.quarantine:
+        command.append("--quarantine")  # or CI_QUARANTINE=1: the tests run, their failures wait
     print(f"CI command from now on: {shlex.join(command)}", file=out)

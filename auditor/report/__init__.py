@@ -18,3 +18,8 @@ def write_text(path: Path, text: str) -> None:
     """Write ``text`` atomically, creating the report folder if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, text)
+
+
+def table_cell(text: str) -> str:
+    """``text`` as one Markdown table cell: pipes escaped, one line, at most 200 characters."""
+    return text.replace("|", "\\|").replace("\n", " ")[:200]

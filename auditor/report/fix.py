@@ -23,6 +23,7 @@ def build(
     quarantine: Sequence[str],
     remaining: Sequence[tuple[str, str, str]],
     closing: Sequence[Run],
+    unquarantined: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The report of one ``auditor fix``: every attempt, what remains (kind, test, why), and
     the closing campaign."""
@@ -36,6 +37,7 @@ def build(
         "skipped_files": [{"path": path, "reason": why} for path, why in skipped_files],
         "marker": marker_entry(marker),
         "quarantine": list(quarantine),
+        "unquarantined": list(unquarantined),  #: quarantine entries removed: the tests are fixed
         "remaining": [{"kind": kind, "test": test, "why": why} for kind, test, why in remaining],
         "closing": {
             "runs": [run_entry(run) for run in closing],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.model import RunResult
+from auditor.report import table_cell
 
 SLOWEST = 5
 
@@ -111,8 +112,11 @@ def markdown(summary: dict[str, Any]) -> str:
     problems += [(nodeid, "never reported", "") for nodeid in summary["missing"]]
     if problems:
         rows += ["| test | outcome | reason |", "| --- | --- | --- |"]
-        rows += [f"| `{n}` | {o} | {_cell(r)} |" for n, o, r in problems[:50]]
+        rows += [f"| `{n}` | {o} | {table_cell(r)} |" for n, o, r in problems[:50]]
         rows.append("")
+    held = summary.get("quarantine")
+    if held and (held["failed"] or held["expired"] or held["ready_to_leave"]):
+        rows += _quarantine_rows(held)
     if profile["slowest"]:
         rows += ["<details><summary>Slowest tests</summary>", ""]
         rows += [f"- {e['duration_s']:.2f} s `{e['nodeid']}`" for e in profile["slowest"]]
@@ -120,5 +124,14 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:200]
+def _quarantine_rows(held: dict[str, Any]) -> list[str]:
+    forgiven = "not failing the run" if held["active"] else "quarantine off: failing the run"
+    rows = [f"**Quarantine** (`{held['file']}`):", ""]
+    for key, label in (
+        ("failed", f"failed, {forgiven}"),
+        ("expired", "expired entries, counted like any test"),
+        ("ready_to_leave", "ready to leave (clean in the recorded runs)"),
+    ):
+        if held[key]:
+            rows.append(f"- {label}: " + ", ".join(f"`{t}`" for t in held[key]))
+    return [*rows, ""]
