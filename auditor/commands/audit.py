@@ -32,6 +32,7 @@ from auditor.model import RunOutcome, RunPlan
 from auditor.plugin.world import World
 from auditor.progress import Progress
 from auditor.report import audit as audit_report
+from auditor.report import html
 from auditor.run.workers import auto_workers
 from auditor.runner import Hello, ServerError, child_env
 
@@ -350,6 +351,7 @@ def _report(
     path = options.report_dir / "audit.json"
     report.write_json(path, data)
     report.write_text(options.report_dir / "audit.md", audit_report.markdown(data))
+    html.write(options.report_dir)
     progress.print(audit_report.summary_line(data, path))
     code = _exit(found, collection)
     recorded = _record(options, lab, data, progress, code)

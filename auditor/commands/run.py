@@ -16,8 +16,8 @@ from auditor import quarantine, select
 from auditor.exits import RunExit
 from auditor.history import store
 from auditor.model import RunResult
+from auditor.report import html, write_json
 from auditor.report import run as run_report
-from auditor.report import write_json
 from auditor.run import profile, quarantined, workers
 from auditor.run.verdict import judge
 from auditor.runner import PytestCall, child_env, run_pytest
@@ -99,6 +99,7 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     if entries or held.active:
         summary["quarantine"] = held.as_json()
     write_json(run_json, summary)
+    html.write(options.report_dir)
     for line in profile.lines(run_profile):
         print(line, file=out)
     _append_step_summary(summary)

@@ -20,6 +20,7 @@ from auditor.exits import AuditExit, ScanExit
 from auditor.history import store
 from auditor.history.compare import compare
 from auditor.history.rates import clean_streak, flake_rates
+from auditor.report import html
 from auditor.report import scan as scan_report
 
 RATE_WINDOW = 100  #: a test's flake rate rests on its last this many recorded runs
@@ -47,7 +48,8 @@ def scan(options: AuditOptions, fail_on: FailOn = "new", out: IO[str] | None = N
     data = audited.data
     with store.opened(path) as history:
         uid = audited.recorded.uid if audited.recorded else None
-        earlier = [s for s in history.sessions(("audit", "scan")) if s.uid != uid]
+        sessions = history.sessions(("audit", "scan"))
+        earlier = [s for s in sessions if s.uid != uid]
         outcomes = history.outcomes(("run", "scan"))
         recorded_runs = history.run_count(("run", "scan"))
     findings = list(data["findings"])
@@ -76,11 +78,13 @@ def scan(options: AuditOptions, fail_on: FailOn = "new", out: IO[str] | None = N
         quarantine=held,
         fail_on=fail_on,
         exit_code=int(code),
+        scans=[s for s in sessions if s.kind == "scan"],
     )
     target = options.report_dir / "scan.json"
     report.write_json(target, result)
     text = scan_report.markdown(result)
     report.write_text(options.report_dir / "scan.md", text)
+    html.write(options.report_dir)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:

@@ -51,6 +51,12 @@ def build(
         "notes": [redact(note, env) for note in verdict.notes],
         "profile": profile,
         "command": list(result.command[1:]),
+        # Every test on its worker, by start: report.html draws it (nodeid, worker, start, stop,
+        # outcome; epoch seconds).
+        "timeline": [
+            [r.nodeid, r.worker, r.start, r.stop, r.outcome]
+            for r in sorted(result.tests, key=lambda r: (r.start or 0.0, r.nodeid))
+        ],
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from auditor.history.compare import Change
 from auditor.history.rates import FlakeRate
+from auditor.history.store import Session
 from auditor.report import table_cell
 
 SCAN_SCHEMA = "auditor.scan/1"
@@ -22,6 +23,7 @@ def build(
     quarantine: dict[str, Any],
     fail_on: str,
     exit_code: int,
+    scans: Sequence[Session] = (),
 ) -> dict[str, Any]:
     counts = {status: 0 for status in ("new", "persisting", "resolved", "unconfirmed")}
     for change in changes:
@@ -63,7 +65,19 @@ def build(
         },
         "quarantine": quarantine,
         "audit": "audit.json",
+        # The recorded scans, this one included, oldest first: their findings by kind.
+        "trend": [
+            {"time": _when(s.time), "partial": s.partial, "by_kind": _by_kind(s.findings)}
+            for s in scans
+        ],
     }
+
+
+def _by_kind(findings: Sequence[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding["kind"]] = counts.get(finding["kind"], 0) + 1
+    return counts
 
 
 def _when(epoch: float | None) -> str | None:
