@@ -55,6 +55,12 @@ def render(browser: str, page: Path, *args: str) -> str:
 
 def test_the_page_of_a_folder_without_reports_says_so(tmp_path: Path) -> None:
     assert "No report in this folder yet." in (html.write(tmp_path)).read_text()
+    # A report edited by hand is named on the page; the command that writes the page goes on.
+    (tmp_path / "audit.json").write_text('{"schema": "auditor.audit/1", "findings": []}')
+    (tmp_path / "scan.json").write_text('{"schema": "auditor.scan/0"}')  # another version's
+    text = html.write(tmp_path).read_text()
+    assert "audit.json could not be shown (KeyError: &#x27;cost&#x27;)" in text
+    assert "scan.json" not in text
 
 
 def test_a_scan_and_a_run_render_their_findings_and_charts(tmp_path: Path) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
+from pytest import MonkeyPatch
 
 from auditor import quarantine
 from auditor.history import store
-from tests.helpers import auditor, clean_env, write_suite
+from tests.helpers import auditor, clean_env, git, write_suite
 
 TODAY = dt.date.today()
 LATER = TODAY + dt.timedelta(days=10)
@@ -173,3 +175,60 @@ def test_people_add_list_and_remove_entries_keeping_their_comments(shop: Path) -
     assert removed.stdout == f"removed: {flaky.test}\n"
     assert path.read_text().startswith("# Owned by the shop team.\n")
     assert [e.test for e in quarantine.load(path)] == [victim["test"]]
+
+
+def test_a_locked_history_is_said_with_the_file(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    path = store.default_path(tmp_path)
+    with store.opened(path):
+        pass
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.1)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    locked = r"history\.sqlite: database is locked"
+    try:
+        with pytest.raises(store.HistoryError, match=locked), store.opened(path):
+            pass
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+# Fails on every other execution, whatever the order: non-deterministic, reliably.
+ALTERNATING = """\
+import os
+import pathlib
+
+
+def test_replica_read():
+    counter = pathlib.Path(os.environ["SHOP_COUNTER"])
+    seen = int(counter.read_text()) if counter.exists() else 0
+    counter.write_text(str(seen + 1))
+    assert seen % 2 == 1, "the replica was stale"
+
+
+def test_clean():
+    pass
+"""
+
+
+def test_migrate_quarantines_what_it_cannot_fix_and_ci_runs_it(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "shop", {"tests/test_replica.py": ALTERNATING})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "shop")
+    env = clean_env(SHOP_COUNTER=str(tmp_path / "counter"))
+    done = auditor(root, "migrate", "--seed", "1", "--closing-orders", "0", env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (entry,) = quarantine.load(root / "quarantine.toml")
+    assert (entry.test, entry.kind) == (
+        "tests/test_replica.py::test_replica_read",
+        "non-deterministic",
+    )
+    assert entry.cause.startswith("failed ") and entry.expires == TODAY + dt.timedelta(days=30)
+    assert (
+        "quarantine entry added: quarantine.toml: tests/test_replica.py::test_replica_read"
+        in done.stdout
+    )
+    assert "CI command from now on: auditor run -n auto --quarantine\n" in done.stdout
+    held = json.loads((root / "reports" / "run.json").read_text())["quarantine"]
+    assert held["active"] and held["failed"] + held["passed"] == [entry.test]

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from auditor.findings import AUDIT_SCHEMA
 from auditor.report import write_text
+from auditor.report.run import RUN_SCHEMA
+from auditor.report.scan import SCAN_SCHEMA
 
 PAGE = "report.html"
 WIDTH = 960  #: the charts' width in pixels
@@ -57,22 +60,32 @@ pre { background: #f6f6f6; padding: 6px 8px; white-space: pre-wrap; word-break: 
 """
 
 
+SCHEMAS = {"run": RUN_SCHEMA, "audit": AUDIT_SCHEMA, "scan": SCAN_SCHEMA}
+
+
 def write(report_dir: Path) -> Path:
     """Rebuild ``report.html`` from the folder's reports; its path."""
-    reports = {name: _read(report_dir / f"{name}.json") for name in ("run", "audit", "scan")}
+    reports = {name: _read(report_dir / f"{name}.json", schema) for name, schema in SCHEMAS.items()}
     path = report_dir / PAGE
     write_text(path, page(reports))
     return path
 
 
 def page(reports: dict[str, dict[str, Any] | None]) -> str:
+    """The page: the scan, the run and the audit, each when its report is there. A report
+    another version wrote, or one edited by hand, is named instead of failing the command."""
     sections = []
-    if reports.get("scan"):
-        sections.append(_scan(reports["scan"]))  # type: ignore[arg-type]
-    if reports.get("run"):
-        sections.append(_run(reports["run"]))  # type: ignore[arg-type]
-    if reports.get("audit"):
-        sections.append(_audit(reports["audit"]))  # type: ignore[arg-type]
+    for name, draw in (("scan", _scan), ("run", _run), ("audit", _audit)):
+        data = reports.get(name)
+        if data is None:
+            continue
+        try:
+            sections.append(draw(data))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            sections.append(
+                f'<p class="muted">{name}.json could not be shown ({_e(type(exc).__name__)}: '
+                f"{_e(exc)}); run the command again to rewrite it.</p>"
+            )
     if not sections:
         sections.append("<p>No report in this folder yet.</p>")
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -85,12 +98,12 @@ def page(reports: dict[str, dict[str, Any] | None]) -> str:
     )
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: Path, schema: str) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    return data if isinstance(data, dict) and data.get("schema") == schema else None
 
 
 def _e(text: object) -> str:
