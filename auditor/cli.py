@@ -127,6 +127,19 @@ def _parser() -> argparse.ArgumentParser:
         "expires (default: on when CI_QUARANTINE=1)",
     )
     run.add_argument(
+        "--junitxml",
+        type=Path,
+        metavar="PATH",
+        help="write JUnit XML with file and line for every test, relative to the project "
+        "(default: [tool.auditor] junitxml, else none)",
+    )
+    run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run the I-th of N duration-balanced shards of the selection (1-based), e.g. in "
+        "a CI matrix; then `auditor merge` the shards' report folders",
+    )
+    run.add_argument(
         "--check-new",
         metavar="REF",
         help="first audit the tests added or changed since the git ref REF (with the other "
@@ -240,6 +253,26 @@ def _parser() -> argparse.ArgumentParser:
         help="add: the audit report whose findings give the cause (default: reports/audit.json)",
     )
     _add_project_option(held)
+
+    merge = commands.add_parser(
+        "merge",
+        help="merge the report folders of `auditor run --shard I/N` jobs into one run",
+        description="Check that the shards' reports are one split of one collection and that "
+        "every test ran exactly once, then write one run.json, junit.xml (from the shards' "
+        "JUnit files) and report.html. Exit codes as `auditor run`: 0 every test passed, 1 a "
+        "test failed or never ran or ran twice, 4 a folder that is not a shard's report.",
+    )
+    merge.add_argument(
+        "folders", nargs="+", type=Path, metavar="DIR", help="a shard's report folder"
+    )
+    merge.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("reports/merged"),
+        metavar="DIR",
+        help="where the merged reports go (default: reports/merged)",
+    )
 
     past = commands.add_parser(
         "history",
@@ -401,6 +434,7 @@ _CODES["migrate"] = _CODES["fix"]
 _CODES["scan"] = _CODES["audit"]
 _CODES["quarantine"] = _CODES["audit"]
 _CODES["history"] = _CODES["audit"]
+_CODES["merge"] = _RUN_CODES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -443,6 +477,10 @@ def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
         from auditor.commands import records
 
         return records.main(options)
+    if options.command == "merge":
+        from auditor.commands.merge import merge
+
+        return int(merge(options.folders, options.out))
     root, selection = _project(options)
     audits = options.command != "run" or options.check_new is not None
     chosen = interpreter.choose(root, options.python, needs_randomly=audits)
@@ -451,6 +489,7 @@ def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
     report_dir = root / options.report_dir  # an absolute --report-dir stays as it is
     if options.command == "run":
         from auditor.commands.run import RunOptions, run
+        from auditor.run.shard import parse as parse_shard
 
         history = root / options.history if options.history else None
         run_options = RunOptions(
@@ -461,6 +500,8 @@ def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:
             passthrough,
             quarantine=options.quarantine,
             history=history,
+            junitxml=root / options.junitxml if options.junitxml else None,
+            shard=parse_shard(options.shard) if options.shard else None,
             check_new=options.check_new,
             check_new_orders=options.check_new_orders,
         )

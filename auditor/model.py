@@ -91,6 +91,9 @@ class TestRecord:
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: footprint: a ``state`` entry → how it changed, as tokens (:mod:`auditor.plugin.effects`)
     effects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    file: str | None = None  #: the test's file, relative to pytest's rootdir
+    line: int | None = None  #: its definition's line, 1-based
+    failed_line: int | None = None  #: where it failed in its own file, when the traceback says
 
     @property
     def failed(self) -> bool:
@@ -142,6 +145,9 @@ class RunResult:
     command: tuple[str, ...] = field(default=())
     probes: tuple[Probe, ...] = ()
     forked: bool = False  #: run by the fork server, not a pytest process of its own
+    rootdir: str | None = None  #: pytest's rootdir: the tests' ``file`` is relative to it
+    #: (node id, resource keys of its ``serial`` marks), when collected in the main process
+    serial_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -184,6 +190,12 @@ def read_results(
             for r in records.get("worker", [])
         ),
         session_start=start.get("time"),
+        rootdir=start.get("rootdir"),
+        serial_keys=tuple(
+            (nodeid, tuple(keys))
+            for record in records.get("serial", [])
+            for nodeid, keys in record["keys"].items()
+        ),
         collection_done=finish.get("collection_done"),
         session_finish=finish.get("time"),
         command=command,

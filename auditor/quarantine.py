@@ -76,23 +76,16 @@ class Entry:
 
 def path_of(root: Path) -> Path:
     """The quarantine file: ``[tool.auditor] quarantine``, else ``quarantine.toml``."""
-    pyproject = root / "pyproject.toml"
-    try:
-        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return root / FILE
-    name = config.get("tool", {}).get("auditor", {}).get("quarantine")
+    from auditor.select import tool_setting
+
+    name = tool_setting(root, "quarantine")
     if name is None:
         return root / FILE
-    if not isinstance(name, str) or not name:
-        raise QuarantineError(
-            f"{pyproject}: [tool.auditor] quarantine must be a file path string, got {name!r}"
-        )
     path = (root / name).resolve()
     if not path.is_relative_to(root.resolve()):
         raise QuarantineError(
-            f"{pyproject}: [tool.auditor] quarantine = {name!r} is outside the project; name a "
-            "file in it, committed with the tests"
+            f"{root / 'pyproject.toml'}: [tool.auditor] quarantine = {name!r} is outside the "
+            "project; name a file in it, committed with the tests"
         )
     return root / name
 

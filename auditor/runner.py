@@ -91,6 +91,14 @@ def run_pytest(
         return read_results(results, returncode, wall, _children_cpu() - before, tuple(command))
 
 
+def collect_only(root: Path, args: tuple[str, ...]) -> RunResult:
+    """Collect ``args`` in one process (no test runs): the ids, collection errors and the
+    ``serial`` keys of each test. pytest's output is dropped."""
+    call = PytestCall(args=(*args, "--collect-only", "-q"))
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        return run_pytest(call, cwd=root, env=child_env(), output=sink)
+
+
 class ServerError(Exception):
     """The fork server ended or refused a request; the message says how."""
 

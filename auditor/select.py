@@ -72,6 +72,11 @@ def _path_part(entry: str) -> str:
 
 def configured_selection(root: Path) -> str | None:
     """``[tool.auditor] selection`` from ``root/pyproject.toml``, if set."""
+    return tool_setting(root, "selection")
+
+
+def tool_setting(root: Path, key: str) -> str | None:
+    """``[tool.auditor] KEY`` (a file path) from ``root/pyproject.toml``, if set."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return None
@@ -79,10 +84,10 @@ def configured_selection(root: Path) -> str | None:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SelectionError(f"{pyproject} is not valid TOML: {exc}") from None
-    value = data.get("tool", {}).get("auditor", {}).get("selection")
-    if value is not None and not isinstance(value, str):
+    value = data.get("tool", {}).get("auditor", {}).get(key)
+    if value is not None and (not isinstance(value, str) or not value):
         raise SelectionError(
-            f"{pyproject}: [tool.auditor] selection must be a file path string, got {value!r}"
+            f"{pyproject}: [tool.auditor] {key} must be a file path string, got {value!r}"
         )
     return value
 

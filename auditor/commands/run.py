@@ -4,8 +4,10 @@ time profiled."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,14 +15,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from auditor import quarantine, select
-from auditor.exits import RunExit
+from auditor.exits import RunExit, UsageError
 from auditor.history import store
 from auditor.model import RunResult
-from auditor.report import html, write_json
+from auditor.report import html, junit, write_json
 from auditor.report import run as run_report
-from auditor.run import profile, quarantined, workers
-from auditor.run.verdict import judge
-from auditor.runner import PytestCall, child_env, run_pytest
+from auditor.run import annotate, profile, quarantined, workers
+from auditor.run import shard as shards
+from auditor.run.shard import Shard
+from auditor.run.verdict import Verdict, judge
+from auditor.runner import PytestCall, child_env, collect_only, run_pytest
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class RunOptions:
     #: failures of quarantined tests do not fail the run (``--quarantine``, ``CI_QUARANTINE=1``)
     quarantine: bool = False
     history: Path | None = None  #: the history database (default: .auditor/history.sqlite)
+    junitxml: Path | None = None  #: where to write JUnit XML (default: [tool.auditor] junitxml)
+    shard: Shard | None = None  #: this machine's share of the selection
     check_new: str | None = None  #: a git ref: audit the tests changed since it first
     check_new_orders: int = 2  #: random orders of that audit
 
@@ -63,17 +69,29 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     cores = workers.auto_workers()
     history = _history(run_json, options.root, selection)
     choice = workers.choose(options.workers, history, cores, str(run_json))
-    call = PytestCall(
-        args=(*options.pytest_args, *selection.args),
-        workers=choice.arg,
-        manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
-    )
+    share = _share(options, options.shard, out) if options.shard else None
     env = child_env()
     started = time.time()
-    result = run_pytest(call, cwd=options.root, env=env)
+    with tempfile.TemporaryDirectory(prefix="auditor-shard-") as scratch:
+        only: tuple[str, ...] = ()
+        if share is not None:
+            listed = Path(scratch) / "tests.txt"
+            listed.write_text("\n".join(share["tests"]) + "\n", encoding="utf-8")
+            only = (f"--auditor-only={listed}",)
+        call = PytestCall(
+            args=(*options.pytest_args, *selection.args),
+            workers=choice.arg,
+            manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
+            extra_plugin_args=only,
+        )
+        nothing = share is not None and not share["tests"]
+        result = _nothing_ran() if nothing else run_pytest(call, cwd=options.root, env=env)
     verdict = judge(result, options.pytest_args)
+    if nothing and options.shard:
+        verdict = Verdict(RunExit.OK, (f"shard {options.shard}: nothing to run",))
     database = options.history or store.default_path(options.root)
-    recorded = _record(database, options.root, result, started, verdict.code, entries, err)
+    plan = f"run, shard {options.shard}" if options.shard else "run"
+    recorded = _record(database, options.root, result, plan, started, verdict.code, entries, err)
     verdict, held = quarantined.judge(
         verdict,
         result,
@@ -85,6 +103,7 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     )
     for note in (*verdict.notes, *held.lines()):
         print(f"auditor: {note}", file=err)
+    _ci_outputs(options, result, held, out)
     run_profile = profile.build(result, workers_reason=choice.reason, total_s=result.wall_s)
     summary = run_report.build(
         root=options.root,
@@ -98,6 +117,8 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     )
     if entries or held.active:
         summary["quarantine"] = held.as_json()
+    if share is not None:
+        summary["shard"] = share
     write_json(run_json, summary)
     html.write(options.report_dir)
     for line in profile.lines(run_profile):
@@ -105,6 +126,69 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     _append_step_summary(summary)
     failed = summary["failed_count"]
     return RunSummary(verdict.code, choice.arg, result.wall_s, failed, run_json)
+
+
+def _share(options: RunOptions, shard: Shard, out: IO[str]) -> dict[str, Any]:
+    """This shard's tests, from one collection and the history's durations (run.json's
+    ``shard``: what ``auditor merge`` checks the shards against)."""
+    collection = collect_only(options.root, (*options.pytest_args, *options.selection.args))
+    if collection.collected is None:
+        raise UsageError(
+            f"shard {shard}: the selection did not collect; run `auditor run` without --shard "
+            "to see pytest's error"
+        )
+    collected = collection.collected
+    database = options.history or store.default_path(options.root)
+    durations: dict[str, float] = {}
+    if database.exists():
+        with store.opened(database) as history:
+            durations = history.durations(store.head_commit(options.root))
+    keys = dict(collection.serial_keys)
+    split = shards.split(collected, durations, keys, shard.total)
+    mine = split.shards[shard.index - 1]
+    timed = sum(1 for test in collected if test in durations)
+    print(
+        f"shard {shard}: {len(mine)} of {len(collected)} tests, about "
+        f"{split.seconds[shard.index - 1]:.1f} s of {sum(split.seconds):.1f} s "
+        f"(durations of {timed} tests from the history; the rest count as their median)",
+        file=out,
+    )
+    for note in split.notes:
+        print(f"shard {shard}: {note}", file=out)
+    if not mine:
+        print(f"shard {shard}: nothing to run: {len(collected)} tests fill fewer shards", file=out)
+    digest = hashlib.sha256("\n".join(collected).encode()).hexdigest()
+    return {
+        "index": shard.index,
+        "total": shard.total,
+        "tests": list(mine),
+        "collected": len(collected),
+        "collected_sha256": digest,
+        "expected_s": split.seconds[shard.index - 1],
+        "notes": list(split.notes),
+    }
+
+
+def _nothing_ran() -> RunResult:
+    return RunResult(0, 0.0, 0.0, (), (), (), ())
+
+
+def _ci_outputs(
+    options: RunOptions, result: RunResult, held: quarantined.Quarantined, out: IO[str]
+) -> None:
+    """JUnit XML when asked for, and GitHub annotations under GitHub Actions."""
+    configured = select.tool_setting(options.root, "junitxml")
+    target = options.junitxml or (options.root / configured if configured else None)
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    if target is None and not github:
+        return
+    base = annotate.repository_root(options.root)
+    live = {*held.failed, *held.passed}
+    if target is not None:
+        junit.write(junit.build(result, base=base, quarantined=live, forgiven=held.active), target)
+    if github:
+        for line in annotate.lines(result, base, live):
+            print(line, file=out)
 
 
 def _check_new(options: RunOptions, ref: str, out: IO[str]) -> RunSummary | None:
@@ -146,6 +230,7 @@ def _record(
     path: Path,
     root: Path,
     result: RunResult,
+    plan: str,
     started: float,
     code: int,
     entries: Sequence[quarantine.Entry],
@@ -154,7 +239,7 @@ def _record(
     """Append the run to the history; the quarantined tests' recorded outcomes. A history that
     cannot be written is said, never a reason to fail the build."""
     used = len([w for w in result.workers if w.worker != "main"])
-    run = store.run_of(result, "run", used, None)
+    run = store.run_of(result, plan, used, None)
     session = store.Session("run", started, store.head_commit(root), code, (run,))
     say: Callable[[str], None] = lambda line: print(line, file=err)  # noqa: E731
     try:

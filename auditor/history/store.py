@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import time
 import uuid
@@ -285,6 +286,29 @@ class History:
         for nodeid, started, was_failed in rows:
             per_test.setdefault(nodeid, []).append((started, bool(was_failed)))
         return per_test
+
+    def durations(self, commit: str | None, last: int = 5) -> dict[str, float]:
+        """Per test, the median duration of its last ``last`` recorded CI runs (not the
+        audits': their runs repeat set-ups in ways CI does not), leaving out the shards of
+        ``commit``: the shards of one CI run, recording one after another into one history,
+        must all split by the same durations."""
+        rows = self._db.execute(
+            """
+            SELECT tests.nodeid, results.duration FROM sessions
+            JOIN runs ON runs.session = sessions.id JOIN results ON results.run = runs.id
+            JOIN tests ON tests.id = results.test
+            WHERE sessions.kind = 'run' AND results.outcome != 'skipped'
+              AND NOT (runs.plan LIKE 'run, shard %' AND sessions.git_commit IS ?)
+            ORDER BY runs.time DESC, runs.id DESC
+            """,
+            (commit,),
+        ).fetchall()
+        seen: dict[str, list[float]] = {}
+        for nodeid, duration in rows:
+            kept = seen.setdefault(nodeid, [])
+            if len(kept) < last:
+                kept.append(duration)
+        return {nodeid: statistics.median(values) for nodeid, values in seen.items()}
 
     def run_count(self, kinds: Sequence[SessionKind] = ("run", "scan")) -> int:
         """Recorded runs of sessions of those kinds."""

@@ -56,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "ports, SQLite databases and subprocesses it touches",
     )
     group.addoption(
+        "--auditor-only",
+        dest="auditor_only",
+        metavar="FILE",
+        help="run only the node ids listed in FILE, one per line (auditor run --shard)",
+    )
+    group.addoption(
         "--auditor-serve",
         dest="auditor_serve",
         metavar="FD",
@@ -81,6 +87,12 @@ def pytest_configure(config: pytest.Config) -> None:
     elif hasattr(config.hook, "pytest_configure_node"):
         # xdist is loaded (under either plugin name): hand every worker the run's lock folder.
         config.pluginmanager.register(SerialController(), "auditor-serial-controller")
+
+    only = config.getoption("auditor_only", None)
+    if only:
+        from auditor.plugin.shard import OnlyListed
+
+        config.pluginmanager.register(OnlyListed(only), "auditor-only")
 
     serve = config.getoption("auditor_serve", None)
     if serve and workerinput is None:

@@ -4,16 +4,19 @@ The controller (or the only process, without xdist) writes; workers never write 
 Workers measure their own busy and CPU time, collection time and peak memory, and ship them to the
 controller through xdist's ``workeroutput``. Record types, one JSON object per line:
 
-- ``session_start``: ``time``, ``pid``, ``pytest`` (version).
+- ``session_start``: ``time``, ``pid``, ``pytest`` (version), ``rootdir``.
 - ``collected``: ``ids`` in collection order (the first worker's, under xdist: all are identical).
 - ``collect_error``: ``nodeid``, ``reason``.
+- ``serial``: ``keys``, node id → the resource keys of its ``serial`` marks (collected in this
+  process only: without xdist, or with ``--collect-only``).
 - ``test``: ``nodeid``, ``outcome`` (passed, failed, error, skipped, xfailed, xpassed, crashed),
   ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
-  and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null). Written in the
-  order the controller learns of them: the executed order without xdist. With
-  ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries), ``resources`` (``TYPE:NAME``
-  → how it was used), ``aliases`` and ``effects`` when the test changed or touched any (see
-  :mod:`auditor.plugin.footprint`).
+  and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null), ``file`` and
+  ``line`` (the test's, relative to the rootdir, 1-based), ``failed_line`` (where it failed in
+  its own file, or null). Written in the order the controller learns of them: the executed
+  order without xdist. With ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries),
+  ``resources`` (``TYPE:NAME`` → how it was used), ``aliases`` and ``effects`` when the test
+  changed or touched any (see :mod:`auditor.plugin.footprint`).
 - ``worker``: ``worker``, ``tests``, ``busy_s``, ``cpu_s``, ``collect_s`` (in the worker, from
   session start to the end of collection), ``startup_s`` (as the controller saw it: from starting
   the workers to this one's collection), ``maxrss_kb``.
@@ -42,6 +45,7 @@ from typing import IO, Any
 import pytest
 
 from auditor.plugin.jsonlines import append_json_line, read_json_lines
+from auditor.plugin.serial import serial_spec
 from auditor.plugin.watchdog import HANG_EXIT
 
 PASSING = frozenset(
@@ -108,7 +112,11 @@ class ResultsRecorder:
         self.collect_errors: set[str] = set()
         self.collection_done: float | None = None
         self._write(
-            type="session_start", time=time.time(), pid=os.getpid(), pytest=pytest.__version__
+            type="session_start",
+            time=time.time(),
+            pid=os.getpid(),
+            pytest=pytest.__version__,
+            rootdir=str(config.rootpath),
         )
         if hasattr(config.hook, "pytest_xdist_node_collection_finished"):
             config.pluginmanager.register(_XdistResults(self), "auditor-results-xdist")
@@ -135,6 +143,16 @@ class ResultsRecorder:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.write_collected([item.nodeid for item in session.items])
+        keyed = {}  # the resource keys of serial marks: a shard keeps tests that share one
+        for item in session.items:
+            try:
+                spec = serial_spec(item)
+            except ValueError:  # the serial plugin reports it when the test runs
+                continue
+            if spec is not None and spec.keys and not spec.exclusive:
+                keyed[item.nodeid] = list(spec.keys)
+        if keyed:
+            self._write(type="serial", keys=keyed)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and report.nodeid not in self.collect_errors:
@@ -158,6 +176,10 @@ class ResultsRecorder:
                 "start": report.start,
                 "stop": report.stop,
                 "reason": None,
+                # The test's file (relative to the rootdir) and 1-based line, for JUnit and
+                # annotations.
+                "file": report.location[0],
+                "line": report.location[1] + 1 if report.location[1] is not None else None,
             },
         )
         record["duration"] += report.duration
@@ -168,6 +190,7 @@ class ResultsRecorder:
         ):
             record["outcome"] = outcome
             record["reason"] = _reason(report)
+            record["failed_line"] = _failed_line(report)
         if report.when == "teardown":
             footprint = [v for k, v in report.user_properties if k == "auditor_footprint"]
             if footprint and isinstance(footprint[-1], dict):
@@ -258,6 +281,20 @@ def _reason(report: pytest.TestReport | pytest.CollectReport) -> str | None:
         lines = str(longrepr).strip().splitlines()
         text = crash.message if crash is not None else (lines[-1] if lines else "")
     return text[:_REASON_LIMIT]
+
+
+def _failed_line(report: pytest.TestReport) -> int | None:
+    """The line in the test's own file where it failed (the traceback's last entry there), or
+    None when the traceback never passes through it."""
+    entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", None)
+    if report.passed or not entries:
+        return None
+    own = report.location[0].replace(os.sep, "/")
+    for entry in reversed(entries):
+        where = getattr(entry, "reprfileloc", None)
+        if where is not None and str(where.path).replace(os.sep, "/").endswith(own):
+            return int(where.lineno)
+    return None
 
 
 def append_dead_probe(

@@ -12,7 +12,6 @@ against the change. Its report goes to ``REPORT_DIR/check-new/``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import IO, Any
 
 from auditor import select
 from auditor.run.changed import changed_lines, changed_tests
-from auditor.runner import PytestCall, child_env, run_pytest
+from auditor.runner import collect_only
 
 SUBFOLDER = "check-new"
 
@@ -85,9 +84,7 @@ def _involves(finding: dict[str, Any], changed: set[str]) -> bool:
 def _collected(
     root: Path, selection: select.Selection, pytest_args: Sequence[str], out: IO[str]
 ) -> tuple[str, ...]:
-    call = PytestCall(args=(*pytest_args, *selection.args, "--collect-only", "-q"))
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        result = run_pytest(call, cwd=root, env=child_env(), output=sink)
+    result = collect_only(root, (*pytest_args, *selection.args))
     if result.collected is None:
         print("check-new: the selection did not collect; the main run will say why", file=out)
     return result.collected or ()
