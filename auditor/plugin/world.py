@@ -16,10 +16,10 @@ copied nor in git) is reported in ``not_restorable``, once, and the record takes
 Outside the root, paths the run's footprints say tests created are removed when new
 (:mod:`auditor.plugin.outside`).
 
-Not recorded, at any depth, and so left alone: :data:`EXCLUDED_NAMES` (``.git``, pytest's, mypy's,
-ruff's and hypothesis's caches, ``__pycache__``, tox's and nox's environments, ``node_modules``),
-``*.egg-info``, virtual environments (a folder holding ``pyvenv.cfg``) and the paths given as
-``exclude`` (the audit's report folder).
+Not recorded, at any depth, and so left alone: :data:`EXCLUDED_NAMES` (``.git``, auditor's
+history, pytest's, mypy's, ruff's and hypothesis's caches, ``__pycache__``, tox's and nox's
+environments, ``node_modules``), ``*.egg-info``, virtual environments (a folder holding
+``pyvenv.cfg``) and the paths given as ``exclude`` (the audit's report folder).
 
 Rules kept whatever happens: a path that existed at take is never deleted, but to put back what
 was there (a folder where a file was, say); links are never followed, in walking or in deleting;
@@ -50,6 +50,7 @@ from auditor.plugin.snapshot import under
 EXCLUDED_NAMES = frozenset(
     {
         ".git",
+        ".auditor",  # auditor's own history: written after the runs, never by a test
         "__pycache__",
         ".pytest_cache",
         ".mypy_cache",
