@@ -94,6 +94,7 @@ class TestRecord:
     file: str | None = None  #: the test's file, relative to pytest's rootdir
     line: int | None = None  #: its definition's line, 1-based
     failed_line: int | None = None  #: where it failed in its own file, when the traceback says
+    serial_wait: float = 0.0  #: seconds it waited for ``serial`` locks before its set-up
 
     @property
     def failed(self) -> bool:

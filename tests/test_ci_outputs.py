@@ -126,3 +126,36 @@ def test_no_annotation_outside_github_actions(tmp_path: Path) -> None:
     done = auditor(app, "run", "-n", "0")
     assert done.returncode == 1 and "::error" not in done.stdout
     assert not (app / "junit.xml").exists()
+
+
+SERIAL = """\
+import time
+
+import pytest
+
+
+@pytest.mark.serial("port:8000")
+def test_server():
+    time.sleep(0.5)
+
+
+@pytest.mark.serial("port:8000")
+def test_admin():
+    time.sleep(0.5)
+"""
+
+
+def test_a_wait_for_serial_locks_is_on_the_timeline_and_in_junit(tmp_path: Path) -> None:
+    app = write_suite(tmp_path / "app", {"tests/test_serial.py": SERIAL})
+    done = auditor(app, "run", "-n", "2", "--junitxml", "junit.xml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    waits = {row[0]: row[5] for row in done.run_json()["timeline"]}
+    # Each test ran on its own worker (two tests, two workers): the second to ask waited for the
+    # first to finish (about its 0.5 s, less the time between their starts).
+    assert sorted(waits.values())[0] == 0 and sorted(waits.values())[1] >= 0.1
+    cases = ET.parse(app / "junit.xml").getroot().iter("testcase")
+    recorded = {
+        c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases
+    }
+    assert sorted("serial_wait" in props for props in recorded.values()) == [False, True]
+    assert 'class="wait"' in (app / "reports" / "report.html").read_text()

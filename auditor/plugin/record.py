@@ -13,7 +13,8 @@ controller through xdist's ``workeroutput``. Record types, one JSON object per l
   ``duration`` (seconds, all phases), ``worker`` (``gw0``…, or ``main`` without xdist), ``start``
   and ``stop`` (epoch seconds), ``reason`` (short failure or skip reason, or null), ``file`` and
   ``line`` (the test's, relative to the rootdir, 1-based), ``failed_line`` (where it failed in
-  its own file, or null). Written in the order the controller learns of them: the executed
+  its own file, or null), ``serial_wait`` (seconds it waited for ``serial`` locks, when it did).
+  Written in the order the controller learns of them: the executed
   order without xdist. With ``--auditor-footprint``, also ``state`` (``TYPE:NAME`` entries),
   ``resources`` (``TYPE:NAME`` → how it was used), ``aliases`` and ``effects`` when the test
   changed or touched any (see :mod:`auditor.plugin.footprint`).
@@ -192,6 +193,9 @@ class ResultsRecorder:
             record["reason"] = _reason(report)
             record["failed_line"] = _failed_line(report)
         if report.when == "teardown":
+            waits = [v for k, v in report.user_properties if k == "auditor_serial_wait"]
+            if waits:
+                record["serial_wait"] = waits[-1]
             footprint = [v for k, v in report.user_properties if k == "auditor_footprint"]
             if footprint and isinstance(footprint[-1], dict):
                 record.update(footprint[-1])

@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ SERIAL_MARKER_DOC = (
     "serial(*keys): run this test alone (no keys), or never at the same time as another test "
     "sharing one of the resource keys, e.g. serial('port:18765'). Honoured under xdist."
 )
+
+
+WAIT_RECORDED_S = 0.01  #: a wait for a lock shorter than this is not worth a record
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,11 @@ class SerialWorker:
             # No serial test in this run: nothing to wait for, not even a shared lock.
             yield
             return
+        asked = time.monotonic()
         with self._locks(self.specs.get(item.nodeid)):
+            waited = time.monotonic() - asked
+            if waited >= WAIT_RECORDED_S:  # travels to the controller with the test's reports
+                item.user_properties.append(("auditor_serial_wait", round(waited, 3)))
             yield
 
     @contextlib.contextmanager

@@ -169,8 +169,9 @@ def _run(run: dict[str, Any]) -> str:
 
 
 def timeline(rows: Sequence[Sequence[Any]]) -> str:
-    """Per worker, a bar per test from its start to its stop, coloured by outcome; ``rows``:
-    ``[nodeid, worker, start, stop, outcome]`` as run.json's ``timeline`` holds them."""
+    """Per worker, a bar per test from its start to its stop, coloured by outcome, and a grey
+    one before it for its wait for ``serial`` locks; ``rows``: ``[nodeid, worker, start, stop,
+    outcome, serial wait]`` as run.json's ``timeline`` holds them."""
     timed = [r for r in rows if r[2] is not None and r[3] is not None]
     if not timed:
         return '<p class="muted">No test has start and stop times.</p>'
@@ -181,11 +182,18 @@ def timeline(rows: Sequence[Sequence[Any]]) -> str:
     scale = (WIDTH - left - 10) / span
     height = lane * len(workers) + 30
     bars = []
-    for nodeid, worker, start, stop, outcome in timed:
+    for nodeid, worker, start, stop, outcome, *rest in timed:
         x = left + (start - first) * scale
         width = max((stop - start) * scale, 1.0)
         y = 6 + workers.index(str(worker)) * lane
         colour = COLOURS.get(outcome, "#888")
+        waited = float(rest[0]) if rest and rest[0] else 0.0
+        if waited:  # the wait for serial locks, just before the test started
+            bars.append(
+                f'<rect class="wait" x="{x - waited * scale:.1f}" y="{y + 4}" '
+                f'width="{max(waited * scale, 1.0):.1f}" height="{lane - 14}" fill="#c8c8c8">'
+                f"<title>{_e(nodeid)}: waited {waited:.3f} s for serial locks</title></rect>"
+            )
         title = f"{nodeid}: {outcome}, {stop - start:.3f} s on {worker}"
         bars.append(
             f'<rect class="test {_e(outcome)}" x="{x:.1f}" y="{y}" width="{width:.1f}" '

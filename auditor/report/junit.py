@@ -3,7 +3,8 @@
 What GitLab's test report, Jenkins, Trunk and CircleCI's timing split read: one ``testcase`` per
 test with ``classname`` and ``name`` (as pytest's own: the module path dotted, then the class;
 the function with its parameters), ``file`` and ``line`` (pytest's default xunit2 has neither),
-``time``; properties ``worker`` and, for a quarantined test, ``quarantined``. A failure is
+``time``; properties ``worker``, ``serial_wait`` (seconds it waited for ``serial`` locks) and,
+for a quarantined test, ``quarantined``. A failure is
 ``<failure>``; an error in set-up or teardown, a crash, a hang and a test collected but never
 reported are ``<error>``; a skip or an expected failure ``<skipped>``. A quarantined test's
 failure, when the quarantine is on, is ``<skipped type="quarantined">`` with the failure in its
@@ -91,6 +92,8 @@ def _case(
     properties = ET.SubElement(case, "properties")
     if record.worker:
         ET.SubElement(properties, "property", name="worker", value=record.worker)
+    if record.serial_wait:
+        ET.SubElement(properties, "property", name="serial_wait", value=f"{record.serial_wait:.3f}")
     if held:
         ET.SubElement(properties, "property", name="quarantined", value="true")
     reason = record.reason or record.outcome

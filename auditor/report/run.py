@@ -52,9 +52,9 @@ def build(
         "profile": profile,
         "command": list(result.command[1:]),
         # Every test on its worker, by start: report.html draws it (nodeid, worker, start, stop,
-        # outcome; epoch seconds).
+        # outcome, seconds waited for serial locks before start; epoch seconds).
         "timeline": [
-            [r.nodeid, r.worker, r.start, r.stop, r.outcome]
+            [r.nodeid, r.worker, r.start, r.stop, r.outcome, r.serial_wait]
             for r in sorted(result.tests, key=lambda r: (r.start or 0.0, r.nodeid))
         ],
     }
