@@ -33,7 +33,7 @@ DEFAULT_SCAN_BUDGET_S = 30 * 60.0  #: ``auditor scan``: a nightly job's audit
 
 
 def _workers(value: str) -> str:
-    if value in ("auto", "logical", "adaptive") or (value.isdigit()):
+    if value in ("auto", "logical", "adaptive", "default") or (value.isdigit()):
         return value
     raise argparse.ArgumentTypeError(
         f"{value!r} is not a worker count; use a number, 'auto' or 'adaptive'"
@@ -114,10 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         "-n",
         "--workers",
         type=_workers,
-        default="auto",
+        default="default",
         metavar="N",
-        help="xdist workers: a number, 'auto' (one per core, the default) or "
-        "'adaptive' (chosen from the previous run's profile)",
+        help="xdist workers: a number (0: one process), 'auto' (one per core) or 'adaptive' "
+        "(chosen from the previous run's profile); without -n, adaptive when a previous run "
+        "was measured, else auto",
     )
     run.add_argument(
         "--quarantine",

@@ -19,7 +19,7 @@ from auditor import quarantine
 from tests.helpers import Completed, auditor, git, run_pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-GENERATED = {"reports", "build", "__pycache__", ".pytest_cache"}
+GENERATED = {"reports", "build", "__pycache__", ".pytest_cache", ".auditor", "quarantine.toml"}
 FLAKY = "tests/test_flaky.py::test_eventually_consistent"
 #: the files with a planted defect, and the configuration that registers ``serial``
 DEFECTIVE = {

@@ -156,3 +156,29 @@ def test_python_dash_m_matches_the_console_script(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("auditor")
     out = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout == run_auditor(tmp_path, "--version").stdout
+
+
+SLEEPING = {
+    "test_waits.py": (
+        "import time\n\nimport pytest\n\n@pytest.mark.parametrize('n', range(12))\n"
+        "def test_waits(n):\n    time.sleep(0.3)\n"
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "expect"),
+    [({"test_one.py": "def test_one(): pass\n"}, "0"), (SLEEPING, "more than the cores")],
+)
+def test_without_n_the_second_run_takes_its_count_from_the_first(suite, files, expect) -> None:  # type: ignore[no-untyped-def]
+    root = suite(files)
+    first = run_auditor(root, "run")
+    assert first.returncode == 0 and first.run_json()["workers_arg"] == "auto"
+    second = run_auditor(root, "run")
+    assert second.returncode == 0
+    chosen = second.run_json()["workers_arg"]
+    if expect == "0":  # a tiny suite: starting a worker costs more than its test
+        assert chosen == "0"
+    else:  # tests that sleep: more workers than the 2 cores the tests pin
+        assert int(chosen) > 2
+    assert f"[PROFILE] workers: default, adaptive: -n {chosen}, predicted" in second.stdout

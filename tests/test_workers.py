@@ -81,3 +81,13 @@ def test_history_from_a_run_profile() -> None:
         tests=10, busy_s=9.0, cpu_s=2.0, collect_s=1.2, spawn_s=0.4, workers=2
     )
     assert History.from_profile({"per_worker": []}, tests=10) is None
+
+
+def test_the_default_is_adaptive_with_history_and_auto_without() -> None:
+    tiny = choose("default", history(busy=0.2, cpu=0.2), 2, "r.json")
+    assert tiny.arg == "0" and tiny.reason.startswith("default, adaptive: -n 0, predicted")
+    waiting = choose("default", history(busy=20.0, cpu=2.0), 2, "r.json")
+    assert int(waiting.arg) > 2
+    first = choose("default", None, 2, "reports/run.json")
+    assert first.arg == "auto"
+    assert first.reason == "default: no previous run in reports/run.json, so -n auto (2)"

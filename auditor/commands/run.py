@@ -31,7 +31,7 @@ from auditor.runner import PytestCall, child_env, collect_only, run_pytest
 class RunOptions:
     root: Path  #: the project folder pytest runs in
     selection: select.Selection
-    workers: str  #: a count, "auto", "logical" or "adaptive"
+    workers: str  #: a count, "auto", "logical", "adaptive", or "default" (no -n given)
     report_dir: Path
     pytest_args: tuple[str, ...]
     #: failures of quarantined tests do not fail the run (``--quarantine``, ``CI_QUARANTINE=1``)

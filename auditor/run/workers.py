@@ -88,7 +88,16 @@ def predict(n: int, history: History, cores: int) -> float:
 
 
 def choose(request: str, history: History | None, cores: int, source: str) -> WorkerChoice:
-    """Resolve ``-n`` (a count, ``auto`` or ``adaptive``) into the value pytest gets."""
+    """Resolve ``-n`` (a count, ``auto``, ``adaptive``, or ``default``: no ``-n`` given) into
+    the value pytest gets. The default is adaptive's choice when a previous run of the same
+    selection was measured (0 workers included), else ``auto``."""
+    if request == "default":
+        if history is None:
+            return WorkerChoice(
+                "auto", f"default: no previous run in {source}, so -n auto ({cores})"
+            )
+        chosen = choose("adaptive", history, cores, source)
+        return WorkerChoice(chosen.arg, "default, " + chosen.reason, chosen.predicted_s)
     if request != "adaptive":
         if request in ("auto", "logical"):
             return WorkerChoice(
