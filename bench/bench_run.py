@@ -2,11 +2,15 @@
 
 What it measures
     The wall time of one 81-file selection (40 fast unit-test files, 41 "e2e" files whose tests
-    mostly wait on sleeps, small files and short subprocesses), run six ways:
+    mostly wait on sleeps, small files and short subprocesses), run seven ways:
 
     - ``pytest -n 0`` (sequential), ``pytest -n auto``, ``pytest -n 2×cores``, ``pytest -n 4×cores``
       (bare ``python -m pytest -p xdist -p no:randomly -q <selection>``);
-    - ``auditor run -n auto`` and ``auditor run -n adaptive`` on the same selection file.
+    - ``auditor run -n auto``, ``auditor run -n adaptive`` and ``auditor run`` without ``-n``
+      (its default: the count chosen from its previous run) on the same selection file;
+
+    then a small suite (the first 8 unit files, about a hundred fast tests) three ways:
+    sequential, bare ``-n auto`` and ``auditor run`` without ``-n``.
 
     Each time is taken around the whole subprocess (interpreter start-up included). The variants
     are interleaved round-robin within each repetition (the starting variant rotates) and the
@@ -22,11 +26,14 @@ What it measures
     hands each worker a contiguous first chunk (a quarter of its share), so at -n auto one worker
     gets mostly e2e tests: expect -n auto to gain much less than 2× over sequential here.
 
-    It prints the machine facts, a table (median seconds, ratio to sequential, run-to-run spread
-    as (slowest - fastest) / median) and the two figures the project promises, with PASS/FAIL:
-    ``auditor run -n auto`` vs bare ``pytest -n auto`` (target: at most +3 %), and adaptive vs the
-    best of bare ``-n auto`` / 2×auto / 4×auto (target: at most +5 %). With 3 repetitions the
-    spread on a shared 2-core machine can exceed those targets: raise --repeats to resolve them.
+    It prints the machine facts, a table per suite (median seconds, ratio to sequential,
+    run-to-run spread as (slowest - fastest) / median) and the figures the project promises,
+    with PASS/FAIL: ``auditor run -n auto`` vs bare ``pytest -n auto`` (target: at most +3 %);
+    adaptive vs the best of bare ``-n auto`` / 2×auto / 4×auto (target: at most +5 %); on each
+    suite, ``auditor run`` without ``-n`` vs the better of sequential and bare ``-n auto``
+    (target: at most +5 %); and how far the default's predictions were from the pytest time.
+    With 3 repetitions the spread on a shared 2-core machine can exceed those targets: raise
+    --repeats to resolve them.
 
 How to run (from the repository root, with the project venv)
     .venv/bin/python bench/bench_run.py [--repeats 3] [--out bench/out]
@@ -54,6 +61,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
 SEED = 20_240_611
 UNIT_FILES = 40
 E2E_FILES = 41
@@ -64,8 +72,12 @@ SEQUENTIAL = "pytest -n 0"
 BARE_AUTO = "pytest -n auto"
 AUDITOR_AUTO = "auditor run -n auto"
 ADAPTIVE = "auditor run -n adaptive"
+DEFAULT = "auditor run (no -n)"
+DEFAULT_REPORTS = "reports/default"  #: the default reads and writes its own previous run here
+SMALL_UNIT_FILES = 8  #: the small suite: the first unit files only, no e2e
 OVERHEAD_TARGET_PCT = 3.0
 ADAPTIVE_TARGET_PCT = 5.0
+DEFAULT_TARGET_PCT = 5.0
 #: For every variant. PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 is why bare pytest needs -p xdist; the
 #: others mirror what auditor.run.command.ENV_DEFAULTS adds for its pytest when unset, so that
 #: every pytest process sees exactly the same environment.
@@ -138,6 +150,7 @@ class Run:
     seconds: float
     workers_arg: str | None = None  #: auditor variants: the -n pytest got (run.json)
     workers_reason: str | None = None
+    pytest_s: float | None = None  #: auditor variants: the pytest run's own wall time (run.json)
 
 
 @dataclass(frozen=True)
@@ -214,13 +227,14 @@ def e2e_file(rng: random.Random, index: int) -> tuple[str, int]:
     return E2E_HEADER.format(index=index) + "".join(tests), count
 
 
-def write_suite(root: Path) -> Suite:
-    """Generate the suite in ``root`` (replacing it), the same every time (seeded)."""
+def write_suite(root: Path, small: bool = False) -> Suite:
+    """Generate the suite in ``root`` (replacing it), the same every time (seeded); ``small``:
+    the first unit files only, a suite that runs in a couple of seconds."""
     shutil.rmtree(root, ignore_errors=True)
     rng = random.Random(SEED)
     makers: list[tuple[str, int, Callable[[random.Random, int], tuple[str, int]]]] = [
-        ("unit", UNIT_FILES, unit_file),
-        ("e2e", E2E_FILES, e2e_file),
+        ("unit", SMALL_UNIT_FILES if small else UNIT_FILES, unit_file),
+        ("e2e", 0 if small else E2E_FILES, e2e_file),
     ]
     files, tests = [], 0
     for kind, count, make in makers:
@@ -270,15 +284,28 @@ def variants(suite: Suite, ncores: int) -> list[Variant]:
         *bare,
         auditor_variant(AUDITOR_AUTO, suite, "auto", AUTO_REPORTS),
         auditor_variant(ADAPTIVE, suite, "adaptive", ADAPTIVE_REPORTS),
+        auditor_variant(DEFAULT, suite, None, DEFAULT_REPORTS),
     ]
 
 
-def auditor_variant(name: str, suite: Suite, workers: str, report_dir: str) -> Variant:
-    """``auditor run`` on the selection file, with bare pytest's -q."""
+def small_variants(suite: Suite) -> list[Variant]:
+    """The small suite: sequential, bare -n auto, and auditor without -n."""
+    pytest = (sys.executable, "-m", "pytest", "-p", "xdist", "-p", "no:randomly")
+    bare = [
+        Variant(f"pytest -n {n}", (*pytest, "-n", n, "-q", *suite.files)) for n in ("0", "auto")
+    ]
+    return [*bare, auditor_variant(DEFAULT, suite, None, DEFAULT_REPORTS)]
+
+
+def auditor_variant(name: str, suite: Suite, workers: str | None, report_dir: str) -> Variant:
+    """``auditor run`` on the selection file, with bare pytest's -q (``workers`` None: no -n,
+    auditor's default)."""
+    count = ("-n", workers) if workers else ()
     argv = (
         *auditor_command(),
         *("run", "-C", str(suite.root), "--selection", SELECTION_FILE),
-        *("-n", workers, "--report-dir", report_dir, "--", "-q"),
+        *count,
+        *("--report-dir", report_dir, "--", "-q"),
     )
     return Variant(name, argv, report_dir)
 
@@ -303,7 +330,8 @@ def run_once(variant: Variant, suite: Suite, log: Path) -> Run:
     if variant.report_dir is None:
         return Run(seconds)
     data = read_run_json(suite, variant.report_dir)
-    return Run(seconds, data["workers_arg"], data["profile"]["workers_reason"])
+    profile = data["profile"]
+    return Run(seconds, data["workers_arg"], profile["workers_reason"], profile["total_s"])
 
 
 def read_run_json(suite: Suite, report_dir: str) -> dict[str, Any]:
@@ -311,13 +339,15 @@ def read_run_json(suite: Suite, report_dir: str) -> dict[str, Any]:
     return result
 
 
-def prime(suite: Suite, logs: Path) -> None:
-    """Untimed ``auditor run -n auto`` into adaptive's report folder; checks every test passes."""
-    shutil.rmtree(suite.root / ADAPTIVE_REPORTS, ignore_errors=True)
-    run_once(auditor_variant("prime", suite, "auto", ADAPTIVE_REPORTS), suite, logs / "prime.log")
-    counts = read_run_json(suite, ADAPTIVE_REPORTS)["tests"]
-    if counts != {"collected": suite.tests, "passed": suite.tests}:
-        raise SystemExit(f"expected all {suite.tests} tests to pass, got {counts}")
+def prime(suite: Suite, logs: Path, folders: Sequence[str] = (ADAPTIVE_REPORTS,)) -> None:
+    """Untimed ``auditor run -n auto`` into each history-reading variant's report folder (its
+    first timed run then has a previous run, as in CI); checks every test passes."""
+    for folder in folders:
+        shutil.rmtree(suite.root / folder, ignore_errors=True)
+        run_once(auditor_variant("prime", suite, "auto", folder), suite, logs / "prime.log")
+        counts = read_run_json(suite, folder)["tests"]
+        if counts != {"collected": suite.tests, "passed": suite.tests}:
+            raise SystemExit(f"expected all {suite.tests} tests to pass, got {counts}")
     print(f"check: all {suite.tests} generated tests passed", file=sys.stderr)
 
 
@@ -403,6 +433,34 @@ def figures(medians: dict[str, float], runs: dict[str, list[Run]], ncores: int) 
     ]
 
 
+def default_figure(
+    suite_name: str, medians: dict[str, float], runs: dict[str, list[Run]]
+) -> Figure:
+    """auditor without -n against the better of sequential and bare -n auto."""
+    best = min((SEQUENTIAL, BARE_AUTO), key=lambda name: medians[name])
+    return Figure(
+        f"{suite_name}: no -n ({chosen(runs[DEFAULT])}) vs the better of -n 0 / -n auto "
+        f"({best.removeprefix('pytest ')})",
+        percent(medians[DEFAULT], medians[best]),
+        DEFAULT_TARGET_PCT,
+        max(spread(runs[DEFAULT]), spread(runs[best])),
+    )
+
+
+def prediction_error(runs: Sequence[Run]) -> str:
+    """How far the default's predictions were from the pytest runs they predicted."""
+    errors = []
+    for run in runs:
+        said = (run.workers_reason or "").split("predicted ", 1)
+        total = run.pytest_s
+        if len(said) == 2 and total:
+            predicted = float(said[1].split(" s", 1)[0])
+            errors.append((predicted - total) / total * 100)
+    if not errors:
+        return "no prediction (no previous run)"
+    return f"predicted {statistics.median(errors):+.0f} % off the measured pytest time (median)"
+
+
 def print_facts(facts: dict[str, Any], suite: Suite, repeats: int) -> None:
     print(
         f"machine: {facts['cores']} usable cores (os.cpu_count {facts['cpu_count']}), "
@@ -419,7 +477,9 @@ def print_facts(facts: dict[str, Any], suite: Suite, repeats: int) -> None:
 def print_table(medians: dict[str, float], runs: dict[str, list[Run]]) -> None:
     sequential = medians[SEQUENTIAL]
     labels = {name: name for name in medians}
-    labels[ADAPTIVE] = f"{ADAPTIVE} ({chosen(runs[ADAPTIVE])})"
+    for name in (ADAPTIVE, DEFAULT):
+        if name in runs:
+            labels[name] = f"{name} ({chosen(runs[name])})"
     width = max(len(label) for label in labels.values()) + 2
     print(f"\n{'variant':<{width}}{'median s':>8}{'× seq':>8}{'spread':>8}   runs (s)")
     for name, median in medians.items():
@@ -487,16 +547,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
     facts = machine_facts()
+    # auditor's modules compiled once, as `pip install` does for pytest's: with
+    # PYTHONDONTWRITEBYTECODE=1 an editable install would compile them in every run.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "auditor")], check=True)
     suite = write_suite(out / "suite")
     print_facts(facts, suite, args.repeats)
     all_variants = variants(suite, facts["cores"])
-    prime(suite, logs)
+    prime(suite, logs, (ADAPTIVE_REPORTS, DEFAULT_REPORTS))
     runs = measure(all_variants, suite, args.repeats, logs)
     data = report_json(facts, suite, all_variants, runs)
     medians = {name: entry["median_s"] for name, entry in data["variants"].items()}
     print_table(medians, runs)
-    results = figures(medians, runs, facts["cores"])
+    results = [*figures(medians, runs, facts["cores"]), default_figure("CI-shaped", medians, runs)]
+    small = write_suite(out / "small", small=True)
+    print(f"\nsmall suite: {len(small.files)} unit files, {small.tests} tests")
+    small_runs_variants = small_variants(small)
+    prime(small, logs, (DEFAULT_REPORTS,))
+    small_runs = measure(small_runs_variants, small, args.repeats, logs)
+    data["small"] = report_json(facts, small, small_runs_variants, small_runs)
+    small_medians = {n: e["median_s"] for n, e in data["small"]["variants"].items()}
+    print_table(small_medians, small_runs)
+    results.append(default_figure("small", small_medians, small_runs))
     print_figures(results)
+    for name, measured in (("CI-shaped", runs[DEFAULT]), ("small", small_runs[DEFAULT])):
+        print(f"{name}: the default's worker count was {prediction_error(measured)}")
     data["figures"] = [{**asdict(f), "passed": f.passed} for f in results]
     data["benchmark_s"] = round(time.perf_counter() - started, 1)
     (out / "bench_run.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
