@@ -232,3 +232,5 @@ def test_migrate_quarantines_what_it_cannot_fix_and_ci_runs_it(tmp_path: Path) -
     assert "CI command from now on: auditor run -n auto --quarantine\n" in done.stdout
     held = json.loads((root / "reports" / "run.json").read_text())["quarantine"]
     assert held["active"] and held["failed"] + held["passed"] == [entry.test]
+    with store.opened(store.default_path(root)) as history:  # migrate's audit, then its run
+        assert [s.kind for s in history.sessions()] == ["audit", "run"]
