@@ -196,6 +196,19 @@ def test_state_setters_of_a_brittle_test() -> None:
     assert (found.state_setters, found.state) == (("x",), ("global:m.X",))
 
 
+def test_a_brittle_test_no_order_makes_pass_is_non_deterministic() -> None:
+    # It failed alone three times by chance; the order it passed in, replayed, fails it too.
+    lab = FakeLab(lambda ids: ["failed"])
+    brittle = Finding("brittle", "t", "pytest t", reason="None == 12")
+    found = cause.locate_brittle(brittle, ("a", "x", "b", "t"), PRINTS, lab)
+    assert (found.kind, found.state_setters) == ("non-deterministic", ())
+    assert found.note == "its passing order, replayed, failed it: no test makes it pass"
+    # The same order both passing and failing it: noise, not a state-setter.
+    noisy = FakeLab(lambda ids: ["passed", "failed"])
+    found = cause.locate_brittle(brittle, ("a", "x", "b", "t"), PRINTS, noisy)
+    assert found.kind == "non-deterministic" and "both pass and fail" in (found.note or "")
+
+
 def test_a_co_runner_sharing_a_resource_is_tried_first() -> None:
     lab = FakeLab(corun_fails=[frozenset({"w1", "w2"})])
     suspect = Finding("shared-resource", "w1", "…", tests=("w1", "a", "b", "w2"))
