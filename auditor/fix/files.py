@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import os
-import subprocess
 import tempfile
 from pathlib import Path
+
+from auditor.git import git
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -38,15 +39,8 @@ def read(path: Path) -> str:
 
 def uncommitted(path: Path) -> str | None:
     """Why ``path`` may hold work that is not committed, or None when git says it is clean."""
-    try:
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
+    status = git(path.parent, "status", "--porcelain", "--", path.name)
+    if status is None:
         return "git is not available to tell whether it has uncommitted changes"
     if status.returncode != 0:
         return "it is not in a git repository, so its uncommitted changes cannot be told apart"

@@ -21,7 +21,6 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from auditor.exits import UsageError
+from auditor.git import answer
 from auditor.model import FAILED_OUTCOMES, RunOutcome, RunResult
 
 SCHEMA = 1  #: bumped when a table changes; an older auditor refuses a newer database
@@ -137,15 +137,7 @@ def campaign_runs(outcomes: Iterable[RunOutcome]) -> tuple[Run, ...]:
 
 def head_commit(root: Path) -> str | None:
     """The checked-out commit, or None outside git; ``GITHUB_SHA`` first, as CI checks out."""
-    if os.environ.get("GITHUB_SHA"):
-        return os.environ["GITHUB_SHA"]
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return (done.stdout.strip() or None) if done.returncode == 0 else None
+    return os.environ.get("GITHUB_SHA") or answer(root, "rev-parse", "HEAD")
 
 
 def default_path(root: Path) -> Path:

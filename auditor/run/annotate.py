@@ -10,10 +10,10 @@ per step and 50 per job: past ``LIMIT``, one line says how many more failed.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Collection
 from pathlib import Path
 
+from auditor.git import answer
 from auditor.model import RunResult
 from auditor.report.junit import relative_file
 
@@ -50,18 +50,8 @@ def repository_root(root: Path) -> Path:
     workspace = os.environ.get("GITHUB_WORKSPACE")
     if workspace and root.resolve().is_relative_to(Path(workspace).resolve()):
         return Path(workspace)
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return root
-    top = done.stdout.strip()
-    return Path(top) if done.returncode == 0 and top else root
+    top = answer(root, "rev-parse", "--show-toplevel")
+    return Path(top) if top else root
 
 
 def _data(text: str) -> str:

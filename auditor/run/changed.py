@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from auditor.exits import UsageError
+from auditor.git import git
 
 WHOLE = frozenset({0})  #: a file that is new as a whole
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -137,10 +137,9 @@ def _module(path: Path, modules: dict[Path, tuple[ast.stmt, ...]]) -> tuple[ast.
 
 
 def _git(root: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise UsageError(f"--check-new needs git ({exc})") from None
+    done = git(root, *args)
+    if done is None:
+        raise UsageError("--check-new needs git, and git cannot be started here")
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed"
         raise UsageError(
