@@ -11,10 +11,16 @@ What it measures
     other thing ``auditor run`` does with the history. The goal is a few milliseconds per
     thousand tests.
 
-How to run (from the repository root, with the project venv)
-    .venv/bin/python bench/bench_history.py [--repeats 5] [--sessions 200]
+    With ``--suite DIR`` it also runs a real-shaped suite once (``-n 2``, auditor's plugin
+    recording, as ``auditor run`` does), and times recording that very run, its real node ids,
+    workers and timings, into a new history and into the full one: e.g. the corpus's large
+    suite, which ``bench_corpus.py --only large`` generates into bench/out/corpus-large.
 
-    Standard library only; under a minute. The databases live in a temporary folder.
+How to run (from the repository root, with the project venv)
+    .venv/bin/python bench/bench_history.py [--repeats 5] [--sessions 200] [--suite DIR]
+
+    Standard library only; under a minute (plus one run of the suite). The databases live in a
+    temporary folder.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auditor.history import store
+from auditor.runner import PytestCall, child_env, run_pytest
 
 SIZES = (1_000, 10_000, 50_000)
 
@@ -49,8 +56,10 @@ def session(tests: int, when: float) -> store.Session:
     return store.Session("run", when, "0123456789abcdef0123456789abcdef01234567", 0, (run,))
 
 
-def record_ms(path: Path, tests: int) -> float:
-    recorded = session(tests, time.time())  # built before the clock starts: run.py has it
+def record_ms(path: Path, tests: int | store.Session) -> float:
+    # Built before the clock starts: run.py has it.
+    recorded = session(tests, time.time()) if isinstance(tests, int) else tests
+    recorded = store.Session(recorded.kind, recorded.time, recorded.commit, 0, recorded.runs)
     started = time.perf_counter()
     with store.opened(path) as history:
         history.record(recorded)
@@ -61,7 +70,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--suite", type=Path, help="a suite to run once and record for real")
     options = parser.parse_args()
+    real = None
+    if options.suite:
+        with open(Path(tempfile.gettempdir()) / "bench-history-suite.log", "w") as log:
+            result = run_pytest(
+                PytestCall(args=(), workers=2), cwd=options.suite, env=child_env(), output=log
+            )
+        real = store.Session("run", time.time(), None, 0, (store.run_of(result, "run", 2, None),))
+        print(f"{options.suite}: {len(result.tests)} tests ran in {result.wall_s:.0f} s")
     with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
         full = Path(scratch) / "full.sqlite"
         with store.opened(full) as history:
@@ -80,6 +98,18 @@ def main() -> int:
             per = 1000 / tests
             print(
                 f"record a run of {tests:>6,} tests: new database "
+                f"{statistics.median(fresh) * per:6.2f} ms per 1,000 tests, existing history "
+                f"{statistics.median(grown) * per:6.2f} ms per 1,000 tests"
+            )
+        if real is not None:
+            tests = len(real.runs[0].results)
+            fresh = [
+                record_ms(Path(scratch) / f"real-{n}.sqlite", real) for n in range(options.repeats)
+            ]
+            grown = [record_ms(full, real) for _ in range(options.repeats)]
+            per = 1000 / tests
+            print(
+                f"record that real run of {tests:,} tests: new database "
                 f"{statistics.median(fresh) * per:6.2f} ms per 1,000 tests, existing history "
                 f"{statistics.median(grown) * per:6.2f} ms per 1,000 tests"
             )
