@@ -420,13 +420,17 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _make_folder(folder: Path) -> None:
-    if folder.name == FOLDER and not folder.exists():
+    if folder.name != FOLDER:
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    try:
         folder.mkdir(parents=True)
-        (folder / ".gitignore").write_text(
-            "# Created by auditor: its history stays out of git (keep it as a CI artifact).\n*\n",
-            encoding="utf-8",
-        )
-    folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return  # made before, or by a concurrent writer, which writes the .gitignore
+    (folder / ".gitignore").write_text(
+        "# Created by auditor: its history stays out of git (keep it as a CI artifact).\n*\n",
+        encoding="utf-8",
+    )
 
 
 def _corrupt(exc: sqlite3.DatabaseError) -> bool:
