@@ -113,6 +113,33 @@ def test_export_and_import_carry_sessions_once(tmp_path: Path) -> None:
         store.import_lines(history, exported)
 
 
+def timed(when: float, workers: int, wall: float, selection: str = "tests", cores: int = 2):  # type: ignore[no-untyped-def]
+    timing = store.Timing(selection, cores, 1, wall, 1.0, 0.5, 0.3, 0.1, 0.2)
+    run = store.Run("run", when, workers, None, (store.Result("t::a", "passed", 0.1),), timing)
+    return store.Session("run", when, "abc", 0, (run,))
+
+
+def test_timings_are_read_newest_first_per_selection_and_cores_and_exported(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "a" / "h.sqlite", tmp_path / "b" / "h.sqlite"
+    exported = tmp_path / "history.jsonl"
+    with store.opened(first) as history:
+        for when, workers, wall in [(1.0, 2, 3.0), (3.0, 0, 2.0), (2.0, 4, 5.0)]:
+            history.record(timed(when, workers, wall))
+        history.record(timed(4.0, 2, 9.0, selection="other"))
+        history.record(timed(5.0, 2, 9.0, cores=8))
+        history.record(session("run", 6.0, {"t::a": "passed"}))  # an untimed run: left out
+        newest = history.timings("tests", 2, last=2)
+        assert [(n, t.wall_s) for n, t in newest] == [(0, 2.0), (4, 5.0)]
+        store.export_lines(history, exported)
+    with store.opened(second) as history:
+        store.import_lines(history, exported)
+        assert history.timings("tests", 2, last=10) == [
+            (n, timed(0.0, n, wall).runs[0].timing) for n, wall in [(0, 2.0), (4, 5.0), (2, 3.0)]
+        ]
+
+
 def test_runs_where_most_tests_failed_are_an_outage_and_not_counted(tmp_path: Path) -> None:
     with store.opened(tmp_path / "h.sqlite") as history:
         history.record(session("run", 1.0, {"t::a": "passed", "t::b": "failed", "t::c": "passed"}))

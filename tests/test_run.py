@@ -166,19 +166,42 @@ SLEEPING = {
 }
 
 
+#: the --dist each run's controller ended with, one line per run
+DISTS = {
+    "conftest.py": (
+        "def pytest_sessionfinish(session):\n"
+        "    if not hasattr(session.config, 'workerinput'):\n"
+        "        with open('dists.txt', 'a') as handle:\n"
+        "            handle.write(session.config.option.dist + '\\n')\n"
+    )
+}
+
+
 @pytest.mark.parametrize(
     ("files", "expect"),
     [({"test_one.py": "def test_one(): pass\n"}, "0"), (SLEEPING, "more than the cores")],
 )
 def test_without_n_the_second_run_takes_its_count_from_the_first(suite, files, expect) -> None:  # type: ignore[no-untyped-def]
-    root = suite(files)
+    root = suite({**files, **DISTS})
     first = run_auditor(root, "run")
     assert first.returncode == 0 and first.run_json()["workers_arg"] == "auto"
     second = run_auditor(root, "run")
     assert second.returncode == 0
     chosen = second.run_json()["workers_arg"]
+    reason = second.run_json()["profile"]["workers_reason"]
     if expect == "0":  # a tiny suite: starting a worker costs more than its test
         assert chosen == "0"
     else:  # tests that sleep: more workers than the 2 cores the tests pin
         assert int(chosen) > 2
     assert f"[PROFILE] workers: default, adaptive: -n {chosen}, predicted" in second.stdout
+    # learnt from the history: the first run's -n auto (2 workers) against its own prediction
+    assert "from the previous run in .auditor/history.sqlite" in reason
+    assert "corrected by the model's error in the recorded runs (-n 2 x" in reason
+    if expect == "0":
+        return
+    # A --dist of the project's own wins over the worksteal auditor picks with the count.
+    third = run_auditor(root, "run", "--", "--dist", "loadfile")
+    assert third.returncode == 0
+    assert "from the newest of 2 recorded runs" in third.run_json()["profile"]["workers_reason"]
+    dists = (root / "dists.txt").read_text().split()
+    assert dists == ["worksteal", "worksteal", "loadfile"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.run.workers import History, choose, predict
+from auditor.run.workers import History, Past, choose, correction, errors, predict
 
 
 def history(
@@ -91,3 +91,50 @@ def test_the_default_is_adaptive_with_history_and_auto_without() -> None:
     first = choose("default", None, 2, "reports/run.json")
     assert first.arg == "auto"
     assert first.reason == "default: no previous run in reports/run.json, so -n auto (2)"
+
+
+def test_the_model_learns_its_error_at_each_count_from_the_recorded_runs() -> None:
+    # Raw, the model sends this suite to 2 workers (predicted 3.2 s against 4.5 s alone)...
+    newest = history(busy=4.0, cpu=3.9, collect=0.5, spawn=0.1, workers=0)
+    assert choose("default", newest, 2, "h").arg == "2"
+    # ...but the recorded runs say -n 2 took twice its prediction, and one process what it
+    # predicted: the default learns to stay in one process.
+    at_two = history(busy=4.2, cpu=3.9, collect=0.5, spawn=0.1, workers=2)
+    past = [
+        Past(newest, predict(0, newest, 2)),
+        Past(at_two, 2 * predict(2, at_two, 2)),
+        Past(at_two, 2.2 * predict(2, at_two, 2)),
+    ]
+    assert errors(past, 2) == {0: pytest.approx(1.0), 2: pytest.approx(2.1)}
+    learnt = choose("default", newest, 2, "h", past)
+    assert learnt.arg == "0"
+    assert learnt.reason.startswith("default, adaptive: -n 0, predicted 4.5 s")
+    assert "from the newest of 3 recorded runs in h" in learnt.reason
+    assert learnt.reason.endswith("(-n 0 x1.00, -n 2 x2.10)")
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, 1.1), (2, 1.5), (3, 1.5), (6, 1.9), (8, 1.9), (1, 1.5)],
+)
+def test_a_count_never_run_borrows_the_nearest_counts_error(count: int, expected: float) -> None:
+    assert correction(count, {0: 1.1, 2: 1.5, 6: 1.9}) == expected
+
+
+def test_without_a_distributed_run_no_worker_count_is_corrected() -> None:
+    assert correction(4, {0: 1.3}) == 1.0
+    assert correction(0, {2: 1.3}) == 1.0
+
+
+def test_no_count_is_predicted_below_the_longest_test() -> None:
+    long_tail = History(
+        tests=40, busy_s=20.0, cpu_s=1.0, collect_s=0.5, spawn_s=0.1, workers=2, longest_s=9.0
+    )
+    assert predict(8, long_tail, 2) == pytest.approx(0.1 * 8 + 0.5 * 4 + 9.0)
+
+
+def test_auditor_picks_the_distribution_only_when_it_picks_the_count() -> None:
+    assert choose("default", None, 2, "r").dist == "worksteal"
+    assert choose("adaptive", history(busy=20.0, cpu=2.0), 2, "r").dist == "worksteal"
+    assert choose("auto", None, 2, "r").dist is None
+    assert choose("3", None, 2, "r").dist is None

@@ -1,8 +1,9 @@
 """``auditor migrate``: the one-off move to parallel CI, in one command.
 
 audit → fix (each rewrite proven, the rest reverted, then the closing campaign) → ``auditor run
--n auto`` on the fixed selection; then what changed, what remains and why, the speed before and
-after, and the CI command to use from now on. It composes the three commands' results.
+-n 0`` and ``auditor run -n auto`` on the fixed selection; then what changed, what remains and
+why, the two runs' speed, and the CI command to use from now on: the worker count measured
+fastest. It composes the three commands' results.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import shlex
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from auditor import quarantine
@@ -46,22 +48,26 @@ def migrate(
     if fixed.interrupted or options.dry_run:
         return MigrateResult(audited, fixed, None, fixed.exit_code)
     held = _quarantine(audited, fixed, options)
-    print("== 3/3 run -n auto --quarantine", file=out, flush=True)
-    ran = run(
-        RunOptions(
-            options.root,
-            options.selection,
-            "auto",
-            options.report_dir,
-            options.pytest_args,
-            quarantine=True,
-        ),
-        out,
-    )
-    _summary(audited, fixed, ran, held, out)
+    print("== 3/3 run -n 0, then -n auto, --quarantine", file=out, flush=True)
+    # Both recorded in the history: the default worker count of later runs learns from them.
+    alone = run(_run_options(options, "0", options.report_dir / "sequential"), out)
+    ran = run(_run_options(options, "auto", options.report_dir), out)
+    _summary(audited, fixed, alone, ran, held, out)
     left = fixed.files_changed or fixed.remaining or fixed.quarantine
-    code = FixExit.CHANGED if left or ran.exit_code != RunExit.OK else FixExit.CLEAN
+    failed = alone.exit_code != RunExit.OK or ran.exit_code != RunExit.OK
+    code = FixExit.CHANGED if left or failed else FixExit.CLEAN
     return MigrateResult(audited, fixed, ran, code)
+
+
+def _run_options(options: FixOptions, workers: str, report_dir: Path) -> RunOptions:
+    return RunOptions(
+        options.root,
+        options.selection,
+        workers,
+        report_dir,
+        options.pytest_args,
+        quarantine=True,
+    )
 
 
 def _quarantine(audited: AuditResult, fixed: FixResult, options: FixOptions) -> list[str]:
@@ -93,7 +99,12 @@ def _audit_options(options: FixOptions, budget_s: float | None) -> AuditOptions:
 
 
 def _summary(
-    audited: AuditResult, fixed: FixResult, ran: RunSummary, held: list[str], out: IO[str]
+    audited: AuditResult,
+    fixed: FixResult,
+    alone: RunSummary,
+    ran: RunSummary,
+    held: list[str],
+    out: IO[str],
 ) -> None:
     print("== migrate", file=out)
     changed = list(fixed.files_changed)
@@ -108,16 +119,36 @@ def _summary(
         print(f"quarantined: {test}: non-deterministic; fix the test itself", file=out)
     for entry in held:
         print(f"quarantine entry added: {entry}", file=out)
-    before_s, after_s = audited.sequential_s, ran.total_s
-    if before_s and after_s:
-        print(
-            f"speed: {before_s:.1f} s sequential -> {after_s:.1f} s with -n auto "
-            f"({before_s / after_s:.2f}x)",
-            file=out,
-        )
-    verdict = "passed" if ran.exit_code == RunExit.OK else f"exit code {int(ran.exit_code)}"
-    print(f"the parallel run {verdict}", file=out)
-    command = ["auditor", "run", "-n", "auto"]
+    fastest = _speed(alone, ran, out)
+    for name, closing in (("the run in one process", alone), ("the parallel run", ran)):
+        code = closing.exit_code
+        print(f"{name} {'passed' if code == RunExit.OK else f'exit code {int(code)}'}", file=out)
+    command = ["auditor", "run", "-n", fastest]
     if held or fixed.quarantine:
         command.append("--quarantine")  # or CI_QUARANTINE=1: the tests run, their failures wait
     print(f"CI command from now on: {shlex.join(command)}", file=out)
+    print(
+        "  (or `auditor run` without -n: it picks the count from the recorded runs, these two "
+        "included, as the suite changes)",
+        file=out,
+    )
+
+
+def _speed(alone: RunSummary, ran: RunSummary, out: IO[str]) -> str:
+    """Print both runs' wall times; the -n value measured fastest."""
+    if not (alone.total_s and ran.total_s):
+        return "auto"
+    ratio = alone.total_s / ran.total_s
+    print(
+        f"speed: {alone.total_s:.1f} s in one process, {ran.total_s:.1f} s with -n auto "
+        f"({ratio:.2f}x)",
+        file=out,
+    )
+    if ratio > 1:
+        return "auto"
+    print(
+        "the parallel run is slower than one process (starting and feeding the workers costs "
+        "more than the tests take): the fastest measured is -n 0",
+        file=out,
+    )
+    return "0"

@@ -67,31 +67,37 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
             return held_back
     run_json = options.report_dir / "run.json"
     cores = workers.auto_workers()
-    history = _history(run_json, options.root, selection)
-    choice = workers.choose(options.workers, history, cores, str(run_json))
+    database = options.history or store.default_path(options.root)
+    latest, past, source = _past(options, database, run_json, cores)
+    choice = workers.choose(options.workers, latest, cores, source, past)
     share = _share(options, options.shard, out) if options.shard else None
     env = child_env()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as scratch:
-        only: tuple[str, ...] = ()
+        plugin_args: tuple[str, ...] = ()
         if share is not None:
             listed = Path(scratch) / "tests.txt"
             listed.write_text("\n".join(share["tests"]) + "\n", encoding="utf-8")
-            only = (f"--auditor-only={listed}",)
+            plugin_args = (f"--auditor-only={listed}",)
+        if choice.dist:
+            plugin_args += (f"--auditor-dist-default={choice.dist}",)
         call = PytestCall(
             args=(*options.pytest_args, *selection.args),
             workers=choice.arg,
             manage_randomly=not any("randomly" in arg for arg in options.pytest_args),
-            extra_plugin_args=only,
+            extra_plugin_args=plugin_args,
         )
         nothing = share is not None and not share["tests"]
         result = _nothing_ran() if nothing else run_pytest(call, cwd=options.root, env=env)
     verdict = judge(result, options.pytest_args)
     if nothing and options.shard:
         verdict = Verdict(RunExit.OK, (f"shard {options.shard}: nothing to run",))
-    database = options.history or store.default_path(options.root)
+    run_profile = profile.build(result, workers_reason=choice.reason, total_s=result.wall_s)
     plan = f"run, shard {options.shard}" if options.shard else "run"
-    recorded = _record(database, options.root, result, plan, started, verdict.code, entries, err)
+    timing = _timing(_selection_key(options), cores, result, run_profile)
+    recorded = _record(
+        database, options.root, result, plan, started, verdict.code, entries, err, timing
+    )
     verdict, held = quarantined.judge(
         verdict,
         result,
@@ -104,7 +110,6 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     for note in (*verdict.notes, *held.lines()):
         print(f"auditor: {note}", file=err)
     _ci_outputs(options, result, held, out)
-    run_profile = profile.build(result, workers_reason=choice.reason, total_s=result.wall_s)
     summary = run_report.build(
         root=options.root,
         selection=selection,
@@ -235,11 +240,12 @@ def _record(
     code: int,
     entries: Sequence[quarantine.Entry],
     err: IO[str],
+    timing: store.Timing | None,
 ) -> dict[str, list[tuple[float, bool]]]:
     """Append the run to the history; the quarantined tests' recorded outcomes. A history that
     cannot be written is said, never a reason to fail the build."""
     used = len([w for w in result.workers if w.worker != "main"])
-    run = store.run_of(result, plan, used, None)
+    run = store.run_of(result, plan, used, None, timing)
     session = store.Session("run", started, store.head_commit(root), code, (run,))
     say: Callable[[str], None] = lambda line: print(line, file=err)  # noqa: E731
     try:
@@ -258,11 +264,68 @@ def _shown(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _history(run_json: Path, root: Path, selection: select.Selection) -> workers.History | None:
-    data = run_report.previous(run_json, root, selection)
-    if data is None:
+def _selection_key(options: RunOptions) -> str:
+    """Which selection a timing is of: its entries, and the shard."""
+    key = "\n".join(options.selection.args)
+    return f"{key}\nshard {options.shard}" if options.shard else key
+
+
+def _timing(
+    selection: str, cores: int, result: RunResult, run_profile: dict[str, Any]
+) -> store.Timing | None:
+    measured = workers.History.from_profile(run_profile, len(result.tests))
+    if measured is None or result.wall_s <= 0:
         return None
-    return workers.History.from_profile(data.get("profile", {}), data["tests"]["collected"])
+    return store.Timing(
+        selection,
+        cores,
+        measured.tests,
+        round(result.wall_s, 3),
+        measured.busy_s,
+        measured.cpu_s,
+        measured.collect_s,
+        measured.spawn_s,
+        measured.longest_s,
+    )
+
+
+def _past(
+    options: RunOptions, database: Path, run_json: Path, cores: int
+) -> tuple[workers.History | None, list[workers.Past], str]:
+    """What the worker count is chosen from: the newest run's measurements, the recorded runs
+    the model learns from, and where they come from. The history's timings first; else the
+    previous run.json of the same selection."""
+    timed: list[tuple[int, store.Timing]] = []
+    if database.exists():
+        try:
+            with store.opened(database) as history:
+                timed = history.timings(_selection_key(options), cores, workers.LEARN_FROM)
+        except store.HistoryError:
+            timed = []
+    if timed:
+        past = [workers.Past(_measured(count, timing), timing.wall_s) for count, timing in timed]
+        where = _shown(database, options.root)
+        return past[0].history, past, where
+    data = run_report.previous(run_json, options.root, options.selection)
+    if data is None:
+        return None, [], str(run_json)
+    profile_data = data.get("profile", {})
+    latest = workers.History.from_profile(profile_data, data["tests"]["collected"])
+    wall = profile_data.get("total_s")
+    past = [workers.Past(latest, wall)] if latest is not None and wall else []
+    return latest, past, str(run_json)
+
+
+def _measured(count: int, timing: store.Timing) -> workers.History:
+    return workers.History(
+        tests=timing.tests,
+        busy_s=timing.busy_s,
+        cpu_s=timing.cpu_s,
+        collect_s=timing.collect_s,
+        spawn_s=timing.spawn_s,
+        workers=count,
+        longest_s=timing.longest_s,
+    )
 
 
 def _append_step_summary(summary: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +33,9 @@ from auditor.exits import UsageError
 from auditor.git import answer
 from auditor.model import FAILED_OUTCOMES, RunOutcome, RunResult
 
-SCHEMA = 1  #: bumped when a table changes; an older auditor refuses a newer database
+#: bumped when a table changes; an older auditor refuses a newer database. A table added (as
+#: ``timings`` was) leaves it: older auditors read the others and never see it.
+SCHEMA = 1
 LINES_SCHEMA = "auditor.history/1"  #: the JSON-lines export's ``schema``
 FOLDER = ".auditor"  #: under the project: the history and nothing one commits
 FILE = "history.sqlite"
@@ -60,6 +62,11 @@ CREATE TABLE IF NOT EXISTS results (
     outcome TEXT NOT NULL, duration REAL NOT NULL, worker TEXT, start REAL, stop REAL,
     PRIMARY KEY (run, test)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timings (
+    run INTEGER PRIMARY KEY REFERENCES runs(id), selection TEXT NOT NULL, cores INTEGER NOT NULL,
+    tests INTEGER NOT NULL, wall_s REAL NOT NULL, busy_s REAL NOT NULL, cpu_s REAL NOT NULL,
+    collect_s REAL NOT NULL, spawn_s REAL NOT NULL, longest_s REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS findings (
     session INTEGER NOT NULL REFERENCES sessions(id), test TEXT NOT NULL, kind TEXT NOT NULL,
     detail TEXT NOT NULL
@@ -88,6 +95,21 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """Where an ``auditor run``'s time went: what its worker-count model learns from."""
+
+    selection: str  #: which selection ran (its entries, and the shard)
+    cores: int  #: the cores it had
+    tests: int
+    wall_s: float  #: pytest's wall time
+    busy_s: float  #: in tests, all workers together
+    cpu_s: float  #: CPU in tests, all workers together
+    collect_s: float  #: the slowest worker's collection
+    spawn_s: float  #: starting one worker
+    longest_s: float  #: the longest test
+
+
+@dataclass(frozen=True)
 class Run:
     """One pytest run of a session: the whole selection in one order."""
 
@@ -96,6 +118,7 @@ class Run:
     workers: int
     seed: int | None
     results: tuple[Result, ...]
+    timing: Timing | None = None  #: recorded for ``auditor run``
 
 
 @dataclass(frozen=True)
@@ -112,7 +135,9 @@ class Session:
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-def run_of(result: RunResult, plan: str, workers: int, seed: int | None) -> Run:
+def run_of(
+    result: RunResult, plan: str, workers: int, seed: int | None, timing: Timing | None = None
+) -> Run:
     """A pytest run's records as a history run."""
     started = result.session_start or min((r.start for r in result.tests if r.start), default=0.0)
     return Run(
@@ -123,6 +148,7 @@ def run_of(result: RunResult, plan: str, workers: int, seed: int | None) -> Run:
         tuple(
             Result(r.nodeid, r.outcome, r.duration, r.worker, r.start, r.stop) for r in result.tests
         ),
+        timing,
     )
 
 
@@ -201,6 +227,11 @@ class History:
                     "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [rows[key] for key in sorted(rows)],
                 )
+                if run.timing is not None:
+                    self._db.execute(
+                        "INSERT INTO timings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (run_key, *astuple(run.timing)),
+                    )
             self._db.executemany(
                 "INSERT INTO findings VALUES (?, ?, ?, ?)",
                 [(key, f["test"], f["kind"], json.dumps(f)) for f in session.findings],
@@ -302,6 +333,17 @@ class History:
                 kept.append(duration)
         return {nodeid: statistics.median(values) for nodeid, values in seen.items()}
 
+    def timings(self, selection: str, cores: int, last: int) -> list[tuple[int, Timing]]:
+        """The ``last`` newest timed ``auditor run`` runs of ``selection`` on as many cores,
+        newest first: (workers, timing)."""
+        rows = self._db.execute(
+            "SELECT runs.workers, timings.* FROM timings JOIN runs ON runs.id = timings.run "
+            "WHERE timings.selection = ? AND timings.cores = ? "
+            "ORDER BY runs.time DESC, runs.id DESC LIMIT ?",
+            (selection, cores, last),
+        ).fetchall()
+        return [(row[0], Timing(*row[2:])) for row in rows]
+
     def run_count(self, kinds: Sequence[SessionKind] = ("run", "scan")) -> int:
         """Recorded runs of sessions of those kinds."""
         marks = ", ".join("?" * len(kinds))
@@ -338,6 +380,14 @@ class History:
             "JOIN sessions ON sessions.id = runs.session WHERE sessions.uid = ? ORDER BY runs.id",
             (session_uid,),
         ).fetchall()
+        timed = {
+            row[0]: Timing(*row[1:])
+            for row in self._db.execute(
+                "SELECT timings.* FROM timings JOIN runs ON runs.id = timings.run "
+                "JOIN sessions ON sessions.id = runs.session WHERE sessions.uid = ?",
+                (session_uid,),
+            )
+        }
         return [
             Run(
                 plan,
@@ -353,6 +403,7 @@ class History:
                         (key,),
                     )
                 ),
+                timed.get(key),
             )
             for key, plan, started, workers, seed in runs
         ]
@@ -493,6 +544,7 @@ def _session_of(data: dict[str, Any]) -> Session:
             run["workers"],
             run["seed"],
             tuple(Result(*values) for values in run["results"]),
+            Timing(**run["timing"]) if run.get("timing") else None,
         )
         for run in data["runs"]
     )

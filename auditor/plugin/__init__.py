@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     import pytest
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    from auditor.plugin.dist import DistDefault
+
+    # Registered now, not at configure: xdist settles --dist in pytest_cmdline_main, before it.
+    pluginmanager.register(DistDefault(), "auditor-dist-default")
     group = parser.getgroup("auditor", "test-isolation auditor")
     group.addoption(
         "--auditor-results",
@@ -60,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="auditor_only",
         metavar="FILE",
         help="run only the node ids listed in FILE, one per line (auditor run --shard)",
+    )
+    group.addoption(
+        "--auditor-dist-default",
+        dest="auditor_dist_default",
+        metavar="MODE",
+        help="xdist's --dist when none was chosen (auditor run, when it picks the count)",
     )
     group.addoption(
         "--auditor-serve",

@@ -9,16 +9,31 @@ measurements from run.json and picks the count whose predicted wall time is lowe
     predicted(0) = collect + busy                                    (no xdist: one process)
 
 ``busy`` is the wall time the tests took in all workers together, ``cpu`` the CPU time they used,
-``collect`` one worker's collection time and ``spawn`` the time xdist took to start one worker.
+``collect`` one worker's collection time and ``spawn`` the time xdist took to start one worker;
+no count finishes before the longest test.
+
+The model learns from every recorded run of the selection (the history's timings, up to
+``LEARN_FROM`` runs): each run's own count, predicted from its own measurements, is compared with
+the wall time it took. Their ratio, the model's error at that count (xdist's scheduling, the
+session's own costs), corrects the prediction of that count from the newest run's measurements;
+a count never run borrows the ratio of the nearest count that was (0 workers and a distributed
+run are not compared). A count the model favours but never ran is run once, and measured.
+When auditor picks the count, xdist distributes with ``worksteal`` (unless the project chose a
+``--dist``): an idle worker takes half of a busy one's queue, so the contiguous first batches of
+``load`` no longer leave one worker with the slow end of a sorted selection.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 ADAPTIVE_MAX_FACTOR = 4  #: adaptive tries up to 4 × cores workers
+LEARN_FROM = 10  #: the newest recorded runs of a selection the model learns from
+DIST = "worksteal"  #: xdist's --dist when auditor picks the count and the project chose none
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,7 @@ class WorkerChoice:
     arg: str  #: "auto", or a count ("0" runs without workers)
     reason: str
     predicted_s: float | None = None
+    dist: str | None = None  #: xdist's --dist when the project chose none (None: xdist's own)
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,7 @@ class History:
     collect_s: float  #: the slowest worker's collection
     spawn_s: float  #: starting one worker (0 when the run had no workers)
     workers: int  #: how many workers measured it (0: no xdist)
+    longest_s: float = 0.0  #: the longest test: no count finishes sooner
 
     @classmethod
     def from_profile(cls, profile: dict[str, Any], tests: int) -> History | None:
@@ -49,6 +66,7 @@ class History:
         distributed = [w for w in per_worker if w["worker"] != "main"]
         collect = max(w["collect_s"] for w in per_worker)
         startup = max(w["startup_s"] for w in per_worker)
+        slowest = profile.get("slowest") or []
         return cls(
             tests=tests,
             busy_s=sum(w["busy_s"] for w in per_worker),
@@ -56,7 +74,16 @@ class History:
             collect_s=collect,
             spawn_s=max(0.0, startup - collect) / len(distributed) if distributed else 0.0,
             workers=len(distributed),
+            longest_s=slowest[0]["duration_s"] if slowest else 0.0,
         )
+
+
+@dataclass(frozen=True)
+class Past:
+    """One recorded run of the selection: its measurements and the wall time pytest took."""
+
+    history: History
+    wall_s: float
 
 
 def cpu_count() -> int:
@@ -84,20 +111,48 @@ def predict(n: int, history: History, cores: int) -> float:
     if n == 0:
         return collect + busy
     spawn = history.spawn_s if history.workers else collect / 2  # a guess until measured
-    return spawn * n + collect * max(1.0, n / cores) + max(busy / n, history.cpu_s / cores)
+    tests = max(busy / n, history.cpu_s / cores, history.longest_s)
+    return spawn * n + collect * max(1.0, n / cores) + tests
 
 
-def choose(request: str, history: History | None, cores: int, source: str) -> WorkerChoice:
+def errors(past: Sequence[Past], cores: int) -> dict[int, float]:
+    """Per count run before, the model's error there: the median of wall time / the run's own
+    prediction of itself."""
+    ratios: dict[int, list[float]] = {}
+    for run in past:
+        predicted = predict(run.history.workers, run.history, cores)
+        if predicted > 0 and run.wall_s > 0:
+            ratios.setdefault(run.history.workers, []).append(run.wall_s / predicted)
+    return {n: statistics.median(values) for n, values in ratios.items()}
+
+
+def correction(n: int, errors: dict[int, float]) -> float:
+    """The error to apply at ``n``: its own, else the nearest measured count's on the same side
+    of 0 workers, else none."""
+    same_side = [m for m in errors if (m == 0) == (n == 0)]
+    if not same_side:
+        return 1.0
+    return errors[min(same_side, key=lambda m: (abs(m - n), m))]
+
+
+def choose(
+    request: str,
+    history: History | None,
+    cores: int,
+    source: str,
+    past: Sequence[Past] = (),
+) -> WorkerChoice:
     """Resolve ``-n`` (a count, ``auto``, ``adaptive``, or ``default``: no ``-n`` given) into
     the value pytest gets. The default is adaptive's choice when a previous run of the same
-    selection was measured (0 workers included), else ``auto``."""
+    selection was measured (0 workers included), else ``auto``. ``history`` is the newest run's
+    measurements, ``past`` the recorded runs whose errors correct the model."""
     if request == "default":
         if history is None:
             return WorkerChoice(
-                "auto", f"default: no previous run in {source}, so -n auto ({cores})"
+                "auto", f"default: no previous run in {source}, so -n auto ({cores})", dist=DIST
             )
-        chosen = choose("adaptive", history, cores, source)
-        return WorkerChoice(chosen.arg, "default, " + chosen.reason, chosen.predicted_s)
+        chosen = choose("adaptive", history, cores, source, past)
+        return WorkerChoice(chosen.arg, "default, " + chosen.reason, chosen.predicted_s, DIST)
     if request != "adaptive":
         if request in ("auto", "logical"):
             return WorkerChoice(
@@ -105,9 +160,12 @@ def choose(request: str, history: History | None, cores: int, source: str) -> Wo
             )
         return WorkerChoice(request, f"-n {request}: as requested")
     if history is None:
-        return WorkerChoice("auto", f"adaptive: no previous run in {source}, so -n auto ({cores})")
+        return WorkerChoice(
+            "auto", f"adaptive: no previous run in {source}, so -n auto ({cores})", dist=DIST
+        )
     candidates = range(0, min(ADAPTIVE_MAX_FACTOR * cores, history.tests) + 1)
-    predictions = {n: predict(n, history, cores) for n in candidates}
+    measured = errors(past, cores)
+    predictions = {n: predict(n, history, cores) * correction(n, measured) for n in candidates}
     best = min(predictions, key=lambda n: (round(predictions[n], 2), n))
     cpu_share = history.cpu_s / history.busy_s if history.busy_s else 1.0
     others = ", ".join(
@@ -115,10 +173,14 @@ def choose(request: str, history: History | None, cores: int, source: str) -> Wo
         for n in sorted({0, cores, 2 * cores, 4 * cores} - {best})
         if n in predictions
     )
+    runs = f"the newest of {len(past)} recorded runs" if len(past) > 1 else "the previous run"
     reason = (
-        f"adaptive: -n {best}, predicted {predictions[best]:.1f} s ({others}); from the previous "
-        f"run in {source}: {history.tests} tests busy {history.busy_s:.1f} s, {cpu_share:.0%} of "
+        f"adaptive: -n {best}, predicted {predictions[best]:.1f} s ({others}); from {runs} "
+        f"in {source}: {history.tests} tests busy {history.busy_s:.1f} s, {cpu_share:.0%} of "
         f"it on the CPU, collection {history.collect_s:.1f} s, {history.spawn_s:.2f} s to start "
         "a worker"
     )
-    return WorkerChoice(str(best), reason, predictions[best])
+    if measured:
+        learnt = ", ".join(f"-n {n} x{measured[n]:.2f}" for n in sorted(measured))
+        reason += f"; corrected by the model's error in the recorded runs ({learnt})"
+    return WorkerChoice(str(best), reason, predictions[best], DIST)
