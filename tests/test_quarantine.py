@@ -211,26 +211,50 @@ def test_clean():
 """
 
 
+# Passes while the audit runs, fails once its report exists: in the fix's closing campaign
+# (which runs when a fix changed a file: the environment's polluter here).
+LATE = """\
+import os
+import pathlib
+
+
+def test_after_the_audit():
+    assert not pathlib.Path("reports/audit.json").exists()
+
+
+def test_reads_the_mode():
+    assert "SHOP_MODE" not in os.environ
+
+
+def test_sets_the_mode():
+    os.environ["SHOP_MODE"] = "replica"
+"""
+
+
 def test_migrate_quarantines_what_it_cannot_fix_and_ci_runs_it(tmp_path: Path) -> None:
-    root = write_suite(tmp_path / "shop", {"tests/test_replica.py": ALTERNATING})
+    files = {"tests/test_replica.py": ALTERNATING, "tests/test_late.py": LATE}
+    root = write_suite(tmp_path / "shop", files)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "shop")
     env = clean_env(SHOP_COUNTER=str(tmp_path / "counter"))
-    done = auditor(root, "migrate", "--seed", "1", "--closing-orders", "0", env=env)
+    done = auditor(root, "migrate", "--seed", "1", "--closing-orders", "1", env=env)
     assert done.returncode == 1, done.stdout + done.stderr
-    (entry,) = quarantine.load(root / "quarantine.toml")
+    entry, late = quarantine.load(root / "quarantine.toml")
     assert (entry.test, entry.kind) == (
         "tests/test_replica.py::test_replica_read",
         "non-deterministic",
     )
     assert entry.cause.startswith("failed ") and entry.expires == TODAY + dt.timedelta(days=30)
-    assert (
-        "quarantine entry added: quarantine.toml: tests/test_replica.py::test_replica_read"
-        in done.stdout
-    )
+    # unseen by the audit, failed in the closing campaign: quarantined with that run's command
+    assert (late.test, late.kind) == ("tests/test_late.py::test_after_the_audit", "closing-run")
+    assert late.cause == "failed in a closing run of auditor fix, unseen by the audit"
+    assert late.reproduce.startswith("pytest ") and "tests/test_late.py" not in late.cause
+    for test in (entry.test, late.test):
+        assert f"quarantine entry added: quarantine.toml: {test}" in done.stdout
     assert "--quarantine\n" in done.stdout.split("CI command from now on: auditor run -n ")[1]
     held = json.loads((root / "reports" / "run.json").read_text())["quarantine"]
-    assert held["active"] and held["failed"] + held["passed"] == [entry.test]
+    assert held["active"] and sorted(held["failed"] + held["passed"]) == [late.test, entry.test]
+    assert late.test in held["failed"]
     with store.opened(store.default_path(root)) as history:  # migrate's audit, then its runs
         assert [s.kind for s in history.sessions()] == ["audit", "run", "run"]

@@ -70,6 +70,7 @@ class FixResult:
     interrupted: bool
     report: Path  #: fix.json
     exit_code: FixExit
+    closing: tuple[Run, ...] = ()  #: the closing campaign's runs
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ def _report(
         interrupted=fixed.interrupted,
         report=path,
         exit_code=_exit_code(fixed, remaining, planned.quarantine),
+        closing=fixed.closing,
     )
     _summary(result, fixed.marker, out)
     return result

@@ -72,14 +72,21 @@ def _run_options(options: FixOptions, workers: str, report_dir: Path) -> RunOpti
 
 def _quarantine(audited: AuditResult, fixed: FixResult, options: FixOptions) -> list[str]:
     """Quarantine what the fix left: the non-deterministic tests and the findings it could not
-    fix, each with the cause the audit found; ``file: test`` of each entry added."""
+    fix, each with the cause the audit found, and the tests that failed in the fix's closing
+    campaign unseen by the audit, with that run as their evidence; ``file: test`` of each entry
+    added."""
     left = {*fixed.quarantine, *(test for test, _ in fixed.remaining)}
     today = dt.date.today()
-    entries = [
-        quarantine.entry_of(finding, today)
-        for finding in audited.data["findings"]
-        if finding["test"] in left
-    ]
+    findings = audited.data["findings"]
+    entries = [quarantine.entry_of(f, today) for f in findings if f["test"] in left]
+    found = {finding["test"] for finding in findings}
+    for closing in fixed.closing:
+        for test in closing.failed:  # node ids only: a run failing as a whole names no test
+            if test not in found:
+                found.add(test)
+                unseen = {"test": test, "kind": "closing-run", "reproduce": closing.command}
+                unseen["note"] = "failed in a closing run of auditor fix, unseen by the audit"
+                entries.append(quarantine.entry_of(unseen, today))
     if options.dry_run:
         return []
     path = quarantine.path_of(options.root)
