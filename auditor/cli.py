@@ -117,8 +117,8 @@ def _parser() -> argparse.ArgumentParser:
         default="default",
         metavar="N",
         help="xdist workers: a number (0: one process), 'auto' (one per core) or 'adaptive' "
-        "(chosen from the previous run's profile); without -n, adaptive when a previous run "
-        "was measured, else auto",
+        "(chosen from the recorded runs' timings, with --dist worksteal unless you chose a "
+        "--dist); without -n, adaptive when a run was recorded, else auto",
     )
     run.add_argument(
         "--quarantine",

@@ -196,7 +196,7 @@ def test_without_n_the_second_run_takes_its_count_from_the_first(suite, files, e
     assert f"[PROFILE] workers: default, adaptive: -n {chosen}, predicted" in second.stdout
     # learnt from the history: the first run's -n auto (2 workers) against its own prediction
     assert "from the previous run in .auditor/history.sqlite" in reason
-    assert "corrected by the model's error in the recorded runs (-n 2 x" in reason
+    assert "corrected by the model's error in the recorded runs (-n 2 +" in reason
     if expect == "0":
         return
     # A --dist of the project's own wins over the worksteal auditor picks with the count.

@@ -68,7 +68,8 @@ def run(options: RunOptions, out: IO[str] | None = None, err: IO[str] | None = N
     run_json = options.report_dir / "run.json"
     cores = workers.auto_workers()
     database = options.history or store.default_path(options.root)
-    latest, past, source = _past(options, database, run_json, cores)
+    chooses = options.workers in ("default", "adaptive")
+    latest, past, source = _past(options, database, run_json, cores) if chooses else (None, [], "")
     choice = workers.choose(options.workers, latest, cores, source, past)
     share = _share(options, options.shard, out) if options.shard else None
     env = child_env()

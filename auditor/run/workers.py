@@ -14,10 +14,11 @@ no count finishes before the longest test.
 
 The model learns from every recorded run of the selection (the history's timings, up to
 ``LEARN_FROM`` runs): each run's own count, predicted from its own measurements, is compared with
-the wall time it took. Their ratio, the model's error at that count (xdist's scheduling, the
-session's own costs), corrects the prediction of that count from the newest run's measurements;
-a count never run borrows the ratio of the nearest count that was (0 workers and a distributed
-run are not compared). A count the model favours but never ran is run once, and measured.
+the wall time it took. The difference, the model's error at that count (pytest's start-up and
+wind-down, xdist's scheduling), is added to the prediction of that count from the newest run's
+measurements; a count never run borrows the error of the nearest count that was, on the same
+side of 0 workers first (start-up is paid by both sides alike). A count the model favours but
+never ran is run once, and measured.
 When auditor picks the count, xdist distributes with ``worksteal`` (unless the project chose a
 ``--dist``): an idle worker takes half of a busy one's queue, so the contiguous first batches of
 ``load`` no longer leave one worker with the slow end of a sorted selection.
@@ -116,23 +117,21 @@ def predict(n: int, history: History, cores: int) -> float:
 
 
 def errors(past: Sequence[Past], cores: int) -> dict[int, float]:
-    """Per count run before, the model's error there: the median of wall time / the run's own
-    prediction of itself."""
-    ratios: dict[int, list[float]] = {}
+    """Per count run before, the model's error there: the median of wall time minus the run's
+    own prediction of itself, in seconds."""
+    misses: dict[int, list[float]] = {}
     for run in past:
         predicted = predict(run.history.workers, run.history, cores)
-        if predicted > 0 and run.wall_s > 0:
-            ratios.setdefault(run.history.workers, []).append(run.wall_s / predicted)
-    return {n: statistics.median(values) for n, values in ratios.items()}
+        misses.setdefault(run.history.workers, []).append(run.wall_s - predicted)
+    return {n: statistics.median(values) for n, values in misses.items()}
 
 
 def correction(n: int, errors: dict[int, float]) -> float:
-    """The error to apply at ``n``: its own, else the nearest measured count's on the same side
-    of 0 workers, else none."""
-    same_side = [m for m in errors if (m == 0) == (n == 0)]
-    if not same_side:
-        return 1.0
-    return errors[min(same_side, key=lambda m: (abs(m - n), m))]
+    """The error to add at ``n``: its own, else the nearest measured count's, on the same side
+    of 0 workers first; none without a recorded run."""
+    if not errors:
+        return 0.0
+    return errors[min(errors, key=lambda m: ((m == 0) != (n == 0), abs(m - n), m))]
 
 
 def choose(
@@ -165,7 +164,9 @@ def choose(
         )
     candidates = range(0, min(ADAPTIVE_MAX_FACTOR * cores, history.tests) + 1)
     measured = errors(past, cores)
-    predictions = {n: predict(n, history, cores) * correction(n, measured) for n in candidates}
+    predictions = {
+        n: max(0.0, predict(n, history, cores) + correction(n, measured)) for n in candidates
+    }
     best = min(predictions, key=lambda n: (round(predictions[n], 2), n))
     cpu_share = history.cpu_s / history.busy_s if history.busy_s else 1.0
     others = ", ".join(
@@ -181,6 +182,6 @@ def choose(
         "a worker"
     )
     if measured:
-        learnt = ", ".join(f"-n {n} x{measured[n]:.2f}" for n in sorted(measured))
+        learnt = ", ".join(f"-n {n} {measured[n]:+.2f} s" for n in sorted(measured))
         reason += f"; corrected by the model's error in the recorded runs ({learnt})"
     return WorkerChoice(str(best), reason, predictions[best], DIST)
