@@ -171,6 +171,18 @@ def test_a_counter_most_tests_move_gets_no_order() -> None:
     assert all("sdk.stats" not in p.why for p in plans)
 
 
+def test_a_state_few_tests_write_leads_before_values_as_rare_of_a_busy_state() -> None:
+    # The background threads' counters move during some tests only (fewer than half: no
+    # counter), each to a value of its own; the pause, late in the order, writes a flag that
+    # only it sets. Led by a counter's writer, an order could not take the pause (its counters
+    # overlap): the flag's writer leads the first order.
+    order = [f"t{i}" for i in range(20)] + ["p", "v"]
+    leaves = {f"t{i}": frozenset({f"global:sdk.stats#0000beef={i:08}"}) for i in range(8)}
+    leaves["p"] = frozenset({"global:sdk.stats#0000beef=00000099", "global:sdk._paused._flag#=01"})
+    plans = guided(order, leaves, leaves)
+    assert plans[0].ids[0] == "p" and "sdk._paused._flag" in plans[0].why
+
+
 def test_orders_chosen_from_footprints_are_limited() -> None:
     # Each polluter's state overlaps the next one's: one order each, at most the limit.
     order = [f"p{i}" for i in range(6)] + ["v"]

@@ -20,6 +20,7 @@ cuts it short keeps the most telling runs):
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from auditor.locate.footprints import churn, removes, slot
@@ -111,9 +112,20 @@ def guided(
         for mark in leaves.get(test, ()):
             writers.setdefault(mark, []).append(test)
     position = {test: i for i, test in enumerate(order)}
+    # Among marks as rare, the state fewest tests write first: one test pauses deliveries (a
+    # flag nobody else sets), while the background threads' counters hold a rare value after
+    # each of dozens of tests, and whoever leads an order with one conflicts with the rest.
+    state_writers = Counter(
+        state for test in order for state in {slot(mark)[0] for mark in leaves.get(test, ())}
+    )
     uncovered = sorted(
         _telling(writers, leaves, len(order)),
-        key=lambda mark: (len(writers[mark]), position[writers[mark][0]], mark),
+        key=lambda mark: (
+            len(writers[mark]),
+            state_writers[slot(mark)[0]],
+            position[writers[mark][0]],
+            mark,
+        ),
     )
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
