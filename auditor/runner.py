@@ -65,7 +65,12 @@ class PytestCall:
                 randomly += ("--randomly-dont-reorganize",)
         elif self.manage_randomly:
             randomly = ("-p", "no:randomly")
-        dist = ("--dist", self.dist) if self.dist else ()
+        dist: tuple[str, ...] = ("--dist", self.dist) if self.dist else ()
+        if self.dist == "each":
+            # A replica whose worker crashed (a hang's watchdog ends it) is not replaced: xdist's
+            # each-scheduler fails on the replacement (KeyError, INTERNALERROR), and the
+            # replicas still to run would go without their reports.
+            dist += ("--max-worker-restart=0",)
         return ["-p", "xdist", *randomly, "-n", str(self.workers), *dist, *self.args]
 
 

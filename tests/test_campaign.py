@@ -12,6 +12,7 @@ from auditor.campaign.limits import Limits, learn
 from auditor.campaign.plan import first, guided, rest, worker_counts
 from auditor.model import Probe, RunOutcome, RunPlan, RunResult, TestRecord
 from auditor.run.workers import auto_workers
+from tests.helpers import clean_env, write_suite
 
 IDS = tuple(f"t{i}" for i in range(6))
 
@@ -255,6 +256,31 @@ def test_a_failure_rerun_enough_is_not_rerun_again(outcomes: tuple[str, ...], en
     probes = tuple(Probe("v", i, 0, o, None) for i, o in enumerate(outcomes))  # type: ignore[arg-type]
     run = _run("sequential", ("v", "failed", 0.1), probes=probes)
     assert ("v" in learn(Limits(), run, 3).rerun_enough) is enough
+
+
+def test_a_crash_in_every_replica_of_a_repeated_order_is_seen_in_each(tmp_path: Path) -> None:
+    # Without fork server, repeats are --dist each replicas; the watchdog ends a worker whose
+    # test hangs. Each replica must still run and report (xdist's each-scheduler cannot take a
+    # replacement worker: it failed with INTERNALERROR, and a later replica reported a pass).
+    write_suite(
+        tmp_path,
+        {
+            "test_a.py": "def test_first():\n    pass\n",
+            "test_b.py": "import time\ndef test_hang():\n    time.sleep(60)\n",
+        },
+    )
+    log = tmp_path / "audit.log"
+    with log.open("w") as output:
+        executor = Executor((), tmp_path, clean_env(), output, reruns=3)
+        executor.limits = Limits(timeout=1.0)
+        try:
+            ids = ("test_a.py::test_first", "test_b.py::test_hang")
+            outcome = executor(RunPlan("replay", ids=ids, repeats=3), fork=False)
+        finally:
+            executor.close()
+    observed = outcome.observations("test_b.py::test_hang")
+    assert len(observed) == 3 and all(o.failed for o in observed), log.read_text()[-2000:]
+    assert "INTERNALERROR" not in log.read_text()
 
 
 def test_a_test_left_out_still_runs_where_it_is_studied(tmp_path: Path) -> None:
