@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Collection
 
 import pytest
 
-from auditor.locate.search import Answer, OutOfRuns, Search, culprits
+from auditor.locate.search import Answer, Oracle, OutOfRuns, Search, culprits
 
 Rule = Callable[[frozenset[str]], bool]
 
@@ -37,11 +38,11 @@ def search(
 
 
 def bound(n: int) -> int:
-    return math.ceil(math.log2(n)) + 3
+    return math.ceil(math.log2(n)) + 4
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 16, 100, 513])
-def test_one_polluter_anywhere_within_log2_n_plus_3_runs(n: int) -> None:
+def test_one_polluter_anywhere_within_log2_n_plus_4_runs(n: int) -> None:
     candidates = names(n)
     for polluter in candidates:
         found = search(candidates, any_of(polluter))
@@ -59,11 +60,11 @@ def test_a_wrong_ranked_guess_stays_within_the_bound(n: int) -> None:
         assert found.runs <= bound(n)
 
 
-def test_a_right_ranked_guess_takes_two_runs() -> None:
+def test_a_right_ranked_guess_takes_three_runs() -> None:
     candidates = names(100)
     found = search(candidates, any_of("t042"), ranked=["t042", "t007"])
     assert found.found == ("t042",)
-    assert found.runs == 2  # the guess, then the rest without it
+    assert found.runs == 3  # the guess, the guess once more, then the rest without it
 
 
 def test_several_guesses_are_tried_alone_before_bisecting() -> None:
@@ -74,9 +75,9 @@ def test_several_guesses_are_tried_alone_before_bisecting() -> None:
         return Answer.EFFECT if "t420" in subset else Answer.NONE
 
     found = culprits(candidates, effect, ranked=ranked, guesses=3)
-    assert found.found == ("t420",) and found.runs == 4  # three guesses, then the rest
+    assert found.found == ("t420",) and found.runs == 5  # three guesses, once more, the rest
     once = culprits(candidates, effect, ranked=ranked)
-    assert once.found == ("t420",) and once.runs > 4  # one guess, then a bisection
+    assert once.found == ("t420",) and once.runs > 5  # one guess, then a bisection
 
 
 def test_two_polluters_that_each_suffice_are_both_found() -> None:
@@ -106,7 +107,7 @@ def test_cleaner_search_with_no_cleaner_takes_one_run() -> None:
 
 def test_cleaner_search_finds_the_cleaner() -> None:
     found = search(names(50), any_of("t030"), known=False, ranked=["t030"])
-    assert found.found == ("t030",) and found.runs == 3  # all, the guess, the rest
+    assert found.found == ("t030",) and found.runs == 4  # all, the guess, once more, the rest
 
 
 def test_mixed_answers_never_make_a_culprit() -> None:
@@ -123,6 +124,33 @@ def test_noise_in_one_half_does_not_steer_the_search_wrong() -> None:
 
     found = culprits(names(20), effect)
     assert found.found == ("t005",)
+
+
+def random_victim(rng: random.Random, fails: float = 0.25, observations: int = 3) -> Oracle:
+    """A victim no order causes: each observation fails with probability ``fails``; the reruns
+    stop at the first outcome that differs from the run's own, as the lab's do."""
+
+    def effect(subset: tuple[str, ...]) -> Answer:
+        first = rng.random() < fails
+        seen = [first]
+        while len(seen) < observations and seen[-1] == first:
+            seen.append(rng.random() < fails)
+        if all(seen):
+            return Answer.EFFECT
+        return Answer.MIXED if any(seen) else Answer.NONE
+
+    return effect
+
+
+@pytest.mark.parametrize("n", [4, 15, 60])
+def test_a_victim_that_fails_at_random_rarely_gets_polluters(n: int) -> None:
+    # Kept on one answer, a bisection strung random failures into a group in about one search in
+    # eight (CI once named four polluters of the example's flaky test); asked once more, in
+    # about one in three hundred.
+    rng = random.Random(n)
+    searches = 2000
+    found = sum(bool(culprits(names(n), random_victim(rng)).groups) for _ in range(searches))
+    assert found <= searches // 100, found
 
 
 def test_the_run_limit_ends_a_search_incomplete() -> None:

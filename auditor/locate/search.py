@@ -13,14 +13,16 @@ run: the subset in its order, then the test). It finds every culprit group:
 
 Once a group is found, the rest is asked again (or the part of it ``narrow`` keeps): if it
 still has the effect, there is another culprit, and the search goes on without the group.
-With one culprit among N candidates this takes at most ⌈log2 N⌉ + 3 runs (ranked guess,
-bisection, check, the rest), and two when the ranked guess is right. A search may try more than
-one guess (``guesses``): each wrong one costs a run of two tests, where a bisection step over a
-large suite costs half a sequential run.
+With one culprit among N candidates this takes at most ⌈log2 N⌉ + 4 runs (ranked guess,
+bisection, check, once more, the rest), and three when the ranked guess is right. A search
+may try more than one guess (``guesses``): each wrong one costs a run of two tests, where a
+bisection step over a large suite costs half a sequential run.
 
 Noise: an answer is ``MIXED`` when the same order both showed and did not show the effect
 (reruns from the same state differ). A mixed answer counts as no effect, so it can never make a
-test a culprit, and is remembered: a search that found nothing but saw noise says so.
+test a culprit, and is remembered: a search that found nothing but saw noise says so. A group
+is kept only when asked once more, in a run of its own: a victim that fails at random answers
+"effect" now and then, and a bisection strings such answers into a group.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ def culprits(
             # effect on its own.
             if asker.ask(group) is not Answer.EFFECT:
                 break
+            # One answer may be luck: a bisection strings a victim's random failures into a
+            # group about once in eight searches when it fails one run in four. The group must
+            # show the effect again, in a run of its own.
+            if asker.again(group) is not Answer.EFFECT:
+                break
             groups.append(group)
             remaining = [test for test in remaining if test not in group]
             if narrow is not None:
@@ -161,3 +168,9 @@ class _Asker:
             self.noisy = self.noisy or answer is Answer.MIXED
             self.answers[key] = answer
         return self.answers[key]
+
+    def again(self, subset: Sequence[str]) -> Answer:
+        """Ask once more, whatever the cache holds; the cache keeps the weaker answer."""
+        key = tuple(subset)
+        self.answers.pop(key, None)
+        return self.ask(key)
