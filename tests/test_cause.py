@@ -253,6 +253,20 @@ def test_a_pair_with_no_resource_in_common_must_fail_a_second_set_of_attempts() 
     assert found.searches == (SearchCost("corunners", 2),)
 
 
+def test_a_co_runner_that_fails_alone_proves_no_conflict() -> None:
+    # "a" is brittle: it fails in every co-run whatever "t" does; "t" failed once, at random.
+    lab = FakeLab(corun_fails=[frozenset({"t", "a"})])
+    suspect = Finding("shared-resource", "t", "…", tests=("t", "a"))
+    found = cause.locate_corunner(suspect, PRINTS, lab, command, fails_alone={"a"})
+    assert found.kind == "non-deterministic" and found.tests == ()
+    assert lab.coruns == [("t", "a")]
+    # Without knowing it fails alone, its failures made the pair a conflict.
+    found = cause.locate_corunner(
+        suspect, PRINTS, FakeLab(corun_fails=[frozenset({"t", "a"})]), command
+    )
+    assert found.kind == "shared-resource"
+
+
 def test_conflicts_are_pairs_sharing_more_than_a_directory() -> None:
     pairs = fp.conflicts(PRINTS, ["w1", "w2", "d1", "l1", "l2"])
     assert [(c.tests, c.resources) for c in pairs] == [

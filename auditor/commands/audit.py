@@ -277,10 +277,14 @@ def _locate(found: Found, lab: Lab, collected: tuple[str, ...], progress: Progre
     located: list[Finding] = []
     pending = found.findings
     learnt = cause.Learnt()
+    # A co-runner that fails alone fails every co-run: its failures prove no conflict.
+    fails_alone = {f.test for f in found.findings if f.kind not in cause.ATTRIBUTABLE}
     try:
         for index, finding in enumerate(found.findings, 1):
             progress.running(f"locate {index}/{len(found.findings)}: {finding.test}")
-            done = cause.locate(finding, collected, prints, lab.outcomes, lab, lab.command, learnt)
+            done = cause.locate(
+                finding, collected, prints, lab.outcomes, lab, lab.command, learnt, fails_alone
+            )
             located.append(done)
             learnt = learnt.after(done)
             pending = found.findings[index:]

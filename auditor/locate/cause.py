@@ -18,7 +18,7 @@ by the ``lab``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -105,16 +105,18 @@ def locate(
     lab: Lab,
     command: Command,
     learnt: Learnt = Learnt(),
+    fails_alone: Collection[str] = frozenset(),
 ) -> Finding:
     """The finding with its cause, searched for as its kind asks; ``outcomes``: the runs so
-    far; ``learnt``: what earlier searches found."""
+    far; ``learnt``: what earlier searches found; ``fails_alone``: tests that fail without any
+    co-runner (brittle, failing or non-deterministic ones)."""
     if finding.kind == "order-dependent":
         return locate_victim(finding, collected, prints, lab, command, learnt)
     if finding.kind == "brittle":
         passed = passed_after(outcomes, finding.test)
         return locate_brittle(finding, passed, prints, lab, learnt) if passed else finding
     if finding.kind == "shared-resource":
-        return locate_corunner(finding, prints, lab, command)
+        return locate_corunner(finding, prints, lab, command, fails_alone)
     return finding
 
 
@@ -300,16 +302,24 @@ def locate_brittle(
     return replace(finding, state_setters=setters, state=_state_of(setters, prints), searches=costs)
 
 
-def locate_corunner(finding: Finding, prints: fp.Footprints, lab: Lab, command: Command) -> Finding:
+def locate_corunner(
+    finding: Finding,
+    prints: fp.Footprints,
+    lab: Lab,
+    command: Command,
+    fails_alone: Collection[str] = frozenset(),
+) -> Finding:
     """The co-runner of a failure seen only under xdist: first those sharing a resource with
-    it, then the others that overlapped it in time."""
+    it, then the others that overlapped it in time. A co-runner in ``fails_alone`` fails its
+    co-runs whatever the test does: only the test's own failures count then."""
     test, overlapping = finding.test, [t for t in finding.tests if t != finding.test]
     shared = fp.rank_by_resources(test, overlapping, prints)
     candidates = [*shared, *(t for t in overlapping if t not in shared)][:MAX_CORUNNERS]
     runs = 0
     for other in candidates:
         resources = prints.shared(test, other)
-        collide, spent = _collide(test, other, lab, thorough=not resources)
+        blamed = frozenset((test, other)) - frozenset(fails_alone) | {test}
+        collide, spent = _collide(test, other, lab, not resources, blamed)
         runs += spent
         if collide:
             return replace(
@@ -442,24 +452,31 @@ def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], li
     return narrow
 
 
-def _collide(a: str, b: str, lab: Lab, thorough: bool) -> tuple[bool, int]:
+def _collide(a: str, b: str, lab: Lab, thorough: bool, blamed: frozenset[str]) -> tuple[bool, int]:
     """Whether every co-run attempt of the pair failed, and the co-runs it took; ``thorough``
     (no resource in common that the footprint saw): twice as many attempts. A test that fails
     one run in four alone fails three attempts in a row once in 64 pairs tried, and a suite
     has many such pairs; six in a row, once in 4096."""
-    if not all(_attempts(lab.corun(a, b), a, b)):
+    if not all(_attempts(lab.corun(a, b), a, b, blamed)):
         return False, 1
     if not thorough:
         return True, 1
-    return all(_attempts(lab.corun(a, b, again=True), a, b)), 2
+    return all(_attempts(lab.corun(a, b, again=True), a, b, blamed)), 2
 
 
-def _attempts(outcome: RunOutcome, a: str, b: str) -> list[bool]:
-    """Per co-run attempt, whether either test failed. A conflict is confirmed only when every
-    attempt failed: started together, real conflicts collide every time, and a test that fails
-    one run in four alone must not pass for one (the attempts stop at the first clean one)."""
+def _attempts(
+    outcome: RunOutcome, a: str, b: str, blamed: frozenset[str] | None = None
+) -> list[bool]:
+    """Per co-run attempt, whether either test failed (of those ``blamed``: a test that fails
+    alone fails its co-runs too, and says nothing of the other). A conflict is confirmed only
+    when every attempt failed: started together, real conflicts collide every time, and a test
+    that fails one run in four alone must not pass for one (the attempts stop at the first
+    clean one)."""
+    blamed = frozenset((a, b)) if blamed is None else blamed
     pairs = zip(outcome.records_of(a), outcome.records_of(b), strict=False)
-    return [first.failed or second.failed for first, second in pairs] or [False]
+    return [
+        (first.failed and a in blamed) or (second.failed and b in blamed) for first, second in pairs
+    ] or [False]
 
 
 def _answer(observations: Sequence[Observation], effect_is_failure: bool) -> Answer:
