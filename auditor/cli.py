@@ -7,10 +7,13 @@ point and starts without them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, cast
@@ -453,7 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(args)
     codes = _CODES[options.command]
     try:
-        return int(_command(options, passthrough))
+        with _interruptions():
+            return int(_command(options, passthrough))
     except NothingCollected as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return codes.nothing
@@ -470,6 +474,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         traceback.print_exc()
         print("auditor: internal error; please report it with the traceback above", file=sys.stderr)
         return codes.internal
+
+
+@contextlib.contextmanager
+def _interruptions() -> Iterator[None]:
+    """Ctrl-C and SIGTERM (a CI runner cancelling the job, ``timeout``, ``kill``) both stop
+    auditor as an interruption: the pytests running get a Ctrl-C (each runs in a process group
+    of its own, so a terminal's Ctrl-C reaches auditor alone), and the command stops as it does
+    for Ctrl-C, its report so far written and every file either as it was or fully fixed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    stopping: list[int] = []
+
+    def interrupted(signum: int, frame: object) -> None:
+        runner.interrupt_pytests()
+        if not stopping:  # once: a second signal must not break the clean-up of the first
+            stopping.append(signum)
+            raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupted) for number in _STOPPING}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+_STOPPING = (signal.SIGINT, signal.SIGTERM)
 
 
 def _command(options: argparse.Namespace, passthrough: tuple[str, ...]) -> int:

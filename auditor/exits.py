@@ -15,7 +15,7 @@ class RunExit(enum.IntEnum):
 
     OK = 0  #: every selected test passed (or was skipped / xfailed)
     TESTS_FAILED = 1  #: a test failed, errored, crashed its worker, or never reported
-    INTERRUPTED = 2  #: Ctrl-C, or a collection error
+    INTERRUPTED = 2  #: Ctrl-C or SIGTERM, or a collection error
     INTERNAL_ERROR = 3  #: pytest's internal error, pytest killed by a signal, or a bug in auditor
     USAGE_ERROR = 4  #: a bad option or selection file, pytest's usage error, an unusable Python
     NO_TESTS = 5  #: nothing selected, or no test collected
@@ -28,7 +28,7 @@ class AuditExit(enum.IntEnum):
     FINDINGS = 1  #: findings, collection errors, or failures left untriaged
     USAGE_ERROR = 2  #: a bad option or selection, nothing collected, pytest could not start
     INTERNAL_ERROR = 3  #: a bug in auditor (the report so far is written, marked partial)
-    INTERRUPTED = 130  #: Ctrl-C (the report so far is written, marked partial)
+    INTERRUPTED = 130  #: Ctrl-C or SIGTERM (the report so far is written, marked partial)
 
 
 class ScanExit(enum.IntEnum):
@@ -38,7 +38,7 @@ class ScanExit(enum.IntEnum):
     NEW = 1  #: findings new since the last scan (`--fail-on any`: any finding)
     USAGE_ERROR = 2  #: a bad option or selection, a history or quarantine file it cannot use
     INTERNAL_ERROR = 3  #: a bug in auditor (the reports so far are written)
-    INTERRUPTED = 130  #: Ctrl-C (the audit's report so far is written)
+    INTERRUPTED = 130  #: Ctrl-C or SIGTERM (the audit's report so far is written)
 
 
 class FixExit(enum.IntEnum):
@@ -48,7 +48,7 @@ class FixExit(enum.IntEnum):
     CHANGED = 1  #: files changed, or findings remain (quarantined ones included)
     USAGE_ERROR = 2  #: a bad option, no audit report or a malformed one, a bad selection
     INTERNAL_ERROR = 3  #: a bug in auditor
-    INTERRUPTED = 130  #: Ctrl-C: every file is either as it was or fully fixed
+    INTERRUPTED = 130  #: Ctrl-C or SIGTERM: every file is either as it was or fully fixed
 
 
 class UsageError(Exception):

@@ -6,8 +6,10 @@ plugin loaded explicitly, and reads back the JSON records the plugin wrote.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -191,8 +193,8 @@ class Server:
                 self._socket.sendall(b'{"op": "quit"}\n')
                 self.process.wait(timeout=30)
             except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
-                self.process.wait()
+                _kill(self.process)
+        _running.pop(self.process.pid, None)
         self._replies.close()
         self._socket.close()
         self._scratch.cleanup()
@@ -235,20 +237,57 @@ def _spawn(
         inherited = environment.get("PYTHONPATH")
         paths = [_pythonpath, inherited] if inherited else [_pythonpath]
         environment["PYTHONPATH"] = os.pathsep.join(paths)
-    return subprocess.Popen(
+    process = subprocess.Popen(
         command,
         cwd=cwd,
         env=environment,
         stdout=output,
         stderr=subprocess.STDOUT if output is not None else None,
         pass_fds=pass_fds,
+        **_OWN_GROUP,
     )
+    _running[process.pid] = process
+    return process
+
+
+#: Each pytest leads a process group of its own, with its xdist workers and forked children: a
+#: signal auditor passes on reaches them all, and only them (not a shell script or a ``tee``
+#: that share auditor's group).
+_OWN_GROUP: dict[str, Any] = (
+    {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
+)
+_running: dict[int, subprocess.Popen[bytes]] = {}  #: pytest processes started, by pid
+INTERRUPT_GRACE_S = 30.0  #: how long an interrupted pytest has to finish before it is killed
+
+
+def interrupt_pytests() -> None:
+    """Pass an interruption (Ctrl-C, or a SIGTERM from a CI runner cancelling the job) on to
+    every pytest still running, as a Ctrl-C: pytest stops, tears its fixtures down and reports."""
+    for pid, process in list(_running.items()):
+        if process.poll() is not None:
+            del _running[pid]
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGINT)
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:
     try:
         return process.wait()
     except KeyboardInterrupt:
-        # Ctrl-C reached pytest too (same process group): let it finish its report first.
-        process.wait()
+        # Passed on to pytest (interrupt_pytests): let it finish its report first.
+        try:
+            process.wait(timeout=INTERRUPT_GRACE_S)
+        except subprocess.TimeoutExpired:
+            _kill(process)
         raise
+    finally:
+        _running.pop(process.pid, None)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """End the process and its group (its workers, its forked children) at once."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    _running.pop(process.pid, None)

@@ -8,6 +8,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,58 @@ def test_interrupt_writes_the_report_so_far(tmp_path: Path) -> None:
     report = json.loads((root / "reports" / "audit.json").read_text())
     assert report["partial"] is True and report["stopped"] == "interrupted"
     assert 1 <= len(report["runs"]) < 7
+
+
+def test_sigterm_stops_the_audit_and_its_pytests_as_ctrl_c_does(tmp_path: Path) -> None:
+    # A CI runner cancelling a job sends SIGTERM to auditor: it must stop as for Ctrl-C, and the
+    # pytest it runs must not go on in the background (it leads a process group of its own).
+    sleeper = (
+        "import os, time\n"
+        "def test_sleeps():\n"
+        "    with open('pid.txt', 'w') as out:\n"
+        "        out.write(str(os.getpid()))\n"
+        "    time.sleep(600)\n"
+    )
+    root = write_suite(
+        tmp_path / "project", {"test_a.py": "def test_a(): pass\n", "test_s.py": sleeper}
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "audit", "--seed", "3", "--timeout", "300"],
+        cwd=root,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pid_file = root / "pid.txt"
+    for _ in range(600):  # the sleeping test has started (at most a minute)
+        if pid_file.is_file() and pid_file.read_text():
+            break
+        assert process.poll() is None, process.communicate()[0]
+        time.sleep(0.1)
+    sleeping = int(pid_file.read_text())
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=120)[0]
+    assert process.returncode == 130, rest
+    report = json.loads((root / "reports" / "audit.json").read_text())
+    assert report["partial"] is True and report["stopped"] == "interrupted"
+    for _ in range(300):  # the test's process got the interruption too (it would sleep 600 s)
+        if not _alive(sleeping):
+            break
+        time.sleep(0.1)
+    assert not _alive(sleeping)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:  # an orphan nobody reaped yet has ended too
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def test_a_budget_leaves_runs_and_triage_out_and_says_so(tmp_path: Path) -> None:
