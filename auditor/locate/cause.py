@@ -66,7 +66,7 @@ class Learnt:
     searches try those first.
 
     Real suites have dozens of victims of one polluter (a process-global manager): once one
-    search found it, each other victim's search confirms it in one run, instead of bisecting
+    search found it, each other victim's search confirms it in two short runs, instead of bisecting
     its own failing order again.
     """
 
