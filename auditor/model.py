@@ -43,6 +43,7 @@ class RunPlan:
     targets: tuple[str, ...] = ()  #: tests to rerun from the state just before them
     why: str = field(default="", compare=False)  #: why the campaign chose this run
     prefix: tuple[str, ...] = ()  #: after: tests each of ``ids`` runs after, in a fork of its own
+    stagger_s: float = 0.0  #: corun: the second test starts this long after the first
 
     def describe(self) -> str:
         parts: list[str] = [self.kind]
@@ -52,6 +53,8 @@ class RunPlan:
             parts.append(f"-n {self.workers}")
         if self.repeats > 1:
             parts.append(f"× {self.repeats}")
+        if self.stagger_s:
+            parts.append(f"{self.stagger_s:g} s apart")
         if self.prefix:
             parts.append(f"{len(self.ids)} tests, each after {len(self.prefix)}")
         elif self.ids and self.kind not in ("reversed", "alone"):

@@ -25,8 +25,11 @@ class FakeLab:
         rule: Rule = lambda ids: ["passed"],
         corun_fails: Sequence[frozenset[str]] = (),
         corun_fails_again: Sequence[frozenset[str]] | None = None,
+        staggered_fails: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.rule = rule
+        self.staggers = bool(staggered_fails)
+        self.staggered_fails = set(staggered_fails)  #: (first, second): second fails after first
         self.corun_fails = set(corun_fails)
         again = corun_fails if corun_fails_again is None else corun_fails_again
         self.corun_fails_again = set(again)
@@ -37,15 +40,19 @@ class FakeLab:
         self.orders.append(ids)
         return tuple(Observation(o, None, i > 0) for i, o in enumerate(self.rule(ids)))  # type: ignore[arg-type]
 
-    def corun(self, a: str, b: str, again: bool = False) -> RunOutcome:
-        self.coruns.append((a, b, "again") if again else (a, b))
-        fails = frozenset((a, b)) in (self.corun_fails_again if again else self.corun_fails)
+    def corun(self, a: str, b: str, again: bool = False, staggered: bool = False) -> RunOutcome:
+        self.coruns.append((a, b, *(["again"] if again else []), *(["later"] if staggered else [])))
+        if staggered:
+            fails = (a, b) in self.staggered_fails
+        else:
+            fails = frozenset((a, b)) in (self.corun_fails_again if again else self.corun_fails)
         records = tuple(
             TestRecord(t, "failed" if fails and t == b else "passed", 0.3, w, 0.0, 0.3, None)
             for t, w in ((a, "c0.0"), (b, "c0.1"))
         )
         result = RunResult(0, 0.3, 0.1, (a, b), (), records, ())
-        return RunOutcome(RunPlan("corun", workers=2, ids=(a, b)), result)
+        plan = RunPlan("corun", workers=2, ids=(a, b), stagger_s=0.2 if staggered else 0.0)
+        return RunOutcome(plan, result)
 
     def context(self, test: str, reason: str | None) -> str:
         return reason or ""
@@ -228,6 +235,16 @@ def test_a_co_runner_sharing_a_resource_is_tried_first() -> None:
     assert lab.coruns == [("w1", "w2")]
 
 
+def test_a_test_sharing_a_resource_is_tried_though_it_did_not_overlap() -> None:
+    # "w2" ran earlier on another worker; its module fixture's teardown came when that worker
+    # left the module, during "w1": only "a" overlapped "w1".
+    lab = FakeLab(corun_fails=[frozenset({"w1", "w2"})])
+    suspect = Finding("shared-resource", "w1", "…", tests=("w1", "a"))
+    found = cause.locate_corunner(suspect, PRINTS, lab, command)
+    assert (found.kind, found.tests) == ("shared-resource", ("w1", "w2"))
+    assert lab.coruns == [("w1", "w2")]
+
+
 def test_no_co_runner_reproduces_it_so_it_is_non_deterministic() -> None:
     lab = FakeLab()
     suspect = Finding("shared-resource", "t", "…", tests=("t", "a", "b"))
@@ -265,6 +282,35 @@ def test_a_co_runner_that_fails_alone_proves_no_conflict() -> None:
         suspect, PRINTS, FakeLab(corun_fails=[frozenset({"t", "a"})]), command
     )
     assert found.kind == "shared-resource"
+
+
+def test_a_pair_that_collides_only_when_one_starts_during_the_other_is_a_conflict() -> None:
+    # A module fixture removes the folder both write in: started together, both finish before
+    # either removes it; "w2" started halfway through "w1" finds its file gone.
+    lab = FakeLab(staggered_fails=[("w1", "w2")])
+    suspect = Finding("shared-resource", "w2", "…", tests=("w2", "w1"))
+    found = cause.locate_corunner(suspect, PRINTS, lab, command)
+    assert (found.kind, found.tests, found.resources) == (
+        "shared-resource",
+        ("w2", "w1"),
+        ("file:out/r.json",),
+    )
+    assert lab.coruns == [("w2", "w1"), ("w2", "w1", "later"), ("w1", "w2", "later")]
+    assert found.searches == (SearchCost("corunners", 3),)
+    assert "w1 starts 0.2 s after w2" not in (found.note or "")
+    assert "w2 starts 0.2 s after w1" in (found.note or "")
+    # Predicted by the footprints, confirmed the same way.
+    lab = FakeLab(staggered_fails=[("w1", "w2")])
+    conflict = fp.Conflict(("w1", "w2"), ("file:out/r.json",))
+    findings, latent = cause.confirm_conflicts([conflict], lab, command, skip=lambda t: False)
+    assert [(f.tests, f.searches) for f in findings] == [
+        (("w1", "w2"), (SearchCost("corunners", 2),))
+    ]
+    assert latent == []
+    # Where no schedule collides: a latent conflict, each schedule's attempts counted.
+    lab = FakeLab(staggered_fails=[("x", "y")])
+    findings, latent = cause.confirm_conflicts([conflict], lab, command, skip=lambda t: False)
+    assert findings == [] and [(n.resource, n.coruns) for n in latent] == [("file:out/r.json", 3)]
 
 
 def test_conflicts_are_pairs_sharing_more_than_a_directory() -> None:

@@ -168,6 +168,58 @@ def test_coruns_start_each_test_in_a_child_of_its_own_until_both_pass(server) ->
     ]
 
 
+SHARED_FOLDER = """\
+import os, shutil, time
+import pytest
+
+@pytest.fixture(scope="module")
+def out():
+    yield "shared_out"
+    time.sleep(0.2)
+    shutil.rmtree("shared_out", ignore_errors=True)
+
+def _write_then_read(out, name):
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name)
+    with open(path, "w") as f:
+        f.write(name)
+    time.sleep(0.5)
+    with open(path) as f:
+        assert f.read() == name
+
+def test_first(out):
+    _write_then_read(out, "first")
+
+def test_second(out):
+    _write_then_read(out, "second")
+"""
+
+
+def test_a_staggered_corun_starts_the_second_test_during_the_first(tmp_path: Path) -> None:
+    # The first test's module teardown removes the folder while the second still uses it:
+    # started together, both have read their file back by then.
+    root = write_suite(tmp_path / "project", {"test_shared.py": SHARED_FOLDER})
+    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
+    ids = ("test_shared.py::test_first", "test_shared.py::test_second")
+    with open(os.devnull, "w") as sink:
+        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
+        try:
+            together = served.run(CorunRequest(ids=ids, repeats=2))
+            result = served.run(CorunRequest(ids=ids, repeats=2, stagger_s=0.4))
+        finally:
+            served.close()
+    assert {r.outcome for r in together.tests} == {"passed"}
+    # Every attempt fails the second test (so there is a second attempt); the first passes.
+    assert sorted((r.nodeid, r.worker, r.outcome) for r in result.tests) == [
+        (ids[0], "c0.0", "passed"),
+        (ids[0], "c1.0", "passed"),
+        (ids[1], "c0.1", "failed"),
+        (ids[1], "c1.1", "failed"),
+    ]
+    starts = {r.worker: r.start or 0.0 for r in result.tests}
+    assert starts["c0.1"] > starts["c0.0"] and starts["c1.1"] > starts["c1.0"]
+
+
 def test_a_request_reads_back_as_it_was_sent() -> None:
     full = RunRequest(
         ids=("a.py::test_a", "b.py::test_b"),
@@ -185,7 +237,9 @@ def test_a_request_reads_back_as_it_was_sent() -> None:
         footprint=True,
         results="/tmp/results.jsonl",
     )
-    corun = CorunRequest(ids=("a.py::test_a", "b.py::test_b"), repeats=4, results="r.jsonl")
+    corun = CorunRequest(
+        ids=("a.py::test_a", "b.py::test_b"), repeats=4, stagger_s=0.25, results="r.jsonl"
+    )
     assert [parse_request(r.to_json()) for r in (full, corun)] == [full, corun]
     assert parse_request('{"op": "run", "results": "r"}') == RunRequest(results="r")
     assert parse_request('{"op": "quit"}') is None

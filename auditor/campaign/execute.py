@@ -89,6 +89,7 @@ class Executor:
             request = CorunRequest(
                 ids=plan.ids,
                 repeats=plan.repeats,
+                stagger_s=plan.stagger_s,
                 timeout=self.limits.timeout,
                 timeouts=tuple(self.limits.timeouts.items()),
             )

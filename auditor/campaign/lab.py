@@ -44,7 +44,7 @@ class Lab:
         self._say = say
         self.outcomes: list[RunOutcome] = []  #: every run so far, in order
         self._replays: list[RunOutcome] = []
-        self._coruns: dict[tuple[frozenset[str], bool], RunOutcome] = {}
+        self._coruns: dict[tuple[frozenset[str] | tuple[str, str], bool], RunOutcome] = {}
 
     @property
     def forking(self) -> bool:
@@ -132,11 +132,26 @@ class Lab:
             plan = RunPlan("bisect", ids=ids, targets=(target,))
         return self.run(plan).observations(target)
 
-    def corun(self, a: str, b: str, again: bool = False) -> RunOutcome:
-        key = (frozenset((a, b)), again)
+    @property
+    def staggers(self) -> bool:
+        """Whether a co-run can start its second test later (forked children can; the
+        ``pytest -n 2`` of a lab without a fork server starts both at once)."""
+        return self.forking
+
+    def corun(self, a: str, b: str, again: bool = False, staggered: bool = False) -> RunOutcome:
+        """``a`` and ``b`` side by side, started together, or (``staggered``) ``b`` halfway
+        through ``a``'s passing time: then ``a``'s teardown meets ``b``'s call (a folder a
+        module fixture removes while the other test writes in it)."""
+        key = ((a, b) if staggered else frozenset((a, b)), again)
         if key not in self._coruns:
             self._spend()
-            plan = RunPlan("corun", workers=2, ids=(a, b), repeats=self._reruns)
+            stagger = _stagger_s(self.limits.passed_s.get(a)) if staggered else 0.0
+            why = (
+                f"locate: {b} started {stagger:g} s after {a}, until both pass" if staggered else ""
+            )
+            plan = RunPlan(
+                "corun", workers=2, ids=(a, b), repeats=self._reruns, stagger_s=stagger, why=why
+            )
             self._coruns[key] = self.run(plan)
         return self._coruns[key]
 
@@ -168,3 +183,12 @@ def _created_outside(outcome: RunOutcome) -> tuple[str, ...]:
             }
         )
     )
+
+
+#: a staggered co-run's delay: half the first test's passing time, within these bounds (seconds)
+STAGGER_S = (0.05, 5.0)
+
+
+def _stagger_s(passing_s: float | None) -> float:
+    low, high = STAGGER_S
+    return round(min(max((passing_s or 0.0) / 2, low), high), 3)

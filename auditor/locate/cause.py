@@ -39,9 +39,14 @@ class Lab(Protocol):
     def order(self, ids: tuple[str, ...], target: str) -> tuple[Observation, ...]:
         """The exact order once, with ``target`` rerun from the state just before it."""
 
-    def corun(self, a: str, b: str, again: bool = False) -> RunOutcome:
+    @property
+    def staggers(self) -> bool:
+        """Whether :meth:`corun` can start the second test later."""
+
+    def corun(self, a: str, b: str, again: bool = False, staggered: bool = False) -> RunOutcome:
         """The two tests at the same time in two processes, a few times (``again``: another
-        set of attempts, not the one kept from the first call)."""
+        set of attempts, not the one kept from the first call; ``staggered``: ``b`` started
+        halfway through ``a``)."""
 
     def context(self, test: str, reason: str | None) -> str:
         """The test's code and failure, for ranking (see :func:`footprints.context_of`)."""
@@ -309,25 +314,31 @@ def locate_corunner(
     command: Command,
     fails_alone: Collection[str] = frozenset(),
 ) -> Finding:
-    """The co-runner of a failure seen only under xdist: first those sharing a resource with
-    it, then the others that overlapped it in time. A co-runner in ``fails_alone`` fails its
-    co-runs whatever the test does: only the test's own failures count then."""
+    """The co-runner of a failure seen only under xdist: first those that overlapped it in
+    time sharing a resource with it, then the other tests sharing one (a module fixture's
+    teardown runs when its worker leaves the module: after its last test there, which need
+    not be the one that used it), then the others that overlapped it. A co-runner in
+    ``fails_alone`` fails its co-runs whatever the test does: only the test's own failures
+    count then."""
     test, overlapping = finding.test, [t for t in finding.tests if t != finding.test]
     shared = fp.rank_by_resources(test, overlapping, prints)
+    elsewhere = [t for t in prints.resources if t != test and t not in overlapping]
+    shared += fp.rank_by_resources(test, elsewhere, prints)
     candidates = [*shared, *(t for t in overlapping if t not in shared)][:MAX_CORUNNERS]
     runs = 0
     for other in candidates:
         resources = prints.shared(test, other)
         blamed = frozenset((test, other)) - frozenset(fails_alone) | {test}
-        collide, spent = _collide(test, other, lab, not resources, blamed)
+        collided, spent = _collide(test, other, lab, not resources, blamed)
         runs += spent
-        if collide:
+        if collided is not None:
             return replace(
                 finding,
                 tests=(test, other),
                 resources=resources,
                 reproduce=command(RunPlan("corun", workers=2, ids=(test, other))),
                 searches=(SearchCost("corunners", runs),),
+                note=_staggered(collided) if collided.plan.stagger_s else finding.note,
             )
     return _non_deterministic(
         finding,
@@ -353,30 +364,35 @@ def confirm_conflicts(
         a, b = conflict.tests
         if skip(a) or skip(b):
             continue
-        outcome = lab.corun(a, b)
-        attempts = _attempts(outcome, a, b)
-        failed = outcome.failed() & {a, b}
-        if all(attempts):
-            first = a if a in failed else b
+        tried = 0
+        for runs, (first, second, staggered) in enumerate(_schedules(a, b, lab), 1):
+            outcome = lab.corun(first, second, staggered=staggered)
+            attempts = _attempts(outcome, a, b)
+            tried += len(attempts)
+            if not all(attempts):
+                continue
+            failed = outcome.failed() & {a, b}
             findings.append(
                 Finding(
                     kind="shared-resource",
-                    test=first,
+                    test=a if a in failed else b,
                     tests=(a, b),
                     resources=conflict.resources,
                     reproduce=command(RunPlan("corun", workers=2, ids=(a, b))),
                     failures=len(attempts),
                     runs=len(attempts),
                     reason=next(r.reason for r in outcome.result.tests if r.failed),
-                    searches=(SearchCost("corunners", 1),),
+                    searches=(SearchCost("corunners", runs),),
+                    note=_staggered(outcome) if staggered else None,
                 )
             )
-            continue
-        for resource in conflict.resources:
-            seen = latent.get(resource)
-            tests = tuple(dict.fromkeys((*(seen.tests if seen else ()), a, b)))
-            coruns = (seen.coruns if seen else 0) + len(attempts)
-            latent[resource] = Latent(resource, tests, coruns)
+            break
+        else:
+            for resource in conflict.resources:
+                seen = latent.get(resource)
+                tests = tuple(dict.fromkeys((*(seen.tests if seen else ()), a, b)))
+                coruns = (seen.coruns if seen else 0) + tried
+                latent[resource] = Latent(resource, tests, coruns)
     return findings, list(latent.values())
 
 
@@ -452,16 +468,44 @@ def _visible(prints: fp.Footprints) -> Callable[[list[str], tuple[str, ...]], li
     return narrow
 
 
-def _collide(a: str, b: str, lab: Lab, thorough: bool, blamed: frozenset[str]) -> tuple[bool, int]:
-    """Whether every co-run attempt of the pair failed, and the co-runs it took; ``thorough``
-    (no resource in common that the footprint saw): twice as many attempts. A test that fails
-    one run in four alone fails three attempts in a row once in 64 pairs tried, and a suite
-    has many such pairs; six in a row, once in 4096."""
-    if not all(_attempts(lab.corun(a, b), a, b, blamed)):
-        return False, 1
-    if not thorough:
-        return True, 1
-    return all(_attempts(lab.corun(a, b, again=True), a, b, blamed)), 2
+def _collide(
+    a: str, b: str, lab: Lab, thorough: bool, blamed: frozenset[str]
+) -> tuple[RunOutcome | None, int]:
+    """The co-run in whose schedule (:func:`_schedules`) every attempt of the pair failed,
+    if one did, and the co-runs it took; ``thorough`` (no resource in common that the footprint
+    saw): twice as many attempts. A test that fails one run in four alone fails three attempts
+    in a row once in 64 pairs tried, and a suite has many such pairs; six in a row, once in
+    4096."""
+    runs = 0
+    for first, second, staggered in _schedules(a, b, lab):
+        runs += 1
+        outcome = lab.corun(first, second, staggered=staggered)
+        if not all(_attempts(outcome, a, b, blamed)):
+            continue
+        if not thorough:
+            return outcome, runs
+        runs += 1
+        again = lab.corun(first, second, again=True, staggered=staggered)
+        if all(_attempts(again, a, b, blamed)):
+            return outcome, runs
+    return None, runs
+
+
+def _schedules(a: str, b: str, lab: Lab) -> list[tuple[str, str, bool]]:
+    """How a pair is co-run, in turn: both started at the same moment (a port, a file both
+    write); then, where the lab can, each started halfway through the other, so that one's
+    teardown meets the other's call (a folder a module fixture removes while the other test
+    still writes in it: started together, both finish before either removes it)."""
+    together = [(a, b, False)]
+    return [*together, (a, b, True), (b, a, True)] if lab.staggers else together
+
+
+def _staggered(outcome: RunOutcome) -> str:
+    first, second = outcome.plan.ids
+    return (
+        f"they collide when {second} starts {outcome.plan.stagger_s:g} s after {first}, "
+        "not when both start together: one's teardown meets the other's test"
+    )
 
 
 def _attempts(

@@ -62,13 +62,15 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class CorunRequest:
-    """Run tests side by side, each in a child of its own, all starting their test at once;
-    again, up to ``repeats`` attempts, until one in which every test passes."""
+    """Run tests side by side, each in a child of its own, all starting their test at once
+    (or each ``stagger_s`` after the one before); again, up to ``repeats`` attempts, until one in
+    which every test passes."""
 
     op: ClassVar[str] = "corun"
 
     ids: tuple[str, ...]  #: the tests to start together
     repeats: int = 1  #: attempts at most
+    stagger_s: float = 0.0  #: each test starts this long after the one before it
     timeout: float | None = None  #: seconds a test may run before its child is ended; None: 3600
     timeouts: tuple[tuple[str, float], ...] = ()  #: per-test timeouts: (node id, seconds)
     results: str = ""  #: the file the children record to (set by ``Server.run``)

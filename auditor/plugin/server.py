@@ -33,6 +33,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -151,14 +152,24 @@ class ForkServer:
     def _fork_together(
         self, session: pytest.Session, items: list[pytest.Item], request: CorunRequest, k: int
     ) -> list[int]:
-        """Run each item in a child of its own, all starting their test at the same moment."""
+        """Run each item in a child of its own, all starting their test at the same moment (or
+        each ``request.stagger_s`` after the one before)."""
         gate_r, gate_w = os.pipe()
         results = request.results
         children = []
         for j, item in enumerate(items):
             worker, path = f"c{k}.{j}", f"{results}.{j}"
+            delay = j * request.stagger_s
             pid = fork(
-                self._together, session, item, request, worker, path, gate_r, close=(gate_w,)
+                self._together,
+                session,
+                item,
+                request,
+                worker,
+                path,
+                gate_r,
+                delay,
+                close=(gate_w,),
             )
             children.append((pid, worker, path))
         os.close(gate_r)
@@ -292,10 +303,13 @@ class ForkServer:
         worker: str,
         results: str,
         gate: int,
+        delay: float,
     ) -> int:
         recorder = self._prepare(request, results, worker)
         recorder.write_collected([item.nodeid])
         os.read(gate, 1)
+        if delay:
+            time.sleep(delay)
         self.config.hook.pytest_runtest_protocol(item=item, nextitem=None)
         recorder.pytest_sessionfinish(session, 0)
         recorder.file.close()
