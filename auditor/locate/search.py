@@ -170,7 +170,7 @@ class _Asker:
         return self.answers[key]
 
     def again(self, subset: Sequence[str]) -> Answer:
-        """Ask once more, whatever the cache holds; the cache keeps the weaker answer."""
+        """Ask once more, whatever the cache holds; the new answer replaces the cached one."""
         key = tuple(subset)
         self.answers.pop(key, None)
         return self.ask(key)
