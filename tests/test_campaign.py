@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,22 @@ def test_a_test_that_passed_then_hung_gets_a_short_timeout_from_its_pass() -> No
     assert hung.exclude == {"v", "s"}  # left out of the campaign, but studied by triage
     never = learn(Limits(), _run("sequential", ("h", "hang", 60.0)), 3)
     assert never.timeouts == {}  # never passed: the floor
+
+
+def test_alone_runs_put_side_by_side_only_tests_seen_passing_without_shared_resources() -> None:
+    def with_resources(outcome: RunOutcome, **uses: str) -> RunOutcome:
+        tests = tuple(
+            replace(r, resources=((uses[r.nodeid], "w"),) if r.nodeid in uses else ())
+            for r in outcome.result.tests
+        )
+        return replace(outcome, result=replace(outcome.result, tests=tests))
+
+    default = _run("sequential", ("a", "passed", 0.1), ("b", "passed", 0.1), ("c", "failed", 0.1))
+    default = with_resources(default, b="file:out.json")
+    learnt = learn(Limits(), default, 3)
+    assert learnt.beside == {"a"}  # b writes a shared file, c failed
+    reversed_ = with_resources(_run("reversed", ("a", "passed", 0.1)), a="port:8080")
+    assert learn(learnt, reversed_, 3).beside == frozenset()  # a footprint shows one: not now
 
 
 def test_hung_and_crashed_tests_leave_the_runs_to_come() -> None:

@@ -324,6 +324,73 @@ def test_alone_runs_each_test_from_the_collected_state(server) -> None:  # type:
     )
 
 
+def test_alone_footprints_name_what_each_test_leaves_side_by_side_or_not(server) -> None:  # type: ignore[no-untyped-def]
+    _, served = server
+    ids = (
+        "test_state.py::test_set",
+        "test_state.py::test_needs_empty",
+        "test_alpha.py::test_alpha_one",
+        "test_alpha.py::test_alpha_two",
+    )
+    for width in (1, 2):
+        request = RunRequest(ids=ids, alone=True, footprint=True, width=width, beside=ids)
+        result = served.run(request)
+        # The snapshot before each test is taken once per module in the server; each child's
+        # own process state (random reseeds after a fork) is taken again: nothing else shows.
+        assert {r.nodeid: r.state for r in result.tests} == {
+            "test_state.py::test_set": ("global:test_state.STATE",),
+            "test_state.py::test_needs_empty": (),
+            "test_alpha.py::test_alpha_one": (),
+            "test_alpha.py::test_alpha_two": (),
+        }
+        assert [r.nodeid for r in result.tests] == list(ids)  # in order, whichever ended first
+
+
+def test_alone_side_by_side_runs_a_test_that_failed_beside_another_again_alone(
+    tmp_path: Path,
+) -> None:
+    # Each test waits for the other's marker: side by side, both see it. The second one fails
+    # then (a collision); alone again, it waits in vain and passes: only that run counts.
+    wait_for = (
+        "import os, time\n"
+        "def meet(mine, other):\n"
+        "    open(mine, 'w').close()\n"
+        "    deadline = time.monotonic() + 3\n"
+        "    while time.monotonic() < deadline and not os.path.exists(other):\n"
+        "        time.sleep(0.01)\n"
+        "    met = os.path.exists(other)\n"
+        "    time.sleep(0.2)\n"
+        "    os.remove(mine)\n"
+        "    return met\n"
+    )
+    files = {
+        "meeting.py": wait_for,
+        "test_pair.py": "from meeting import meet\n"
+        "def test_first():\n    meet('first.here', 'second.here')\n"
+        "def test_second():\n"
+        "    if meet('second.here', 'first.here'):\n"
+        "        open('collided', 'w').close()\n"
+        "        raise AssertionError('ran beside test_first')\n",
+    }
+    root = write_suite(tmp_path / "project", files)
+    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
+    ids = ("test_pair.py::test_first", "test_pair.py::test_second")
+    with open(os.devnull, "w") as sink:
+        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
+        try:
+            result = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids, reruns=2))
+            one_at_a_time = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids[:1]))
+        finally:
+            served.close()
+    assert (root / "collided").exists()  # they did run side by side
+    assert [(r.nodeid, r.outcome) for r in result.tests] == [(i, "passed") for i in ids]
+    assert result.returncode == 0 and not result.probes
+    (root / "collided").unlink()
+    # A test not in ``beside`` runs with no child beside it.
+    assert [r.outcome for r in one_at_a_time.tests] == ["passed", "passed"]
+    assert not (root / "collided").exists()
+
+
 def test_alone_puts_the_files_back_after_a_test_that_did_not_pass(tmp_path: Path) -> None:
     files = {
         "test_files.py": "import os\n"

@@ -44,6 +44,7 @@ class Executor:
         pytest_args: tuple[str, ...] = (),
         private_args: tuple[str, ...] = (),
         keep: tuple[str, ...] = (),
+        width: int = 1,
     ) -> None:
         self.selection = selection
         self.pytest_args = pytest_args  #: the user's, in every run and reproduce command
@@ -55,6 +56,7 @@ class Executor:
         self.reruns = reruns
         self.server = server
         self.limits = Limits()  #: replaced, never changed, by the lab as it learns
+        self.width = width  #: alone runs' children at once (of tests that may run side by side)
         self._scratch = tempfile.TemporaryDirectory(prefix="auditor-audit-")
 
     def call(self, plan: RunPlan) -> PytestCall:
@@ -110,6 +112,8 @@ class Executor:
         """The plan as a fork-server request (see :mod:`auditor.plugin.server`)."""
         ids = tuple(i for i in plan.ids if i not in self._excluded(plan))
         alone = plan.ids[-1] if plan.kind == "isolated" and plan.ids else None
+        each = plan.kind in ("alone", "after")
+        width = self.width if each else 1
         # The run's own outcome of a failing test or a target is one observation of that state;
         # its reruns make up the rest.
         reruns = 0 if alone else self.reruns - 1
@@ -126,9 +130,11 @@ class Executor:
             timeout=self.limits.timeout,
             timeouts=tuple(self.limits.timeouts.items()),
             footprint=plan.kind in FOOTPRINT_KINDS,
-            alone=plan.kind in ("alone", "after"),
+            alone=each,
             prefix=plan.prefix,
-            keep=self.keep if plan.kind in ("alone", "after") else None,
+            keep=self.keep if each else None,
+            width=width,
+            beside=tuple(sorted(self.limits.beside)) if width > 1 else (),
         )
 
     def _excluded(self, plan: RunPlan) -> frozenset[str]:

@@ -26,6 +26,9 @@ class Limits:
     exclude: frozenset[str] = frozenset()  #: tests that hung or crashed a run
     rerun_enough: frozenset[str] = frozenset()  #: failures rerun enough already
     passed_s: Mapping[str, float] = field(default_factory=dict)  #: the default order's passes
+    #: tests that passed in the default order and used no shared resource in any footprint:
+    #: an alone run may run them side by side
+    beside: frozenset[str] = frozenset()
 
     def for_json(self) -> dict[str, object]:
         """As ``audit.json`` keeps them, for the runs ``fix`` makes later."""
@@ -39,11 +42,15 @@ def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
     - tests that hung or crashed leave the runs to come (but those that study them); one that
       hung but had passed in the default order gets a timeout from that pass (``HUNG_AGAIN_S``);
     - a failure rerun ``reruns`` times, or whose reruns differed, is not rerun again: reruns stop
-      at the first differing outcome, so all failed, or mixed, is conclusive.
+      at the first differing outcome, so all failed, or mixed, is conclusive;
+    - the tests that passed in the default order with no shared resource in their footprint
+      (no file outside temporary folders, port, database or subprocess) may run side by side
+      in alone runs, until a footprint shows one.
     """
     records = outcome.result.tests
-    timeouts, passed_s = dict(limits.timeouts), limits.passed_s
+    timeouts, passed_s, beside = dict(limits.timeouts), limits.passed_s, limits.beside
     if outcome.plan.kind == "sequential":
+        beside = frozenset(r.nodeid for r in records if not r.failed and not r.resources)
         passed_s = {r.nodeid: r.duration for r in records if not r.failed}
         timeouts = {
             test: TIMEOUT_FACTOR * seconds
@@ -67,4 +74,5 @@ def learn(limits: Limits, outcome: RunOutcome, reruns: int) -> Limits:
         exclude=limits.exclude | broken,
         rerun_enough=limits.rerun_enough | enough,
         passed_s=passed_s,
+        beside=beside - {r.nodeid for r in records if r.resources},
     )

@@ -111,6 +111,7 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
             pytest_args=options.pytest_args,
             private_args=private,
             keep=(str(options.report_dir),),
+            width=auto_workers(),
         )
         # The files as collection left them: every run starts from them (plugin/world.py).
         world = World.take(options.root, exclude=(options.report_dir,))

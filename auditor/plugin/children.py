@@ -14,7 +14,7 @@ import os
 import resource
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 CHILD_FAILED = 70  #: the exit status of a child whose function raised
@@ -40,6 +40,17 @@ def wait(pid: int) -> int:
         except InterruptedError:
             continue
     return os.waitstatus_to_exitcode(status)
+
+
+def wait_any(pids: Collection[int]) -> tuple[int, int]:
+    """The first of ``pids`` to end, and its exit status (as :func:`wait` says it)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        if pid in pids:
+            return pid, os.waitstatus_to_exitcode(status)
 
 
 def children_cpu() -> float:

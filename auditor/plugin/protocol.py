@@ -53,6 +53,10 @@ class RunRequest:
     #: alone: put the project's files back after a child whose test did not pass (a hang or a
     #: failure may leave what its teardown would have removed), but these paths
     keep: tuple[str, ...] | None = None
+    #: alone: up to this many children at once, for the tests in ``beside`` (those seen to use
+    #: no shared resource); the others run with no child beside them
+    width: int = 1
+    beside: tuple[str, ...] = ()
     results: str = ""  #: the file the children record to (set by ``Server.run``)
 
     def to_json(self) -> str:

@@ -19,6 +19,12 @@ Co-runs: each attempt forks one child per test, and all children start their tes
 moment (they wait on one pipe that the server opens for them once all exist). Attempts stop at
 the first in which every test passes.
 
+Alone runs: each test in a child of its own, from the collected state (or from a prefix's). Up
+to ``width`` children run at once, for the tests the request names ``beside`` (seen to use no
+shared resource); a test that did not pass beside another runs again with none, and only that
+run counts. With a footprint, the snapshot before a test is taken once per test module in the
+server, not once per child.
+
 With ``footprint`` in a request, the child records what each test leaves changed and touches
 (see :mod:`auditor.plugin.footprint`).
 
@@ -35,12 +41,12 @@ import os
 import socket
 import time
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
 from auditor.plugin.checkpoints import Checkpoints
-from auditor.plugin.children import children_cpu, fork, wait
+from auditor.plugin.children import children_cpu, fork, wait, wait_any
 from auditor.plugin.jsonlines import append_json_line, read_json_lines
 from auditor.plugin.protocol import CorunRequest, ProtocolError, Request, RunRequest, parse_request
 from auditor.plugin.record import (
@@ -55,6 +61,9 @@ from auditor.plugin.threads import ThreadInfo, fork_safety
 from auditor.plugin.watchdog import WATCHDOG, Watchdog
 from auditor.plugin.world import World
 
+if TYPE_CHECKING:
+    from auditor.plugin.footprint import Footprint
+
 
 class ForkServer:
     """Registered with ``--auditor-serve=FD``: the test loop becomes a request loop."""
@@ -67,6 +76,7 @@ class ForkServer:
         self.collect_errors: list[tuple[str, str]] = []
         self.watchdog = Watchdog(default=3600.0, timeouts={}, path=None)
         self.world: World | None = None  #: the project's files, for alone runs that restore
+        self._primed: Footprint | None = None  #: alone children's footprint, its snapshots taken
         config.pluginmanager.register(self.watchdog, "auditor-watchdog")
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
@@ -123,9 +133,7 @@ class ForkServer:
                 status = wait(fork(self._after_prefix, session, before, items, request))
                 if status in (0, 1):
                     return {"statuses": [status], "cpu_s": children_cpu() - cpu}
-            alone = [
-                self._alone(session, [*before, item], request, i) for i, item in enumerate(items)
-            ]
+            alone = self._each_alone(session, before, items, request)
             return {"statuses": alone, "cpu_s": children_cpu() - cpu}
         statuses: list[int] = []
         for attempt in range(request.repeats):
@@ -181,14 +189,7 @@ class ForkServer:
             if status not in (0, 1):
                 bury(path, worker, status)
             statuses.append(status)
-            with (
-                contextlib.suppress(FileNotFoundError),
-                open(path, encoding="utf-8") as part,
-                open(results, "a", encoding="utf-8") as whole,
-            ):
-                whole.write(part.read())
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            _move_records(path, results)
         return statuses
 
     def _after_prefix(
@@ -219,13 +220,72 @@ class ForkServer:
             taken = World.take(self.config.invocation_params.dir, exclude=request.keep)
             self.world = taken
         try:
-            statuses = [
-                self._alone(session, [item], request, i, replay) for i, item in enumerate(items)
-            ]
+            statuses = self._each_alone(session, [], items, request, replay)
         finally:
             if taken is not None:  # this child's own backup (the server's stays the server's)
                 taken.close()
         return 1 if any(statuses) else 0
+
+    def _each_alone(
+        self,
+        session: pytest.Session,
+        before: list[pytest.Item],
+        items: list[pytest.Item],
+        request: RunRequest,
+        replay: list[dict[str, Any]] | None = None,
+    ) -> list[int]:
+        """Each of ``items`` in a child of its own, after ``before`` (or ``replay``); their
+        statuses. Up to ``request.width`` children run at once, for the tests in
+        ``request.beside``; any other test runs with no child beside it. A test that did not
+        pass beside another runs again with none, and only that run counts: a collision (a
+        file a session fixture shares, a loaded machine) is not its outcome alone. The records
+        go to the results file in the order of ``items``, whichever child ends first."""
+        beside = frozenset(request.beside) if request.width > 1 else frozenset()
+        statuses = [0] * len(items)
+        running: dict[int, tuple[int, str]] = {}  #: pid → the test's index, its own results
+        ended: dict[int, tuple[int, str]] = {}  #: index → status, results, until written
+
+        def reap() -> None:
+            pid, status = wait_any(running)
+            i, path = running.pop(pid)
+            ended[i] = (status, path)
+
+        def settle() -> None:
+            """Every child ended, their records written; those that did not pass, again alone."""
+            while running:
+                reap()
+            for i in sorted(ended):
+                status, path = ended.pop(i)
+                _move_records(path, request.results if status == 0 else None)
+                if status != 0:
+                    self._put_back(request, status)
+                    statuses[i] = self._alone(session, [*before, items[i]], request, i, replay)
+
+        self._primed = _footprint(self.config) if request.footprint else None
+        try:
+            for i, item in enumerate(items):
+                if item.nodeid not in beside:
+                    settle()
+                    statuses[i] = self._alone(session, [*before, item], request, i, replay)
+                    continue
+                while len(running) >= request.width:
+                    reap()
+                if any(status for status, _ in ended.values()):
+                    settle()  # a test that failed may have left files: put back, with none beside
+                self._ready(item)
+                path, chain = f"{request.results}.{i}", [*before, item]
+                pid = fork(self._solo, session, chain, request, f"a{i}", None, replay, path)
+                running[pid] = (i, path)
+            settle()
+        finally:
+            self._primed = None
+        return statuses
+
+    def _ready(self, item: pytest.Item) -> None:
+        """The footprint's snapshot before ``item``, taken here once per test module for every
+        child that starts from this process's state (each would take the same one)."""
+        if self._primed is not None:
+            self._primed.snapshots.ready(item)
 
     def _alone(
         self,
@@ -240,6 +300,7 @@ class ForkServer:
         ``reruns`` times from the same state, as probes, stopping at the first outcome that
         differs."""
         worker, item = f"a{i}", items[-1]
+        self._ready(item)
         status = wait(fork(self._solo, session, items, request, worker, None, replay))
         if status not in (0, 1):
             bury(request.results, worker, status)
@@ -268,11 +329,13 @@ class ForkServer:
         worker: str,
         attempt: int | None,
         replay: list[dict[str, Any]] | None = None,
+        results: str | None = None,
     ) -> int:
         """In a child: run ``items`` (``attempt``: as a rerun of the last, recorded as a
-        probe); the last one's status. ``replay``: a prefix this process inherited, run."""
+        probe); the last one's status. ``replay``: a prefix this process inherited, run.
+        ``results``: the file to record to, if not the request's."""
         item = items[-1]
-        recorder = self._prepare(request, request.results, worker)
+        recorder = self._prepare(request, results or request.results, worker)
         recorder.collected = True  # the server wrote the request's ids as collected
         if replay:
             # What the prefix left set up that this test does not share (another module's
@@ -391,9 +454,9 @@ class ForkServer:
         if run and run.seed is not None and callable(reseed):
             reseed(self.config)  # as randomly does at session start
         if run and run.footprint:
-            from auditor.plugin.footprint import Footprint
-
-            self.config.pluginmanager.register(Footprint(self.config), "auditor-footprint")
+            footprint = self._primed or _footprint(self.config)
+            footprint.snapshots.forked()
+            self.config.pluginmanager.register(footprint, "auditor-footprint")
         recorder = ResultsRecorder(self.config, results, worker=worker, begin=True)
         self.config.pluginmanager.register(recorder, "auditor-results")
         self.watchdog.default = float(request.timeout or self.watchdog.default)
@@ -418,6 +481,25 @@ class _Above:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._item.parent, name)
+
+
+def _move_records(path: str, results: str | None) -> None:
+    """A child's own records appended to ``results`` (None: dropped), its file removed."""
+    if results is not None:
+        with (
+            contextlib.suppress(FileNotFoundError),
+            open(path, encoding="utf-8") as part,
+            open(results, "a", encoding="utf-8") as whole,
+        ):
+            whole.write(part.read())
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _footprint(config: pytest.Config) -> Footprint:
+    from auditor.plugin.footprint import Footprint  # only where footprints are recorded
+
+    return Footprint(config)
 
 
 def _unsafe(thread: ThreadInfo) -> str:

@@ -64,6 +64,9 @@ Changes = tuple[list[str], dict[str, list[str]], dict[str, tuple[str, ...]]]
 #: a wider-scoped fixture's file larger than this is printed by its size and time, not its bytes
 FILE_PRINT_BYTES = 1 << 20
 _MODULE_PARTS = ("modules", "namespaces", "objects", "where", "watch")
+#: pytest's own variable: set for each test and removed after it (present before when auditor
+#: itself runs under pytest)
+_PYTEST_ENV = frozenset({"PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST"})
 
 
 class Snapshots:
@@ -82,6 +85,7 @@ class Snapshots:
         self._objects: dict[int, Shape] = {}  #: id → an object's attributes' last shape
         self._version = 0  #: counts the changes of the project's modules
         self._next: dict[str, Any] | None = None  #: the last test's snapshot after it, if clean
+        self._ready: dict[str | None, dict[str, Any]] = {}  #: test module → :meth:`ready`'s
         self.owners = Owners()
 
     def take(self, item: pytest.Item, *, live: bool = False) -> dict[str, Any]:
@@ -129,6 +133,25 @@ class Snapshots:
         state["watch"] = watch
         return state
 
+    def ready(self, item: pytest.Item) -> None:
+        """Take the snapshot before ``item`` now, for the next :meth:`take` (in this process or
+        a child forked from it). A fork server's alone children each start a test from the same
+        state: the snapshot is taken once per test module, not once per child."""
+        own = getattr(item, "module", None)
+        self._project_modules()
+        key = (self._version, own.__name__ if isinstance(own, types.ModuleType) else None)
+        taken = self._ready.get(key[1])
+        if taken is None or taken["key"] != key:
+            self._next = None
+            taken = self._ready[key[1]] = self.take(item)
+        self._next = taken
+
+    def forked(self) -> None:
+        """In a child forked after :meth:`ready`: the process-wide state taken again, as the
+        fork itself changes it (:mod:`random` reseeds every child)."""
+        if self._next is not None:
+            self._next = {**self._next, "process": self.process.take()}
+
     def test_class(self, item: pytest.Item) -> tuple[type, ObjectPrint] | None:
         """The running test's class and the print of its attributes (see :meth:`during`)."""
         cls = getattr(item, "cls", None)
@@ -159,7 +182,8 @@ class Snapshots:
         if before["sys.path"] != after["sys.path"]:
             changed.append("global:sys.path")
         if before["env"] != after["env"]:
-            changed += [f"env:{os.fsdecode(name)}" for name in _differ(before["env"], after["env"])]
+            names = _differ(before["env"], after["env"])
+            changed += [f"env:{os.fsdecode(name)}" for name in names if name not in _PYTEST_ENV]
         modules_before, modules_after = before["sys.modules"], after["sys.modules"]
         if modules_before != modules_after:  # imports add modules; a test replacing one pollutes
             changed += [
