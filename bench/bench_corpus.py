@@ -28,8 +28,8 @@ What it measures
     what was missed, in which seed, and what the audit said instead.
 
 How to run (from the repository root, with the project venv)
-    .venv/bin/python bench/bench_corpus.py [--seeds 5] [--budget 30m] [--only NAME ...]
-        [--no-large] [--work DIR] [--json PATH]
+    .venv/bin/python bench/bench_corpus.py [--seeds 5] [--first-seed 1] [--budget 30m]
+        [--only NAME ...] [--no-large] [--work DIR] [--json PATH]
 
     Exits 0 when every audit found everything with its cause and no false positive, else 1.
     Standard library only. The large suite takes about a minute per sequential run and up to
@@ -323,7 +323,7 @@ def score(suite: Suite, seed: int, sequential_s: float, run: AuditRun) -> Score:
     )
 
 
-def audit_suite(suite: Suite, work: Path, seeds: int, budget: str | None) -> list[Score]:
+def audit_suite(suite: Suite, work: Path, seeds: range, budget: str | None) -> list[Score]:
     """The copy, its sequential run, then one scored audit per seed."""
     copy = prepare_copy(suite, work)
     sequential, code = sequential_run(copy)
@@ -331,7 +331,7 @@ def audit_suite(suite: Suite, work: Path, seeds: int, budget: str | None) -> lis
     if stray := left_behind(copy, suite.source):
         print(f"  note: the sequential run left {', '.join(stray)} (put back)", file=sys.stderr)
     scores = []
-    for seed in range(1, seeds + 1):
+    for seed in seeds:
         run = audit(copy, seed, budget)
         scored = score(suite, seed, sequential, run)
         stray = left_behind(copy, suite.source)
@@ -481,6 +481,9 @@ def verdict(total: Row, scores: Sequence[Score]) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seeds", type=int, default=5, metavar="N", help="audit seeds 1..N")
+    parser.add_argument(
+        "--first-seed", type=int, default=1, metavar="K", help="start at seed K (K..N)"
+    )
     parser.add_argument("--budget", help="passed to auditor audit --budget (e.g. 30m)")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME", help="these suites")
     parser.add_argument("--no-large", action="store_true", help="skip the large generated suite")
@@ -494,8 +497,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     suites = find_suites(args.only, large=not args.no_large)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-corpus-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"{len(suites)} suites, seeds 1..{args.seeds}; copies in {work}", file=sys.stderr)
-    scores = [x for suite in suites for x in audit_suite(suite, work, args.seeds, args.budget)]
+    seeds = range(args.first_seed, args.seeds + 1)
+    if not seeds:
+        print(f"--first-seed {args.first_seed} is after --seeds {args.seeds}", file=sys.stderr)
+        return 2
+    print(f"{len(suites)} suites, seeds {seeds[0]}..{seeds[-1]}; copies in {work}", file=sys.stderr)
+    scores = [x for suite in suites for x in audit_suite(suite, work, seeds, args.budget)]
     rows = [Row.of(s.name, [x for x in scores if x.suite == s.name]) for s in suites]
     total = total_row(scores)
     print_table([*rows, total])
