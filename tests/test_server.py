@@ -428,7 +428,10 @@ def test_alone_after_a_prefix_runs_each_test_right_after_it(server) -> None:  # 
     ]
 
 
-def test_a_prefix_runs_once_and_each_test_forks_from_where_it_left(tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [1, 2])
+def test_a_prefix_runs_once_and_each_test_forks_from_where_it_left(
+    tmp_path: Path, width: int
+) -> None:
     files = {
         "test_slow_writer.py": "import pytest\n\n"
         "@pytest.fixture(scope='module')\ndef table():\n    yield {}\n"
@@ -445,9 +448,9 @@ def test_a_prefix_runs_once_and_each_test_forks_from_where_it_left(tmp_path: Pat
     with open(os.devnull, "w") as sink:
         served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
         try:
-            result = served.run(
-                RunRequest(ids=ids, alone=True, prefix=("test_slow_writer.py::test_fills",))
-            )
+            prefix = ("test_slow_writer.py::test_fills",)
+            request = RunRequest(ids=ids, alone=True, prefix=prefix, width=width, beside=ids)
+            result = served.run(request)
         finally:
             served.close()
     assert (root / "prefix_ran.txt").read_text() == "ran\n"  # once, not once per test

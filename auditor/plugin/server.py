@@ -334,8 +334,8 @@ class ForkServer:
         """In a child: run ``items`` (``attempt``: as a rerun of the last, recorded as a
         probe); the last one's status. ``replay``: a prefix this process inherited, run.
         ``results``: the file to record to, if not the request's."""
-        item = items[-1]
-        recorder = self._prepare(request, results or request.results, worker)
+        item, results = items[-1], results or request.results
+        recorder = self._prepare(request, results, worker)
         recorder.collected = True  # the server wrote the request's ids as collected
         if replay:
             # What the prefix left set up that this test does not share (another module's
@@ -345,12 +345,12 @@ class ForkServer:
         if attempt is not None:
             replayed = len(items) - 1 + len(replay or ())
             extra = {"target": item.nodeid, "attempt": attempt, "replayed": replayed}
-            recorder.retarget(request.results, "probe", **extra)
+            recorder.retarget(results, "probe", **extra)
             recorder.begin = False
             self.watchdog.path = None  # a rerun's hang is the probe's outcome
         else:
             for record in replay or ():
-                append_json_line(request.results, {**record, "worker": worker})
+                append_json_line(results, {**record, "worker": worker})
         for j, each in enumerate(items):
             nextitem = items[j + 1] if j + 1 < len(items) else None
             self.config.hook.pytest_runtest_protocol(item=each, nextitem=nextitem)
