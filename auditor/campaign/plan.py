@@ -14,7 +14,9 @@ cuts it short keeps the most telling runs):
 4. the default order **reversed**, then **random orders** interleaved with **xdist runs** at
    several worker counts: what footprints cannot see (state outside Python, shared resources);
 5. last, each test alone right after the writers (``after``, from :func:`guided`): a fork per
-   test, so a budget cuts it first (on a 2,574-test suite it outlasted the rest of the campaign).
+   test, so a budget cuts it first. On a large suite, where an order is a long run, the first
+   writers get one pair of orders and each of up to ``LARGE_AFTERS`` sets of writers an
+   ``after`` run of every test instead.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from auditor.model import RunPlan
 
 GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints…
 SMALL_SUITE = 500  #: …twice as many for a selection of at most this many tests (cheap orders)
+#: With forking, a larger selection gets one pair of orders, and each of up to this many sets of
+#: writers an ``after`` run of every test: as dear as an order, and it covers its writers for
+#: every test with nothing between (an order covers them in one direction, behind other tests)
+LARGE_AFTERS = 4
 #: State that more than this share of the tests (and more than a handful) leaves changed is
 #: everywhere (``random.state``…): any order exercises it.
 _EVERYWHERE = 0.5
@@ -103,10 +109,16 @@ def guided(
     polluter with nothing between.
 
     ``limit``: at most this many orders (default: ``GUIDED_ORDERS``, twice as many for a small
-    suite, where a key may hold several values each of which fails another victim).
+    suite, where a key may hold several values each of which fails another victim). A larger
+    suite, with ``forking``, gets the first writers' pair of orders, and for each of up to
+    ``LARGE_AFTERS`` sets of writers an ``after`` run of every test: each order is a long run
+    there, and an ``after`` run costs about as much (its children run side by side) but covers
+    its writers before every test.
     """
+    large = forking and len(order) > SMALL_SUITE
     if limit is None:
-        limit = GUIDED_ORDERS * (2 if len(order) <= SMALL_SUITE else 1)
+        limit = 2 if large else GUIDED_ORDERS * (2 if len(order) <= SMALL_SUITE else 1)
+    after_limit = LARGE_AFTERS if large else len(order)
     writers: dict[str, list[str]] = {}
     for test in order:
         for mark in leaves.get(test, ()):
@@ -129,7 +141,7 @@ def guided(
     )
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
-    while uncovered and len(plans) < limit:
+    while uncovered and (len(plans) < limit or (large and len(afters) < after_limit)):
         chosen, covered = _disjoint_writers(uncovered, writers, leaves)
         if not chosen:
             break
@@ -142,15 +154,16 @@ def guided(
         # The rest in the default order, then reversed: a cleaner the footprints never saw
         # (it always ran when the state was clean) sits before a victim in at most one of them.
         both = ((after, "in the default order"), (after[::-1], "reversed"))
-        for rest, how in both[: 1 + (len(after) > 1)]:
+        for rest, how in both[: 1 + (len(after) > 1)] if len(plans) < limit else ():
             why = _why(covered, len(after), how)
             plans.append(RunPlan("guided", ids=(*chosen, *rest), why=why))
         # Each test right after the writers, in a fork of its own: every victim of that state
         # meets it with nothing between (a TestCase whose tearDown clears what it reads always
         # ran on clean state and changed nothing a footprint sees). For the first writers, every
-        # test (about the cost of the alone run); for the others, the cleaners only.
-        others = tuple(t for t in order if t not in chosen and (not afters or t in back))
-        if forking and others:
+        # test (about the cost of the alone run); for the others, the cleaners only (on a large
+        # suite, every test: its orders are few).
+        others = tuple(t for t in order if t not in chosen and (large or not afters or t in back))
+        if forking and others and len(afters) < after_limit:
             why = f"each test alone right after the tests that leave {_shown(covered)} changed"
             afters.append(RunPlan("after", ids=others, prefix=tuple(chosen), why=why))
         uncovered = [mark for mark in uncovered if mark not in covered]
