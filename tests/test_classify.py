@@ -113,7 +113,8 @@ def test_a_hang_after_some_order_is_a_victim_not_a_hang() -> None:
 def test_a_failure_alone_in_the_campaign_makes_a_would_be_victim_non_deterministic() -> None:
     campaign = [
         seq(BASE, ("v", "passed"), ("p", "passed")),
-        seq(RunPlan("alone", ids=("v", "p")), ("v", "failed"), ("p", "passed")),
+        # Alone, it failed once and its reruns from the same state passed.
+        seq(RunPlan("alone", ids=("v", "p")), ("v", "failed"), ("p", "passed"), reruns=["passed"]),
         seq(R1, ("p", "passed"), ("v", "failed"), reruns=FAILS),  # its reruns failed by chance
     ]
     finding = classify(campaign, FakeLab(alone=["passed"] * 3))
@@ -200,6 +201,18 @@ def test_a_sequential_failure_is_preferred_as_evidence() -> None:
     lab = FakeLab(alone=FAILS)
     assert classify(campaign, lab).kind == "failing"
     assert lab.asked == []
+
+
+def test_the_failing_order_with_the_shortest_prefix_is_the_evidence() -> None:
+    # A long order failed it first and reran it; a run right after its writers failed it too,
+    # without reruns (rerun enough already): its short prefix is the one locate searches.
+    long = seq(R1, *((f"t{i}", "passed") for i in range(40)), ("v", "failed"), reruns=FAILS)
+    after = seq(RunPlan("after", ids=("v",), prefix=("w",)), ("w", "passed"), ("v", "failed"))
+    lab = FakeLab(alone=["passed"] * 3, replay=FAILS)
+    finding = classify([seq(BASE, ("v", "passed")), long, after], lab)
+    assert finding.kind == "order-dependent"
+    assert finding.sequence == ("w", "v")
+    assert lab.asked[0] == ("replay", after.plan)  # its two tests replayed, with reruns
 
 
 @pytest.mark.parametrize(("recorded", "kind"), [("crashed", "crash"), ("hang", "hang")])
