@@ -172,6 +172,25 @@ def test_what_one_search_found_is_tried_first_by_the_next() -> None:
     assert lab.orders[0] == ("p2", "v2") and len(lab.orders) < bisected
 
 
+def test_polluters_found_for_other_victims_do_not_crowd_out_the_right_guess() -> None:
+    # A long prefix, five polluters of other victims found before, and this victim's own
+    # polluter, the only test that left its rare value: tried before any bisection.
+    others = tuple(f"o{i}" for i in range(5))
+    sequence = (*(f"t{i}" for i in range(200)), *others, "p")
+    rare = {"p": frozenset({"global:m.CACHE#01=02"})}
+    marks = {f"t{i}": frozenset({"global:m.CACHE#01=00"}) for i in range(200)} | rare
+    prints = fp.Footprints(state={t: frozenset({"global:m.CACHE"}) for t in marks}, marks=marks)
+    learnt = cause.Learnt()
+    for polluter in others:
+        learnt = learnt.after(Finding("order-dependent", "x", "", polluters=(polluter,)))
+    lab = FakeLab(lambda ids: ["failed"] * 3 if "p" in ids[:-1] else ["passed"])
+    found = cause.locate_victim(victim((*sequence, "v")), [], prints, lab, command, learnt)
+    assert found.polluters == ("p",)
+    guessed = [ids for ids in lab.orders if len(ids) == 2]
+    assert guessed[: len(others) + 1] == [(t, "v") for t in (*others, "p")]
+    assert all(len(ids) <= 2 or ids == (*sequence, "v") for ids in lab.orders)  # no bisection
+
+
 def test_learnt_counts_what_was_found_most_first() -> None:
     learnt = cause.Learnt()
     for polluters in [("a",), ("b",), ("b", "c")]:

@@ -29,7 +29,8 @@ from auditor.model import Command, Observation, RunOutcome, RunPlan
 
 MAX_CORUNNERS = 8  #: co-runners tried for a failure seen only under xdist
 GUESSES = 3  #: ranked candidates tried alone before a search bisects a long prefix
-LONG_PREFIX = 32  #: …a prefix longer than this
+LONG_PREFIX = 32  #: …a prefix longer than this (one more guess per this many tests of it)
+MAX_GUESSES = 16  #: at most this many guesses, before a bisection
 MORE_POLLUTERS = 8  #: other writers of a victim's state run before it, a run of two tests each
 
 
@@ -420,9 +421,14 @@ def _search_before(
     rare = fp.rank_by_rarity(before, prints) if fails else []
     ranked = _first(learnt, [*rare, *fp.rank_by_relevance(before, prints, context)])
     ranked = list(dict.fromkeys([*mentioned, *ranked]))
-    # On a long prefix, a few guesses (a run of two tests each) before bisecting (each step
-    # about half the prefix).
-    guesses = GUESSES if len(before) > LONG_PREFIX else 1
+    # On a long prefix, guesses (a run of two tests each) before bisecting (each step about half
+    # the prefix): every test the failure mentions or an earlier search found (a large suite's
+    # victims have a dozen polluters between them, and those found first would crowd out the
+    # right guess), and more of the ranking the longer the prefix.
+    guesses = 1
+    if len(before) > LONG_PREFIX:
+        first = {*mentioned, *(test for test, _ in learnt)} & set(before)
+        guesses = min(MAX_GUESSES, max(GUESSES, len(before) // LONG_PREFIX) + len(first))
     return culprits(
         before, effect, ranked, narrow=_more(prints) if fails else _no_more, guesses=guesses
     )
