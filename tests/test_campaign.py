@@ -162,6 +162,20 @@ def test_orders_chosen_from_footprints(
     assert all(p.kind == "guided" and "chosen from footprints" in p.why for p in plans)
 
 
+def test_a_writer_whose_class_has_a_clearer_leads_the_writers() -> None:
+    # TestManager's setUp empties the cache: its first test was seen removing entries, the
+    # next one only adds its own key (the cache was empty already). Behind the tax override,
+    # it would wipe it: it runs first.
+    clears, answer = "m.py::TestManager::test_cleared", "m.py::TestManager::test_answer"
+    order = ["p", clears, answer, "v"]
+    tax = frozenset({"global:app.CACHE#7a7a=0007"})
+    mine = frozenset({"global:app.CACHE#a1a1=0042"})
+    writes = {"p": tax, clears: frozenset({"global:app.CACHE#7a7a-"}), answer: mine}
+    leaves = {"p": tax, answer: mine}
+    plans = guided(order, writes, leaves)
+    assert plans[0].ids[:2] == (answer, "p")
+
+
 def test_a_counter_most_tests_move_gets_no_order() -> None:
     # Background threads bump a counter during every test: each leaves a value of its own.
     # The one test that pauses deliveries is the order worth running.

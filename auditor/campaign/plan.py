@@ -139,6 +139,7 @@ def guided(
             mark,
         ),
     )
+    cleared = _cleared_by_class(writes)
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
     while uncovered and (len(plans) < limit or (large and len(afters) < after_limit)):
@@ -146,8 +147,15 @@ def guided(
         if not chosen:
             break
         # Writers that also clear (a TestCase whose setUp empties the cache, then fills one
-        # key) first: after the others, they would wipe what those left.
-        chosen.sort(key=lambda test: not _puts_back(test, writes, leaves))
+        # key) first: after the others, they would wipe what those left. A test of a class one
+        # of whose tests was seen clearing a state clears it too: their setUp is one, and it
+        # empties an empty cache unseen (the class's first test always left it empty).
+        states = {slot(mark)[0] for test in chosen for mark in leaves[test]}
+        chosen.sort(
+            key=lambda test: not (
+                _puts_back(test, writes, leaves) or cleared.get(_class_of(test), set()) & states
+            )
+        )
         written = {slot(mark) for test in chosen for mark in leaves[test]}
         back = {t for t in order if _conflict(_puts_back(t, writes, leaves), written)}
         after = [t for t in order if t not in chosen and t not in back]
@@ -193,6 +201,22 @@ def _telling(
             slot(mark)[1] is not None and len(found) > _HANDFUL and len(found) == usual[slot(mark)]
         )
     ]
+
+
+def _class_of(test: str) -> str | None:
+    """The node id of a test's class (``path::Class``), None for a module's function."""
+    parts = test.split("::")
+    return "::".join(parts[:-1]) if len(parts) > 2 else None
+
+
+def _cleared_by_class(writes: Mapping[str, frozenset[str]]) -> dict[str | None, set[str]]:
+    """Per test class, the states any of its tests was seen removing something from."""
+    cleared: dict[str | None, set[str]] = {}
+    for test, marks in writes.items():
+        if _class_of(test) is not None:
+            states = {slot(mark)[0] for mark in marks if removes(mark)}
+            cleared.setdefault(_class_of(test), set()).update(states)
+    return cleared
 
 
 def _conflict(slots: set[tuple[str, str | None]], written: set[tuple[str, str | None]]) -> bool:
