@@ -152,8 +152,10 @@ def guided(
         # empties an empty cache unseen (the class's first test always left it empty).
         states = {slot(mark)[0] for test in chosen for mark in leaves[test]}
         chosen.sort(
-            key=lambda test: not (
-                _puts_back(test, writes, leaves) or cleared.get(_class_of(test), set()) & states
+            key=lambda test: (
+                not (
+                    _puts_back(test, writes, leaves) or cleared.get(_class_of(test), set()) & states
+                )
             )
         )
         written = {slot(mark) for test in chosen for mark in leaves[test]}
