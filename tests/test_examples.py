@@ -152,7 +152,9 @@ def test_migrate_fixes_exactly_the_files_with_problems(migrated: Migrated) -> No
     out = migrated.run.stdout
     assert "speed: " in out
     entries = quarantine.load(migrated.root / "quarantine.toml")
-    assert [e.test for e in entries] == report["quarantine"]
+    # What the fix quarantined, and the flaky test when only a closing run saw it fail.
+    remaining = {r["test"] for r in report["remaining"]}
+    assert {e.test for e in entries} == set(report["quarantine"]) | remaining
     assert {e.kind for e in entries} <= {"non-deterministic"}
     held = " --quarantine" if report["quarantine"] else ""
     # Both closing runs measured: the CI command has the count that was faster.
