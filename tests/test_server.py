@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -57,17 +58,23 @@ def order(result: RunResult) -> list[str]:
     return [r.nodeid for r in sorted(result.tests, key=lambda r: r.start or 0.0)]
 
 
+@contextlib.contextmanager
+def serving(root: Path) -> Iterator[Server]:
+    """A fork server on the project at ``root``, as an audit starts it; closed after."""
+    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
+    with open(os.devnull, "w") as sink:
+        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
+        try:
+            yield served
+        finally:
+            served.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Server]]:
     root = write_suite(tmp_path_factory.mktemp("server") / "project", SUITE)
-    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
-    env = child_env() | clean_env()
-    with open(os.devnull, "w") as sink:
-        served = Server(call, cwd=root, env=env, output=sink)
-        try:
-            yield root, served
-        finally:
-            served.close()
+    with serving(root) as served:
+        yield root, served
 
 
 @pytest.mark.parametrize("seed", [1, 12345])
@@ -199,15 +206,10 @@ def test_a_staggered_corun_starts_the_second_test_during_the_first(tmp_path: Pat
     # The first test's module teardown removes the folder while the second still uses it:
     # started together, both have read their file back by then.
     root = write_suite(tmp_path / "project", {"test_shared.py": SHARED_FOLDER})
-    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
     ids = ("test_shared.py::test_first", "test_shared.py::test_second")
-    with open(os.devnull, "w") as sink:
-        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
-        try:
-            together = served.run(CorunRequest(ids=ids, repeats=2))
-            result = served.run(CorunRequest(ids=ids, repeats=2, stagger_s=0.4))
-        finally:
-            served.close()
+    with serving(root) as served:
+        together = served.run(CorunRequest(ids=ids, repeats=2))
+        result = served.run(CorunRequest(ids=ids, repeats=2, stagger_s=0.4))
     assert {r.outcome for r in together.tests} == {"passed"}
     # Every attempt fails the second test (so there is a second attempt); the first passes.
     assert sorted((r.nodeid, r.worker, r.outcome) for r in result.tests) == [
@@ -373,15 +375,10 @@ def test_alone_side_by_side_runs_a_test_that_failed_beside_another_again_alone(
         "        raise AssertionError('ran beside test_first')\n",
     }
     root = write_suite(tmp_path / "project", files)
-    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
     ids = ("test_pair.py::test_first", "test_pair.py::test_second")
-    with open(os.devnull, "w") as sink:
-        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
-        try:
-            result = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids, reruns=2))
-            one_at_a_time = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids[:1]))
-        finally:
-            served.close()
+    with serving(root) as served:
+        result = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids, reruns=2))
+        one_at_a_time = served.run(RunRequest(ids=ids, alone=True, width=2, beside=ids[:1]))
     assert (root / "collided").exists()  # they did run side by side
     assert [(r.nodeid, r.outcome) for r in result.tests] == [(i, "passed") for i in ids]
     assert result.returncode == 0 and not result.probes
@@ -401,15 +398,10 @@ def test_alone_puts_the_files_back_after_a_test_that_did_not_pass(tmp_path: Path
         "    assert not os.path.exists('left.txt')\n",
     }
     root = write_suite(tmp_path / "project", files)
-    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
     ids = ("test_files.py::test_leaves_a_file_and_fails", "test_files.py::test_needs_no_file")
-    with open(os.devnull, "w") as sink:
-        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
-        try:
-            kept = served.run(RunRequest(ids=ids, alone=True, keep=()))
-            left = served.run(RunRequest(ids=ids, alone=True))  # keep=None: nothing put back
-        finally:
-            served.close()
+    with serving(root) as served:
+        kept = served.run(RunRequest(ids=ids, alone=True, keep=()))
+        left = served.run(RunRequest(ids=ids, alone=True))  # keep=None: nothing put back
     assert [r.outcome for r in kept.tests] == ["failed", "passed"]
     assert [r.outcome for r in left.tests] == ["failed", "failed"]
     assert (root / "left.txt").exists()  # the second request's, as it was told
@@ -443,16 +435,11 @@ def test_a_prefix_runs_once_and_each_test_forks_from_where_it_left(
         "def test_also_sees_it():\n    assert sys.modules['pkg_state']['k'] == 1\n",
     }
     root = write_suite(tmp_path / "project", files)
-    call = PytestCall(args=(), seed=0, reorganize=False, extra_plugin_args=SERVER_ARGS)
     ids = ("test_readers.py::test_sees_it", "test_readers.py::test_also_sees_it")
-    with open(os.devnull, "w") as sink:
-        served = Server(call, cwd=root, env=child_env() | clean_env(), output=sink)
-        try:
-            prefix = ("test_slow_writer.py::test_fills",)
-            request = RunRequest(ids=ids, alone=True, prefix=prefix, width=width, beside=ids)
-            result = served.run(request)
-        finally:
-            served.close()
+    with serving(root) as served:
+        prefix = ("test_slow_writer.py::test_fills",)
+        request = RunRequest(ids=ids, alone=True, prefix=prefix, width=width, beside=ids)
+        result = served.run(request)
     assert (root / "prefix_ran.txt").read_text() == "ran\n"  # once, not once per test
     # Each test's process ran the prefix: its records come first, under the test's worker.
     assert [(r.nodeid, r.outcome, r.worker) for r in result.tests] == [
