@@ -151,13 +151,12 @@ def guided(
         # of whose tests was seen clearing a state clears it too: their setUp is one, and it
         # empties an empty cache unseen (the class's first test always left it empty).
         states = {slot(mark)[0] for test in chosen for mark in leaves[test]}
-        chosen.sort(
-            key=lambda test: (
-                not (
-                    _puts_back(test, writes, leaves) or cleared.get(_class_of(test), set()) & states
-                )
-            )
-        )
+        first = {
+            t
+            for t in chosen
+            if _puts_back(t, writes, leaves) or cleared.get(_class_of(t), set()) & states
+        }
+        chosen.sort(key=lambda test: test not in first)
         written = {slot(mark) for test in chosen for mark in leaves[test]}
         back = {t for t in order if _conflict(_puts_back(t, writes, leaves), written)}
         after = [t for t in order if t not in chosen and t not in back]
@@ -215,9 +214,9 @@ def _cleared_by_class(writes: Mapping[str, frozenset[str]]) -> dict[str | None, 
     """Per test class, the states any of its tests was seen removing something from."""
     cleared: dict[str | None, set[str]] = {}
     for test, marks in writes.items():
-        if _class_of(test) is not None:
-            states = {slot(mark)[0] for mark in marks if removes(mark)}
-            cleared.setdefault(_class_of(test), set()).update(states)
+        cls = _class_of(test)
+        if cls is not None:
+            cleared.setdefault(cls, set()).update(slot(m)[0] for m in marks if removes(m))
     return cleared
 
 
