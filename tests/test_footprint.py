@@ -13,7 +13,7 @@ from auditor.locate import footprints as fp
 from auditor.model import RunOutcome, RunPlan, read_results
 from auditor.plugin.effects import token
 from auditor.report.audit import finding_entry
-from tests.helpers import read_jsonl, run_pytest, write_suite
+from tests.helpers import clean_env, read_jsonl, run_pytest, write_suite
 
 SECRET = "hunter2-not-for-reports"
 
@@ -241,6 +241,23 @@ def test_e5_rebinds_a_secret():
 
 def test_e6_appends():
     settings.SEEN.append("{SECRET}")
+
+def test_e7_appends_again():
+    settings.SEEN.append("more")
+
+def test_e8_reads_only():
+    assert settings.SEEN and settings.manager._cache
+
+def test_e9_counts_in_a_loop():
+    for n in range(50):  # the interpreter specialises this store after a few rounds
+        settings.manager.count = n
+
+def test_e10_counts_again():
+    for n in range(50):
+        settings.manager.count = n + 1
+
+def test_e11_same_count():
+    settings.manager.count = 50
 """,
 }
 
@@ -346,13 +363,17 @@ class TestCounting(unittest.TestCase):
 
 
 def footprints(
-    root: Path, *args: str, randomly: str = "no:randomly", into: str = "results.jsonl"
+    root: Path,
+    *args: str,
+    randomly: str = "no:randomly",
+    into: str = "results.jsonl",
+    env: dict[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], str]:
     """Each test's record, by its node id without the file (``test_env``, ``TestA::test_one``)."""
     results = root / into
     results.unlink(missing_ok=True)
     run = run_pytest(
-        root, "-p", randomly, "--auditor-footprint", f"--auditor-results={results}", *args
+        root, "-p", randomly, "--auditor-footprint", f"--auditor-results={results}", *args, env=env
     )
     assert run.returncode == 0, run.stdout + run.stderr
     records = [r for r in read_jsonl(results) if r["type"] == "test"]
@@ -427,6 +448,35 @@ def test_how_a_state_changed_tells_its_writers_apart(recorded) -> None:  # type:
     outcome = RunOutcome(RunPlan("sequential"), result)
     marks = fp.footprints([outcome]).marks
     assert marks["test_effects.py::test_e4_overrides"] == {f"{cache}#{override}"}
+
+
+def test_changes_in_a_row_each_reach_the_record(recorded) -> None:  # type: ignore[no-untyped-def]
+    """After a test that filled a container, the next test's snapshot is the last one with
+    that container's copy taken again: a second change in a row shows, a read does not, nor a
+    value bound again to the same object."""
+    by_name, _, _ = recorded
+    assert changed_in(by_name, "test_effects.py") == {
+        "test_e1_reads_default": ["global:pkg.settings.manager._cache"],
+        "test_e2_clears": ["global:pkg.settings.manager._cache"],
+        "test_e3_reads_default_again": ["global:pkg.settings.manager._cache"],
+        "test_e4_overrides": ["global:pkg.settings.manager._cache"],
+        "test_e5_rebinds_a_secret": ["global:pkg.settings.TOKEN"],
+        "test_e6_appends": ["global:pkg.settings.SEEN"],
+        "test_e7_appends_again": ["global:pkg.settings.SEEN"],
+        "test_e9_counts_in_a_loop": ["global:pkg.settings.manager.count"],
+        "test_e10_counts_again": ["global:pkg.settings.manager.count"],
+    }
+
+
+def test_the_same_records_without_reading_tags(recorded) -> None:  # type: ignore[no-untyped-def]
+    """``AUDITOR_TAGS=0``: every dict compared with its copy, random's state by getstate():
+    the records are the very same (the tags only skip comparisons that would find nothing)."""
+    by_name, _, root = recorded
+    plain, _ = footprints(root, into="plain.jsonl", env={**clean_env(), "AUDITOR_TAGS": "0"})
+    drop = ("test_port", "test_files")  # a port picked by the system; none of the rest varies
+    for name in plain.keys() | by_name.keys():
+        if name not in drop:
+            assert {**plain[name], "worker": 0} == {**by_name[name], "worker": 0}, name
 
 
 def test_resources_touched(recorded) -> None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from operator import getitem, is_
 from typing import Any, NamedTuple
 
+from auditor.plugin import tags
+
 _SIMPLE = (type(None), bool, int, float, complex, str, bytes)
 _MUTABLE = (dict, list, set)
 _IMMUTABLE = (tuple, frozenset)
@@ -150,6 +152,10 @@ class Watch:
     def __init__(self) -> None:
         self.live: list[Any] = []  #: namespaces, attribute mappings, containers
         self.copies: list[Any] = []  #: their copies
+        self.dicts: list[dict[Any, Any]] = []  #: …or, when they are dicts, their tags' views
+        self.views: list[Any] = []
+        self.tags: list[int] = []
+        self.frames: list[int] = []  #: the views of namespaces' and objects' attribute dicts
         self.holders: list[Mapping[str, Any]] = []  #: …whose ``names`` still bind ``held``
         self.names: list[str] = []
         self.held: list[Any] = []
@@ -158,30 +164,35 @@ class Watch:
         self.memos: list[Any] = []  #: lru_caches, and their ``counts``
         self.counts: list[Any] = []
 
-    def namespace(self, live: Mapping[str, Any], shape: Shape) -> None:
-        self.live.append(live)
-        self.copies.append(shape.copy)
-        for name, value, _ in shape.deep:
-            self._held(live, name, value)
+    def namespace(self, live: dict[str, Any], shape: Shape) -> None:
+        if not self._tag(live, frame=True):
+            self.live.append(live)
+            self.copies.append(shape.copy)
+            for name, value, _ in shape.deep:  # a tagged namespace's tag tells of these too
+                self._held(live, name, value)
 
     def contents(self, value: Any, printed: Any) -> None:
         """Watch ``value``, printed as ``printed`` by :func:`contents_of`."""
         if isinstance(printed, ObjectPrint):
             attrs = _attributes(value)
             assert attrs is not None
-            self.live.append(attrs)
-            self.copies.append(printed.copy)
+            tagged = self._tag(tags.attributes_dict(attrs), frame=True)
+            if not tagged:
+                self.live.append(attrs)
+                self.copies.append(printed.copy)
             for name, inner in printed.inner:
-                self._held(attrs, name, printed.copy[name])
+                if not tagged:
+                    self._held(attrs, name, printed.copy[name])
                 self.contents(printed.copy[name], inner)
         elif type(value) in _MUTABLE:
             if type(printed) is type(value):
-                self.live.append(value)
-                self.copies.append(printed)
+                if not self._tag(value):
+                    self.live.append(value)
+                    self.copies.append(printed)
             else:
                 self.sized.append(value)
                 self.sizes.append(printed)
-        elif type(value) is _LRU:
+        elif type(value) is _LRU and not self._tag(tags.lru_cache_dict(value)):
             self.memos.append(value)
             self.counts.append(printed)
 
@@ -190,13 +201,63 @@ class Watch:
         binding of an object whose contents count still binds it, every size is the same."""
         try:  # items compare with their own __eq__ when not identical: it may raise
             return (
-                self.copies == self.live
+                self.tags == list(map(tags.value_of, self.views))
+                and self.copies == self.live
                 and self.sizes == list(map(len, self.sized))
                 and all(map(is_, map(getitem, self.holders, self.names), self.held))
                 and self.counts == list(map(contents_of, self.memos))
             )
         except Exception:
             return False
+
+    @classmethod
+    def joined(cls, *watches: Watch) -> Watch:
+        """One watch of what all of ``watches`` watch."""
+        joined = cls()
+        for name, items in vars(joined).items():
+            if name == "frames":
+                offset = 0
+                for watch in watches:
+                    items += [offset + i for i in watch.frames]
+                    offset += len(watch.views)
+            else:
+                for watch in watches:
+                    items += getattr(watch, name)
+        return joined
+
+    def refreshed(self) -> Watch | None:
+        """This watch's things as they are now, when only containers' contents changed (no
+        binding of a namespace or an object): the copies of the changed ones taken again, all
+        tags, sizes and counts read again. None when more changed, or tags cannot be read."""
+        if not self.views or self.holders:
+            return None
+        now = list(map(tags.value_of, self.views))
+        if any(now[i] != self.tags[i] for i in self.frames):
+            return None
+        if any(len(value) > WIDE for value in self.live):
+            return None  # now compared by its size: watched anew
+        new = Watch()
+        vars(new).update(vars(self))
+        new.tags = now
+        new.copies = [
+            c if equal(c, v) else v.copy() for c, v in zip(self.copies, self.live, strict=True)
+        ]
+        new.sizes = list(map(len, self.sized))
+        new.counts = list(map(contents_of, self.memos))
+        return new
+
+    def _tag(self, live: Any, *, frame: bool = False) -> bool:
+        """Watch a dict by its version tag (:mod:`auditor.plugin.tags`), if tags can be read;
+        ``frame``: a namespace's or an object's attributes (what binds the other things)."""
+        if not tags.DICT_TAGS or type(live) is not dict:
+            return False
+        if frame:
+            self.frames.append(len(self.views))
+        view = tags.dict_tag(live)
+        self.dicts.append(live)  # the view reads the dict's memory: the dict must live on
+        self.views.append(view)
+        self.tags.append(view.value)
+        return True
 
     def _held(self, holder: Mapping[str, Any], name: str, value: Any) -> None:
         self.holders.append(holder)

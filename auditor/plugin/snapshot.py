@@ -38,7 +38,7 @@ import types
 from collections.abc import Mapping
 from pathlib import PurePath
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditor.plugin import effects as effect
 from auditor.plugin.owners import Binding, Owners, holders
@@ -55,6 +55,7 @@ from auditor.plugin.prints import (
     unchanged,
 )
 from auditor.plugin.stdlib_state import ProcessState
+from auditor.plugin.tags import Copier, Seen
 
 if TYPE_CHECKING:
     import pytest
@@ -63,7 +64,25 @@ if TYPE_CHECKING:
 Changes = tuple[list[str], dict[str, list[str]], dict[str, tuple[str, ...]]]
 #: a wider-scoped fixture's file larger than this is printed by its size and time, not its bytes
 FILE_PRINT_BYTES = 1 << 20
-_MODULE_PARTS = ("modules", "namespaces", "objects", "where", "watch")
+
+
+class Part(NamedTuple):
+    """What a snapshot holds of some modules (see :meth:`Snapshots._part`)."""
+
+    modules: dict[str, types.ModuleType]
+    namespaces: dict[str, dict[str, Any]]
+    objects: dict[int, tuple[Any, Any]]  #: an object's id → it and its print
+    where: dict[int, list[Binding]]  #: an object's bindings: to name it, and its aliases
+    watch: Watch
+
+
+def _joined(a: dict[int, list[Binding]], b: dict[int, list[Binding]]) -> dict[int, list[Binding]]:
+    joined = dict(a)
+    for key, bindings in b.items():
+        joined[key] = [*joined.get(key, ()), *bindings]
+    return joined
+
+
 #: pytest's own variable: set for each test and removed after it (present before when auditor
 #: itself runs under pytest)
 _PYTEST_ENV = frozenset({"PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST"})
@@ -87,6 +106,10 @@ class Snapshots:
         self._next: dict[str, Any] | None = None  #: the last test's snapshot after it, if clean
         self._ready: dict[str | None, dict[str, Any]] = {}  #: test module → :meth:`ready`'s
         self.owners = Owners()
+        self._environ, self._sys_modules = Copier(), Copier()  # copied anew once changed
+        self._seen = Seen()  #: the dicts copied or compared, by their tags then
+        self._printed: dict[int, Any] = {}  #: a dict's id → its last copy (see :meth:`_print`)
+        self._project: tuple[int, Part] | None = None  #: the project modules' part, by version
 
     def take(self, item: pytest.Item, *, live: bool = False) -> dict[str, Any]:
         """A snapshot before or after ``item``. ``live``: without the project's modules, for a
@@ -106,18 +129,54 @@ class Snapshots:
             "key": key,
             "cwd": os.getcwd(),
             "sys.path": tuple(sys.path),
-            "env": dict(environ) if isinstance(environ, dict) else dict(os.environ),
-            "sys.modules": dict(sys.modules),
+            "env": self._environ.copy(environ if isinstance(environ, dict) else dict(os.environ)),
+            "sys.modules": self._sys_modules.copy(sys.modules),
             "process": self.process.take(),
         }
         if live:
             return state
+        project = self._project_part(modules)
         if isinstance(own, types.ModuleType) and own.__name__ not in modules:
-            # Test modules are many and alike: only the running test's own is compared.
-            modules = {**modules, own.__name__: own}
+            # Test modules are many and alike: only the running test's own is compared. Its part
+            # is taken for each test module; the project's is kept while nothing changes it.
+            mine = self._part({own.__name__: own}, project.objects, self._objects)
+            project = Part(
+                {**project.modules, **mine.modules},
+                {**project.namespaces, **mine.namespaces},
+                {**project.objects, **mine.objects},
+                _joined(project.where, mine.where),
+                Watch.joined(project.watch, mine.watch),
+            )
+        state.update(project._asdict())
+        return state
+
+    def _project_part(self, modules: dict[str, types.ModuleType]) -> Part:
+        """The project modules' part of a snapshot: the last one while nothing in it changed
+        (refreshed when only containers' contents did), else taken anew."""
+        last = self._project
+        if last is not None and last[0] == self._version:
+            if last[1].watch.untouched():
+                return last[1]
+            refreshed = self._refreshed_part(last[1])
+            if refreshed is not None:
+                self._project = (self._version, refreshed)
+                return refreshed
+        shapes, self._objects = self._objects, {}  # forget the shapes of objects none holds now
+        part = self._part(modules, {}, shapes)
+        self._printed = {key: self._printed[key] for key in part.objects if key in self._printed}
+        self._seen.forget()
+        self._project = (self._version, part)
+        return part
+
+    def _part(
+        self, modules: dict[str, types.ModuleType], known: dict[int, Any], shapes: dict[int, Shape]
+    ) -> Part:
+        """What a snapshot holds of ``modules``: their namespaces, the objects they bind whose
+        contents count (but those ``known`` already), those objects' bindings, and a watch.
+        ``shapes``: objects' attribute shapes seen before (kept in ``_objects`` if still used)."""
         watch, objects = Watch(), dict[int, tuple[Any, Any]]()
-        where: dict[int, list[Binding]] = {}  #: an object's bindings: to name it, and its aliases
-        namespaces, shapes, seen = {}, self._objects, dict[int, Shape]()
+        where: dict[int, list[Binding]] = {}
+        namespaces = {}
         for name, module in modules.items():
             shape = self._module_shape(name, module)
             namespaces[name] = shape.copy
@@ -125,13 +184,10 @@ class Snapshots:
             for attr, value, deep in shape.deep:
                 ident = id(value)
                 where.setdefault(ident, []).append((name, attr))
-                if deep and ident not in objects:
-                    objects[ident] = (value, contents_of(value, shapes, seen))
+                if deep and ident not in objects and ident not in known:
+                    objects[ident] = (value, self._print(value, shapes))
                     watch.contents(value, objects[ident][1])
-        self._objects = seen  # forget the shapes of objects no module holds any more
-        state.update(modules=modules, namespaces=namespaces, objects=objects, where=where)
-        state["watch"] = watch
-        return state
+        return Part(modules, namespaces, objects, where, watch)
 
     def ready(self, item: pytest.Item) -> None:
         """Take the snapshot before ``item`` now, for the next :meth:`take` (in this process or
@@ -181,11 +237,13 @@ class Snapshots:
             changed.append(f"cwd:{relative}")
         if before["sys.path"] != after["sys.path"]:
             changed.append("global:sys.path")
-        if before["env"] != after["env"]:
+        if before["env"] is not after["env"] and before["env"] != after["env"]:
             names = _differ(before["env"], after["env"])
             changed += [f"env:{os.fsdecode(name)}" for name in names if name not in _PYTEST_ENV]
         modules_before, modules_after = before["sys.modules"], after["sys.modules"]
-        if modules_before != modules_after:  # imports add modules; a test replacing one pollutes
+        if (
+            modules_before is not modules_after and modules_before != modules_after
+        ):  # imports add modules; a test replacing one pollutes
             changed += [
                 f"global:sys.modules[{name}]"
                 for name, module in modules_before.items()
@@ -203,10 +261,35 @@ class Snapshots:
                     aliases[entry.name] = [f"global:{m}.{n}.{entry.attr}" for m, n in held]
         if before["watch"].untouched():
             if before["key"] == after["key"]:  # the next test's snapshot starts from here
-                self._next = {**after, **{k: before[k] for k in _MODULE_PARTS}}
+                self._next = {**after, **{k: before[k] for k in Part._fields}}
             return changed, aliases, effects
         names, more = self._globals_changed(before, during, aliases)
+        if before["key"] == after["key"]:
+            self._next = self._refreshed(before, after)
         return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
+
+    def _refreshed(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+        """The next test's snapshot before it, from ``before`` when the test changed only the
+        contents of containers (the usual pollution: a registry or cache filled): what it
+        changed printed again, the rest kept. None when it rebound something."""
+        part = self._refreshed_part(Part(*(before[k] for k in Part._fields)))
+        return None if part is None else {**after, **part._asdict()}
+
+    def _refreshed_part(self, part: Part) -> Part | None:
+        watch = part.watch.refreshed()
+        if watch is None:
+            return None
+        objects = {
+            key: (value, old if self._still(key, value, old) else self._print(value, self._objects))
+            for key, (value, old) in part.objects.items()
+        }
+        return part._replace(objects=objects, watch=watch)
+
+    def _still(self, key: int, value: Any, old: Any) -> bool:
+        """Whether ``value`` still has the contents printed as ``old``."""
+        if self._seen.same(value) and self._printed.get(key) is old:
+            return True  # a dict whose tag has not moved since ``old`` was printed
+        return unchanged(old, value)
 
     def _globals_changed(
         self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]
@@ -222,7 +305,7 @@ class Snapshots:
                     names.append(f"global:{module}.{name}")
                     effects[names[-1]] = effect.rebound(namespace.get(name, effect.MISSING))
         for key, (value, old) in before["objects"].items():
-            if unchanged(old, value):
+            if self._still(key, value, old):
                 continue
             contents = contents_of(value)
             how: dict[str, tuple[str, ...] | None] = {}
@@ -244,9 +327,23 @@ class Snapshots:
                     aliases[canonical] = sorted(f"global:{m}.{n}{suffix}" for m, n in others)
         return names, effects
 
+    def _print(self, value: Any, shapes: dict[int, Shape]) -> Any:
+        """:func:`contents_of`, or a dict's copy taken before when the dict has not changed
+        since (:class:`~auditor.plugin.tags.Seen`)."""
+        if type(value) is dict:
+            if self._seen.same(value) and id(value) in self._printed:
+                return self._printed[id(value)]
+            self._seen.mark(value)
+            printed = self._printed[id(value)] = contents_of(value, shapes, self._objects)
+            return printed
+        return contents_of(value, shapes, self._objects)
+
     def _module_shape(self, name: str, module: types.ModuleType) -> Shape:
         namespace = vars(module)
         shape = self._shapes.get(name)
+        if shape is not None and self._seen.same(namespace):
+            return shape
+        self._seen.mark(namespace)
         if shape is None or not still(shape, namespace):
             copy = namespace.copy()
             shape = self._shapes[name] = Shape(copy, module_deep(name, copy))

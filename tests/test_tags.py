@@ -1,0 +1,89 @@
+"""The cheap change reads the footprint relies on (:mod:`auditor.plugin.tags`), in this process.
+
+They hold on the CPython releases whose dicts carry a version tag that every change moves (3.10
+to 3.13); elsewhere the module's self-test turns them off and the footprint compares copies
+(``tests/test_footprint.py`` checks that both ways record the same)."""
+
+from __future__ import annotations
+
+import functools
+import random
+import sys
+
+import pytest
+
+from auditor.plugin import tags
+
+pytestmark = pytest.mark.skipif(
+    sys.implementation.name != "cpython" or not (3, 10) <= sys.version_info[:2] <= (3, 13),
+    reason="dict version tags are read on CPython 3.10 to 3.13",
+)
+
+
+def test_the_self_tests_pass_here() -> None:
+    assert tags.DICT_TAGS
+    assert tags.random_bytes is not None
+
+
+def test_a_copy_is_taken_again_only_after_a_change() -> None:
+    live = {"a": 1}
+    copier = tags.Copier()
+    first = copier.copy(live)
+    assert copier.copy(live) is first
+    live["a"] = 2
+    second = copier.copy(live)
+    assert second is not first and second == {"a": 2}
+    assert copier.copy(dict(live)) is not second  # another dict: copied
+
+
+def test_seen_tells_an_unchanged_dict() -> None:
+    seen, live = tags.Seen(), {"a": 1}
+    assert not seen.same(live)  # never marked
+    seen.mark(live)
+    assert seen.same(live)
+    live.setdefault("b", 2)
+    assert not seen.same(live)
+    seen.mark(live)
+    seen.forget()  # marked since the last forget: kept
+    assert seen.same(live)
+    seen.forget()  # found the same since: kept
+    seen.forget()  # neither since: forgotten
+    assert not seen.same(live)
+
+
+def test_an_lru_cache_is_watched_through_its_dict() -> None:
+    @functools.cache
+    def unbounded(key: str) -> str:
+        return key.upper()
+
+    @functools.lru_cache(maxsize=2)
+    def bounded(key: str) -> str:
+        return key.upper()
+
+    @functools.lru_cache(maxsize=0)
+    def uncached(key: str) -> str:
+        return key.upper()
+
+    for memo in (unbounded, bounded):
+        memo("a")
+        cache = tags.lru_cache_dict(memo)
+        assert cache is not None and len(cache) == 1
+        tag = tags.dict_tag(cache)
+        seen = tag.value
+        memo("a")  # a hit changes nothing
+        assert tag.value == seen
+        memo("b")  # a miss fills it
+        assert tag.value != seen
+        seen = tag.value
+        memo.cache_clear()
+        assert tag.value != seen
+    assert tags.lru_cache_dict(uncached) is None  # it keeps nothing: its counts are compared
+
+
+def test_random_state_bytes_follow_draws_and_setstate() -> None:
+    assert tags.random_bytes is not None
+    saved, before = random.getstate(), tags.random_bytes()
+    random.random()
+    assert tags.random_bytes() != before
+    random.setstate(saved)
+    assert tags.random_bytes() == before
