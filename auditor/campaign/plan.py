@@ -14,9 +14,10 @@ cuts it short keeps the most telling runs):
 4. the default order **reversed**, then **random orders** interleaved with **xdist runs** at
    several worker counts: what footprints cannot see (state outside Python, shared resources);
 5. last, each test alone right after the writers (``after``, from :func:`guided`): a fork per
-   test, so a budget cuts it first. On a large suite, where an order is a long run, the first
-   writers get one pair of orders and each of up to ``LARGE_AFTERS`` sets of writers an
-   ``after`` run of every test instead.
+   test, so a budget cuts it first. On a large suite that forks, where an order is a long run,
+   each of up to ``LARGE_AFTERS`` sets of writers gets an ``after`` run of every test instead
+   of orders (it covers its writers before every test, an order in one direction behind other
+   tests), and the first one runs where the orders would have.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from auditor.model import RunPlan
 
 GUIDED_ORDERS = 4  #: at most this many orders chosen from footprints…
 SMALL_SUITE = 500  #: …twice as many for a selection of at most this many tests (cheap orders)
-#: With forking, a larger selection gets one pair of orders, and each of up to this many sets of
+#: With forking, a larger selection gets no such order, and each of up to this many sets of
 #: writers an ``after`` run of every test: as dear as an order, and it covers its writers for
 #: every test with nothing between (an order covers them in one direction, behind other tests)
 LARGE_AFTERS = 4
@@ -110,14 +111,15 @@ def guided(
 
     ``limit``: at most this many orders (default: ``GUIDED_ORDERS``, twice as many for a small
     suite, where a key may hold several values each of which fails another victim). A larger
-    suite, with ``forking``, gets the first writers' pair of orders, and for each of up to
-    ``LARGE_AFTERS`` sets of writers an ``after`` run of every test: each order is a long run
-    there, and an ``after`` run costs about as much (its children run side by side) but covers
-    its writers before every test.
+    suite, with ``forking``, gets no order but, for each of up to ``LARGE_AFTERS`` sets of
+    writers, an ``after`` run of every test: each order is a long run there, and an ``after``
+    run costs about as much (its children run side by side) but covers its writers before
+    every test (on the corpus's large suite, the first ``after`` run failed each of its 43
+    victims; the pair of orders before it, which cost as much again, found nothing more).
     """
     large = forking and len(order) > SMALL_SUITE
     if limit is None:
-        limit = 2 if large else GUIDED_ORDERS * (2 if len(order) <= SMALL_SUITE else 1)
+        limit = 0 if large else GUIDED_ORDERS * (2 if len(order) <= SMALL_SUITE else 1)
     after_limit = LARGE_AFTERS if large else len(order)
     writers: dict[str, list[str]] = {}
     for test in order:

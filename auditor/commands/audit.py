@@ -181,9 +181,12 @@ def _campaign(
         if guided:
             progress.print(f"{len(guided)} more runs, in orders chosen from footprints")
         # A fork per test: dear on a large suite, and least likely to find more than the
-        # orders before it; so last, where a budget cuts it first.
+        # orders before it; so last, where a budget cuts it first. A large suite that forks
+        # gets no such orders: its first ``after`` run takes their place.
         afters = [plan for plan in guided if plan.kind == "after"]
         orders = [plan for plan in guided if plan.kind != "after"]
+        if not orders:
+            orders, afters = afters[:1], afters[1:]
         _run_each(lab, [*orders, *later, *afters], progress, skipped, done)
     except KeyboardInterrupt:
         return Found(skipped=tuple(skipped), stopped="interrupted")
