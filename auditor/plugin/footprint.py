@@ -96,11 +96,19 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         pass
 
 
+def _add_hook() -> None:
+    """The process's audit hook, added as the first test starts: collection's events (every
+    ``id()`` and ``__code__`` read is one) never reach it."""
+    global _hooked
+    sys.addaudithook(_audit)
+    _hooked = True
+
+
 class Footprint:
     """Registered with ``--auditor-footprint`` in every process that runs tests."""
 
     def __init__(self, config: pytest.Config) -> None:
-        global _recording, _hooked
+        global _recording
         self.root = str(config.rootpath)
         self.private = _temporary_roots(config)
         self.active = False
@@ -119,14 +127,13 @@ class Footprint:
         self.test_class: tuple[type, Any] | None = None  #: the test's class as its call starts
         self.during: dict[int, set[str]] = {}  #: the class's attributes its call changed
         _recording = self
-        if not _hooked:
-            sys.addaudithook(_audit)
-            _hooked = True
 
     # -- the test's window ---------------------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        if not _hooked:
+            _add_hook()
         self.touched, self.scratch, self.private_folders = {}, [], {}
         self.test_class, self.during = None, {}
         self.before = self.snapshots.take(item)
@@ -135,11 +142,28 @@ class Footprint:
         self.fixtures = self._fixture_prints(item)
         self.test_class = self.snapshots.test_class(item)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Before the teardown: the fixtures' and the class's changes during the test. After
+        it (every fixture finalised, the teardown report not made yet): the record, in the
+        test's ``user_properties``, which that report carries."""
         now = self._fixture_prints(item)
         self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, now))
         self.during = self.snapshots.during(item, self.test_class)
+        yield
+        self.active = False
+        after = self.snapshots.take(item, live=True)
+        changed, aliases, effects = self.snapshots.changed(self.before, after, self.during)
+        changed += [f"fixture:{name}" for name in self.fixtures]
+        resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
+        if changed or resources:
+            record = {"state": changed, "resources": resources}
+            if aliases:
+                record["aliases"] = aliases
+            if effects:
+                record["effects"] = effects
+            item.user_properties.append((PROPERTY, record))
+        self.before, self.during = {}, {}
 
     def _fixture_prints(self, item: pytest.Item) -> dict[str, Any]:
         """The test's wider-scoped fixtures' prints, their files read unseen (not a resource)."""
@@ -148,26 +172,6 @@ class Footprint:
             return fixture_prints(item)
         finally:
             self.active = active
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, None, None]:
-        if call.when == "teardown":
-            self.active = False
-            after = self.snapshots.take(item, live=True)
-            changed, aliases, effects = self.snapshots.changed(self.before, after, self.during)
-            changed += [f"fixture:{name}" for name in self.fixtures]
-            resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
-            if changed or resources:
-                record = {"state": changed, "resources": resources}
-                if aliases:
-                    record["aliases"] = aliases
-                if effects:
-                    record["effects"] = effects
-                item.user_properties.append((PROPERTY, record))
-            self.before, self.during = {}, {}
-        yield
 
     # -- resources -----------------------------------------------------------------------------
 
