@@ -57,11 +57,14 @@ class Shape:
     """A namespace's copy and its bindings whose contents count: (name, value, own), ``own``
     False for a class seen outside its home module (compared there, listed for its aliases)."""
 
-    __slots__ = ("copy", "deep")
+    __slots__ = ("copy", "deep", "key")
 
-    def __init__(self, copy: dict[str, Any], deep: tuple[tuple[str, Any, bool], ...]) -> None:
+    def __init__(
+        self, copy: dict[str, Any], deep: tuple[tuple[str, Any, bool], ...], key: int = 0
+    ) -> None:
         self.copy = copy
         self.deep = deep
+        self.key = key  #: the namespace's id, for a module's shape
 
 
 class ObjectPrint(NamedTuple):

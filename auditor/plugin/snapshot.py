@@ -263,40 +263,52 @@ class Snapshots:
             if before["key"] == after["key"]:  # the next test's snapshot starts from here
                 self._next = {**after, **{k: before[k] for k in Part._fields}}
             return changed, aliases, effects
-        names, more = self._globals_changed(before, during, aliases)
+        names, more, moved = self._globals_changed(before, during, aliases)
         if before["key"] == after["key"]:
-            self._next = self._refreshed(before, after)
+            self._next = self._refreshed(before, after, moved)
         return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
 
-    def _refreshed(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+    def _refreshed(
+        self, before: dict[str, Any], after: dict[str, Any], moved: set[int]
+    ) -> dict[str, Any] | None:
         """The next test's snapshot before it, from ``before`` when the test changed only the
         contents of containers (the usual pollution: a registry or cache filled): what it
-        changed printed again, the rest kept. None when it rebound something."""
-        part = self._refreshed_part(Part(*(before[k] for k in Part._fields)))
+        changed (``moved``: the objects' ids) printed again, the rest kept. None when it
+        rebound something."""
+        part = self._refreshed_part(Part(*(before[k] for k in Part._fields)), moved)
         return None if part is None else {**after, **part._asdict()}
 
-    def _refreshed_part(self, part: Part) -> Part | None:
+    def _refreshed_part(self, part: Part, moved: set[int] | None = None) -> Part | None:
+        """``part`` as it is now, when only containers' contents changed in it; ``moved``: the
+        ids of its objects that changed, when the caller knows them."""
         watch = part.watch.refreshed()
         if watch is None:
             return None
-        objects = {
-            key: (value, old if self._still(key, value, old) else self._print(value, self._objects))
-            for key, (value, old) in part.objects.items()
-        }
+        if moved is None:
+            moved = {
+                k for k, (value, old) in part.objects.items() if not self._still(k, value, old)
+            }
+        objects = part.objects
+        if moved:
+            objects = dict(objects)
+            for key in moved:
+                value = objects[key][0]
+                objects[key] = (value, self._print(value, self._objects))
         return part._replace(objects=objects, watch=watch)
 
     def _still(self, key: int, value: Any, old: Any) -> bool:
         """Whether ``value`` still has the contents printed as ``old``."""
-        if self._seen.same(value) and self._printed.get(key) is old:
+        if self._seen.same(value, key) and self._printed.get(key) is old:
             return True  # a dict whose tag has not moved since ``old`` was printed
         return unchanged(old, value)
 
     def _globals_changed(
         self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]
-    ) -> tuple[list[str], dict[str, tuple[str, ...]]]:
-        """The module globals that changed since ``before``, as they are now, and their
-        effects."""
+    ) -> tuple[list[str], dict[str, tuple[str, ...]], set[int]]:
+        """The module globals that changed since ``before``, as they are now, their effects,
+        and the ids of the objects whose contents differ from their prints."""
         names: list[str] = []
+        moved: set[int] = set()
         effects: dict[str, tuple[str, ...]] = {}
         for module, old in before["namespaces"].items():
             namespace = self._module_shape(module, before["modules"][module]).copy
@@ -307,6 +319,7 @@ class Snapshots:
         for key, (value, old) in before["objects"].items():
             if self._still(key, value, old):
                 continue
+            moved.add(key)
             contents = contents_of(value)
             how: dict[str, tuple[str, ...] | None] = {}
             if isinstance(old, ObjectPrint) and isinstance(contents, ObjectPrint):
@@ -325,28 +338,30 @@ class Snapshots:
                     effects[canonical] = items
                 if others:
                     aliases[canonical] = sorted(f"global:{m}.{n}{suffix}" for m, n in others)
-        return names, effects
+        return names, effects, moved
 
     def _print(self, value: Any, shapes: dict[int, Shape]) -> Any:
         """:func:`contents_of`, or a dict's copy taken before when the dict has not changed
         since (:class:`~auditor.plugin.tags.Seen`)."""
         if type(value) is dict:
-            if self._seen.same(value) and id(value) in self._printed:
-                return self._printed[id(value)]
+            key = id(value)
+            if self._seen.same(value, key) and key in self._printed:
+                return self._printed[key]
             self._seen.mark(value)
-            printed = self._printed[id(value)] = contents_of(value, shapes, self._objects)
+            printed = self._printed[key] = contents_of(value, shapes, self._objects)
             return printed
         return contents_of(value, shapes, self._objects)
 
     def _module_shape(self, name: str, module: types.ModuleType) -> Shape:
         namespace = vars(module)
         shape = self._shapes.get(name)
-        if shape is not None and self._seen.same(namespace):
+        if shape is not None and self._seen.same(namespace, shape.key):
             return shape
         self._seen.mark(namespace)
         if shape is None or not still(shape, namespace):
             copy = namespace.copy()
             shape = self._shapes[name] = Shape(copy, module_deep(name, copy))
+        shape.key = id(namespace)
         return shape
 
     def _project_modules(self) -> dict[str, types.ModuleType]:

@@ -58,11 +58,14 @@ class Copier:
         self._copy: dict[Any, Any] = {}
 
     def copy(self, live: dict[Any, Any]) -> dict[Any, Any]:
-        if live is self._live and self._view.value == self._tag:
+        if live is self._live:
+            tag = self._view.value  # read before copying: a change after it moves it
+            if tag != self._tag:
+                self._tag, self._copy = tag, dict(live)
             return self._copy
         if DICT_TAGS and type(live) is dict:
             self._live, self._view = live, dict_tag(live)
-            self._tag = self._view.value  # read before copying: a change after it moves it
+            self._tag = self._view.value
         self._copy = dict(live)
         return self._copy
 
@@ -77,21 +80,26 @@ class Seen:
         self._seen: dict[int, tuple[dict[Any, Any], Any, int]] = {}
         self._kept: dict[int, tuple[dict[Any, Any], Any, int]] = {}
 
-    def same(self, live: Any) -> bool:
-        """Whether ``live`` is unchanged since :meth:`mark` (False when never marked)."""
-        entry = self._seen.get(id(live))
+    def same(self, live: Any, key: int | None = None) -> bool:
+        """Whether ``live`` is unchanged since :meth:`mark` (False when never marked). ``key``:
+        ``id(live)``, when the caller has it (each call of :func:`id` is an audit event, which
+        the footprint's own hook then sees)."""
+        if key is None:
+            key = id(live)
+        entry = self._seen.get(key)
         if entry is None or entry[0] is not live or entry[1].value != entry[2]:
             return False
-        self._kept[id(live)] = entry
+        self._kept[key] = entry
         return True
 
     def mark(self, live: Any) -> None:
         """Note ``live``'s tag now: call it *before* copying or comparing the dict."""
         if not DICT_TAGS or type(live) is not dict:
             return
-        entry = self._seen.get(id(live))
+        key = id(live)
+        entry = self._seen.get(key)
         view = entry[1] if entry is not None and entry[0] is live else dict_tag(live)
-        self._seen[id(live)] = self._kept[id(live)] = (live, view, view.value)
+        self._seen[key] = self._kept[key] = (live, view, view.value)
 
     def forget(self) -> None:
         """Keep only the dicts marked or found the same since the last call."""
