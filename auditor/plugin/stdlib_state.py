@@ -101,6 +101,8 @@ class ProcessState:
         self._key: tuple[int, int] | None = None
         self._names: tuple[str, ...] = ()
         self._loggers: tuple[logging.Logger, ...] = ()
+        self._prints: dict[str, tuple[Any, ...]] = {}  #: the last logger prints, and how to
+        self._watched: tuple[Any, ...] | None = None  #: …tell they still hold (:meth:`_still`)
 
     def take(self) -> tuple[Any, ...]:
         decimal = sys.modules.get("decimal")
@@ -152,17 +154,50 @@ class ProcessState:
         return current
 
     def _logger_prints(self) -> dict[str, tuple[Any, ...]]:
-        """Logger name ("" for the root) → ((level, propagate, disabled), handlers)."""
-        table = logging.root.manager.loggerDict
+        """Logger name ("" for the root) → ((level, propagate, disabled), handlers): the last
+        prints again while no logger's attributes, handler list or the loggers' table moved."""
+        if self._still():
+            return self._prints
+        root = logging.root
+        table = root.manager.loggerDict
+        views = tags.dict_tag(table) if tags.DICT_TAGS and type(table) is dict else None
+        tag = views.value if views is not None else 0  # read before the loggers: see _still
         key = (len(table), countOf(map(type, table.values()), logging.PlaceHolder))
         if key != self._key:  # loggers were created, or a placeholder became one
             self._key = key
             pairs = [(n, lg) for n, lg in list(table.items()) if isinstance(lg, logging.Logger)]
             self._names = ("", *(name for name, _ in pairs))
             self._loggers = (logging.root, *(lg for _, lg in pairs))
-        loggers = (logging.root, *self._loggers[1:])
+        loggers = (root, *self._loggers[1:])
+        attributes: list[Any] = [getattr(logger, "__dict__", None) for logger in loggers]
+        if views is not None and all(type(a) is dict for a in attributes):
+            # The attributes' tags, then the handler lists, then the prints: a change after
+            # a read moves what was read.
+            views = (views, *map(tags.dict_tag, attributes))
+            self._watched = (root, table, attributes, views, [tag, *map(tags.value_of, views[1:])])
+            lists = list(map(_HANDLERS, loggers))
+            self._watched += (lists, [list(handlers) for handlers in lists])
+        else:
+            self._watched = None
         prints = zip(map(_LOGGER_FIELDS, loggers), map(tuple, map(_HANDLERS, loggers)), strict=True)
-        return dict(zip(self._names, prints, strict=True))
+        self._prints = dict(zip(self._names, prints, strict=True))
+        return self._prints
+
+    def _still(self) -> bool:
+        """Whether the loggers printed last are as they were: the same root and table, no
+        tag of the table or of a logger's attributes moved (a level, ``propagate``,
+        ``disabled``, ``handlers`` rebound; a logger or placeholder added), every handler list
+        equal to its copy."""
+        watched = self._watched
+        if watched is None:
+            return False
+        root, table, _, views, tags_then, lists, copies = watched
+        return (
+            logging.root is root
+            and root.manager.loggerDict is table
+            and list(map(tags.value_of, views)) == tags_then
+            and lists == copies
+        )
 
 
 def _logger_changes(
