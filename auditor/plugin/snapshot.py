@@ -241,9 +241,8 @@ class Snapshots:
             names = _differ(before["env"], after["env"])
             changed += [f"env:{os.fsdecode(name)}" for name in names if name not in _PYTEST_ENV]
         modules_before, modules_after = before["sys.modules"], after["sys.modules"]
-        if (
-            modules_before is not modules_after and modules_before != modules_after
-        ):  # imports add modules; a test replacing one pollutes
+        # Imports add modules (no change); a test that replaces or removes one pollutes.
+        if modules_before is not modules_after and modules_before != modules_after:
             changed += [
                 f"global:sys.modules[{name}]"
                 for name, module in modules_before.items()
