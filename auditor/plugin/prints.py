@@ -22,7 +22,8 @@ import functools
 import logging
 import types
 from collections.abc import Mapping
-from operator import getitem, is_
+from itertools import compress
+from operator import getitem, is_, ne
 from typing import Any, NamedTuple
 
 from auditor.plugin import tags
@@ -159,6 +160,9 @@ class Watch:
         self.views: list[Any] = []
         self.tags: list[int] = []
         self.frames: list[int] = []  #: the views of namespaces' and objects' attribute dicts
+        #: each view's object (its id: see :meth:`suspects`), 0 for a namespace's
+        self.owners: list[int] = []
+        self.untagged: set[int] = set()  #: the objects with something watched without a tag
         self.holders: list[Mapping[str, Any]] = []  #: …whose ``names`` still bind ``held``
         self.names: list[str] = []
         self.held: list[Any] = []
@@ -168,36 +172,45 @@ class Watch:
         self.counts: list[Any] = []
 
     def namespace(self, live: dict[str, Any], shape: Shape) -> None:
-        if not self._tag(live, frame=True):
+        if not self._tag(live, 0, frame=True):
             self.live.append(live)
             self.copies.append(shape.copy)
             for name, value, _ in shape.deep:  # a tagged namespace's tag tells of these too
                 self._held(live, name, value)
 
-    def contents(self, value: Any, printed: Any) -> None:
-        """Watch ``value``, printed as ``printed`` by :func:`contents_of`."""
+    def contents(self, value: Any, printed: Any, owner: int = 0) -> None:
+        """Watch ``value``, printed as ``printed`` by :func:`contents_of`; ``owner``: the id of
+        the object it belongs to (``value``'s own by default)."""
+        owner = owner or id(value)
         if isinstance(printed, ObjectPrint):
             attrs = _attributes(value)
             assert attrs is not None
-            tagged = self._tag(tags.attributes_dict(attrs), frame=True)
+            tagged = self._tag(tags.attributes_dict(attrs), owner, frame=True)
             if not tagged:
                 self.live.append(attrs)
                 self.copies.append(printed.copy)
+                self.untagged.add(owner)
             for name, inner in printed.inner:
                 if not tagged:
                     self._held(attrs, name, printed.copy[name])
-                self.contents(printed.copy[name], inner)
+                self.contents(printed.copy[name], inner, owner)
         elif type(value) in _MUTABLE:
             if type(printed) is type(value):
-                if not self._tag(value):
+                if not self._tag(value, owner):
                     self.live.append(value)
                     self.copies.append(printed)
+                    self.untagged.add(owner)
             else:
                 self.sized.append(value)
                 self.sizes.append(printed)
-        elif type(value) is _LRU and not self._tag(tags.lru_cache_dict(value)):
-            self.memos.append(value)
-            self.counts.append(printed)
+                self.untagged.add(owner)
+        elif type(value) is _LRU:
+            if not self._tag(tags.lru_cache_dict(value), owner):
+                self.memos.append(value)
+                self.counts.append(printed)
+                self.untagged.add(owner)
+        else:  # printed by nothing that moves (None): compared when asked
+            self.untagged.add(owner)
 
     def untouched(self) -> bool:
         """Whether every copy still equals what it copied (identical items first), every
@@ -213,6 +226,13 @@ class Watch:
         except Exception:
             return False
 
+    def suspects(self) -> set[int]:
+        """The ids of the objects that may have changed since the watch began: those with a
+        tag that moved, and those watched without one (an object of neither kind is as it
+        was printed)."""
+        moved = map(ne, self.tags, map(tags.value_of, self.views))
+        return self.untagged.union(compress(self.owners, moved))
+
     @classmethod
     def joined(cls, *watches: Watch) -> Watch:
         """One watch of what all of ``watches`` watch."""
@@ -223,6 +243,8 @@ class Watch:
                 for watch in watches:
                     items += [offset + i for i in watch.frames]
                     offset += len(watch.views)
+            elif name == "untagged":
+                items.update(*(watch.untagged for watch in watches))
             else:
                 for watch in watches:
                     items += getattr(watch, name)
@@ -249,13 +271,15 @@ class Watch:
         new.counts = list(map(contents_of, self.memos))
         return new
 
-    def _tag(self, live: Any, *, frame: bool = False) -> bool:
+    def _tag(self, live: Any, owner: int, *, frame: bool = False) -> bool:
         """Watch a dict by its version tag (:mod:`auditor.plugin.tags`), if tags can be read;
-        ``frame``: a namespace's or an object's attributes (what binds the other things)."""
+        ``owner``: the id of the object it belongs to (0: a namespace); ``frame``: a
+        namespace's or an object's attributes (what binds the other things)."""
         if not tags.DICT_TAGS or type(live) is not dict:
             return False
         if frame:
             self.frames.append(len(self.views))
+        self.owners.append(owner)
         view = tags.dict_tag(live)
         self.dicts.append(live)  # the view reads the dict's memory: the dict must live on
         self.views.append(view)

@@ -217,8 +217,10 @@ class Snapshots:
         self, item: pytest.Item, start: tuple[type, ObjectPrint] | None
     ) -> dict[int, set[str]]:
         """The attributes of the test's class that its call phase changed, by the class's id."""
+        if start is None:  # not a class's test (or its setup failed)
+            return {}
         end = self.test_class(item)
-        if start is None or end is None or start[0] is not end[0]:
+        if end is None or start[0] is not end[0]:
             return {}
         same = equal(start[1], end[1])  # the usual case, in one C-level comparison
         return {id(start[0]): set() if same else set(attributes_changed(start[1], end[1]))}
@@ -283,11 +285,13 @@ class Snapshots:
         watch = part.watch.refreshed()
         if watch is None:
             return None
+        objects = part.objects
         if moved is None:
             moved = {
-                k for k, (value, old) in part.objects.items() if not self._still(k, value, old)
+                key
+                for key in part.watch.suspects()  # the old watch's tags against the dicts now
+                if key in objects and not self._still(key, *objects[key])
             }
-        objects = part.objects
         if moved:
             objects = dict(objects)
             for key in moved:
@@ -315,8 +319,9 @@ class Snapshots:
                 for name in rebound(old, namespace):
                     names.append(f"global:{module}.{name}")
                     effects[names[-1]] = effect.rebound(namespace.get(name, effect.MISSING))
+        suspects = before["watch"].suspects()  # the others are as they were printed
         for key, (value, old) in before["objects"].items():
-            if self._still(key, value, old):
+            if key not in suspects or self._still(key, value, old):
                 continue
             moved.add(key)
             contents = contents_of(value)
@@ -392,12 +397,10 @@ def _attribute_effect(old: ObjectPrint, new: ObjectPrint, attr: str) -> tuple[st
 def fixture_prints(item: pytest.Item) -> dict[str, Any]:
     """Prints of the values of the wider-scoped fixtures the test requested."""
     info = getattr(item, "_fixtureinfo", None)
-    funcargs = getattr(item, "funcargs", {})
+    funcargs = getattr(item, "funcargs", None) or {}
     prints: dict[str, Any] = {}
-    for name, defs in (getattr(info, "name2fixturedefs", None) or {}).items():
-        if not defs or name not in funcargs or name == "request":
-            continue
-        if str(getattr(defs[-1], "scope", "function")) in ("session", "package", "module", "class"):
+    for name in _wider_scoped(info):
+        if name in funcargs:
             value = funcargs[name]
             prints[name] = (value, contents_of(value))  # the value: its identity
             if isinstance(value, PurePath):  # a file every test of the session shares
@@ -405,6 +408,30 @@ def fixture_prints(item: pytest.Item) -> dict[str, Any]:
                 if content is not None:
                     prints[f"{name}.read_bytes()"] = content
     return prints
+
+
+#: a fixture info's id → it and the names of its wider-scoped fixtures (the tests of one
+#: function share one info, so the names are found once for all of them)
+_WIDER: dict[int, tuple[Any, tuple[str, ...]]] = {}
+_WIDER_SCOPES = frozenset({"session", "package", "module", "class"})
+
+
+def _wider_scoped(info: Any) -> tuple[str, ...]:
+    """The names of the session-, package-, module- and class-scoped fixtures in ``info``."""
+    if info is None:
+        return ()
+    known = _WIDER.get(id(info))
+    if known is not None and known[0] is info:
+        return known[1]
+    names = tuple(
+        name
+        for name, defs in (getattr(info, "name2fixturedefs", None) or {}).items()
+        if defs
+        and name != "request"
+        and str(getattr(defs[-1], "scope", "function")) in _WIDER_SCOPES
+    )
+    _WIDER[id(info)] = (info, names)
+    return names
 
 
 def file_print(path: PurePath) -> tuple[Any, ...] | None:
