@@ -60,12 +60,10 @@ class Shape:
 
     __slots__ = ("copy", "deep", "key")
 
-    def __init__(
-        self, copy: dict[str, Any], deep: tuple[tuple[str, Any, bool], ...], key: int = 0
-    ) -> None:
+    def __init__(self, copy: dict[str, Any], deep: tuple[tuple[str, Any, bool], ...]) -> None:
         self.copy = copy
         self.deep = deep
-        self.key = key  #: the namespace's id, for a module's shape
+        self.key = 0  #: the namespace's id, for a module's shape
 
 
 class ObjectPrint(NamedTuple):

@@ -102,7 +102,7 @@ class ProcessState:
         self._names: tuple[str, ...] = ()
         self._loggers: tuple[logging.Logger, ...] = ()
         self._prints: dict[str, tuple[Any, ...]] = {}  #: the last logger prints, and how to
-        self._watched: tuple[Any, ...] | None = None  #: …tell they still hold (:meth:`_still`)
+        self._watched: tuple[Any, ...] | None = None  #: …tell they still hold
 
     def take(self) -> tuple[Any, ...]:
         decimal = sys.modules.get("decimal")
@@ -156,12 +156,12 @@ class ProcessState:
     def _logger_prints(self) -> dict[str, tuple[Any, ...]]:
         """Logger name ("" for the root) → ((level, propagate, disabled), handlers): the last
         prints again while no logger's attributes, handler list or the loggers' table moved."""
-        if self._still():
+        if self._loggers_still():
             return self._prints
         root = logging.root
         table = root.manager.loggerDict
         views = tags.dict_tag(table) if tags.DICT_TAGS and type(table) is dict else None
-        tag = views.value if views is not None else 0  # read before the loggers: see _still
+        tag = views.value if views is not None else 0  # read before the loggers: see _loggers_still
         key = (len(table), countOf(map(type, table.values()), logging.PlaceHolder))
         if key != self._key:  # loggers were created, or a placeholder became one
             self._key = key
@@ -174,16 +174,17 @@ class ProcessState:
             # The attributes' tags, then the handler lists, then the prints: a change after
             # a read moves what was read.
             views = (views, *map(tags.dict_tag, attributes))
-            self._watched = (root, table, attributes, views, [tag, *map(tags.value_of, views[1:])])
+            tags_then = [tag, *map(tags.value_of, views[1:])]
             lists = list(map(_HANDLERS, loggers))
-            self._watched += (lists, [list(handlers) for handlers in lists])
+            copies = [list(handlers) for handlers in lists]
+            self._watched = (root, table, attributes, views, tags_then, lists, copies)
         else:
             self._watched = None
         prints = zip(map(_LOGGER_FIELDS, loggers), map(tuple, map(_HANDLERS, loggers)), strict=True)
         self._prints = dict(zip(self._names, prints, strict=True))
         return self._prints
 
-    def _still(self) -> bool:
+    def _loggers_still(self) -> bool:
         """Whether the loggers printed last are as they were: the same root and table, no
         tag of the table or of a logger's attributes moved (a level, ``propagate``,
         ``disabled``, ``handlers`` rebound; a logger or placeholder added), every handler list
