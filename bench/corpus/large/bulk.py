@@ -2,7 +2,9 @@
 
 Each module mixes what real suites mix: plain test functions, a parametrized test, a pytest class,
 often a ``unittest.TestCase`` (its temporary folder made in ``setUp``), sometimes a module fixture;
-most tests take a millisecond, a few per module 20-60 ms, two or three 0.1-0.3 s.
+most tests take a millisecond, a few per module 50-150 ms, two or three 0.25-0.75 s (in the
+seconds of the machine ``snippets.UNIT_SECONDS`` was measured on: it has since run them up to
+twice as fast, and the suite must take a minute there too).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import snippets as s
 
 #: Standard-library modules every test module imports, beside its area's own imports.
 STDLIB = ("calendar", "datetime as dt", "math", "random", "zlib")
-SLOW_PER_MODULE = (2, 3)  #: tests of 0.1-0.3 s
-MEDIUM_PER_MODULE = (2, 4)  #: tests of 20-60 ms
+SLOW_PER_MODULE = (2, 3)  #: tests of 0.25-0.75 s
+MEDIUM_PER_MODULE = (2, 4)  #: tests of 50-150 ms
 
 
 @dataclass(frozen=True)
@@ -282,8 +284,8 @@ def module(rng: random.Random, area: Area, topic: str) -> str:
 
 
 def _durations(rng: random.Random) -> list[float]:
-    durations = [rng.uniform(0.1, 0.3) for _ in range(rng.randint(*SLOW_PER_MODULE))]
-    durations += [rng.uniform(0.02, 0.06) for _ in range(rng.randint(*MEDIUM_PER_MODULE))]
+    durations = [rng.uniform(0.25, 0.75) for _ in range(rng.randint(*SLOW_PER_MODULE))]
+    durations += [rng.uniform(0.05, 0.15) for _ in range(rng.randint(*MEDIUM_PER_MODULE))]
     return durations
 
 

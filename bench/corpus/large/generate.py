@@ -6,7 +6,7 @@ What it writes (into OUT, replacing it; default ``bench/out/corpus-large/``, git
       format handlers) and modules building caches of tens of thousands of entries at import;
     - ``tests/``: about 2,600 tests in 114 modules, mixing functions, parametrized tests,
       pytest classes, ``unittest.TestCase`` classes and fixtures; most tests take a millisecond,
-      a few hundred take 20-300 ms (``bulk.py``); one sequential run takes over a minute on 2 cores;
+      a few hundred take 50-750 ms (``bulk.py``); one sequential run takes over a minute on 2 cores;
     - the planted tests around the manager (``planted.py``): ~40 victims that assume a fresh
       manager, ~10 polluters that leave entries in it, and ``unittest.TestCase`` cleaners whose
       ``setUp`` clears it, placed so that the default order passes;

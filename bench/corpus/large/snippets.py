@@ -566,7 +566,8 @@ def slow_index(rng: random.Random, seconds: float) -> Snippet:
         (
             "index = Index()",
             f"for n in range({count}):",
-            "    index.add(Record(f'k{n}', f'{WORDS[n]} {WORDS[n + 1]}', ('bulk',), n % 10))",
+            "    words = f'{WORDS[n % len(WORDS)]} {WORDS[(n + 1) % len(WORDS)]}'",
+            "    index.add(Record(f'k{n}', words, ('bulk',), n % 10))",
             f"assert len(index.search('bulk')) == {count}",
         )
     )
