@@ -33,6 +33,9 @@ def test_a_copy_is_taken_again_only_after_a_change() -> None:
     live["a"] = 2
     second = copier.copy(live)
     assert second is not first and second == {"a": 2}
+    live["b"] = 3
+    del live["b"]  # the tag moved, the contents are as copied: the same copy
+    assert copier.copy(live) is second
     assert copier.copy(dict(live)) is not second  # another dict: copied
 
 
@@ -80,10 +83,18 @@ def test_an_lru_cache_is_watched_through_its_dict() -> None:
     assert tags.lru_cache_dict(uncached) is None  # it keeps nothing: its counts are compared
 
 
-def test_random_state_bytes_follow_draws_and_setstate() -> None:
+def test_random_state_bytes_follow_draws_seeds_and_setstate() -> None:
     assert tags.random_bytes is not None
     saved, before = random.getstate(), tags.random_bytes()
     random.random()
     assert tags.random_bytes() != before
     random.setstate(saved)
     assert tags.random_bytes() == before
+    random.getrandbits(32 * 624)  # the index where it was: the words all regenerated
+    assert tags.random_bytes() != before
+    random.seed(7)
+    seeded = tags.random_bytes()
+    random.setstate(saved)
+    random.seed(8)
+    assert tags.random_bytes() != seeded
+    random.setstate(saved)

@@ -225,8 +225,8 @@ def _logger_changes(
 
 
 def _random_state() -> Any:
-    """random's global state: its bytes when they can be read (:mod:`auditor.plugin.tags`),
-    a tenth of :func:`random.getstate`'s cost, which builds 625 ints."""
+    """random's global state: a fingerprint of its bytes when they can be read
+    (:mod:`auditor.plugin.tags`), not :func:`random.getstate`, which builds 625 ints."""
     return tags.random_bytes() if tags.random_bytes is not None else random.getstate()
 
 

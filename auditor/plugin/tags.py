@@ -9,8 +9,11 @@ object, or removed, whatever the path (``d[k] = v``, ``setattr(module, …)``, a
 specialised attribute store, ``update``, ``clear``). Reading that word tells in one C-level
 read per dict that nothing changed since a snapshot; a changed tag sends the footprint to its
 comparisons, which name what changed (an item replaced by an equal one changes the tag and is
-still no change). Likewise ``random``'s Mersenne Twister state is read as the bytes of its
-``index`` and ``state`` fields instead of :func:`random.getstate`, which builds 625 ints.
+still no change). Likewise ``random``'s Mersenne Twister state is fingerprinted by the bytes
+of its ``index`` and the first eight words of its ``state`` instead of :func:`random.getstate`,
+which builds 625 ints: every draw moves the index, the draw that brings it back to where it was
+(624 words later) regenerates every word, and ``seed``/``setstate`` rewrite them all — two states
+alike in those 36 bytes and different elsewhere are made on purpose or not at all.
 
 Neither field is public API: each is read only when a self-test at import proves it behaves
 as described on this interpreter (CPython, the GIL, every kind of change moving the tag, the
@@ -39,6 +42,7 @@ _TAG_OFFSET = 3 * _WORD
 #: ob_refcnt, ob_type, then RandomObject's ``int index; uint32_t state[624]``
 _RANDOM_OFFSET = 2 * _WORD
 _RANDOM_SIZE = 4 + 4 * 624
+_RANDOM_PRINT = 4 + 4 * 8  #: the index and the first eight words
 value_of = attrgetter("value")
 
 
@@ -49,7 +53,9 @@ def dict_tag(mapping: dict[Any, Any]) -> Any:
 
 
 class Copier:
-    """Copies of one dict: the last copy again while the dict's tag has not moved."""
+    """Copies of one dict: the last copy again while the dict's tag has not moved, or while
+    the dict still equals it (the environment: pytest sets and removes PYTEST_CURRENT_TEST
+    around every test), so that two snapshots share the copy and compare at once."""
 
     def __init__(self) -> None:
         self._live: dict[Any, Any] | None = None
@@ -61,13 +67,22 @@ class Copier:
         if live is self._live:
             tag = self._view.value  # read before copying: a change after it moves it
             if tag != self._tag:
-                self._tag, self._copy = tag, dict(live)
+                self._tag = tag
+                if not _equal(live, self._copy):
+                    self._copy = dict(live)
             return self._copy
         if DICT_TAGS and type(live) is dict:
             self._live, self._view = live, dict_tag(live)
             self._tag = self._view.value
         self._copy = dict(live)
         return self._copy
+
+
+def _equal(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
+    try:  # values compare with their own __eq__ when not identical: it may raise
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 class Seen:
@@ -176,9 +191,11 @@ def attributes_dict(attrs: Any) -> dict[str, Any] | None:
     return referents[0] if len(referents) == 1 and type(referents[0]) is dict else None
 
 
-def _random_view(generator: random.Random) -> Callable[[], bytes]:
-    address = id(generator) + _RANDOM_OFFSET
-    return lambda: ctypes.string_at(address, _RANDOM_SIZE)
+def _random_view(generator: random.Random, size: int = _RANDOM_SIZE) -> Callable[[], bytes]:
+    """Reads ``size`` bytes of ``generator``'s state, from a view made once (not
+    :func:`ctypes.string_at`, a foreign call and an audit event per read)."""
+    view = (ctypes.c_char * size).from_address(id(generator) + _RANDOM_OFFSET)
+    return lambda: view.raw
 
 
 def _random_bytes_work(generator: random.Random) -> bool:
@@ -197,6 +214,11 @@ def _random_bytes_work(generator: random.Random) -> bool:
             generator.random()
             if read() == before:
                 return False
+        fingerprint = _random_view(generator, _RANDOM_PRINT)
+        before = fingerprint()
+        generator.getrandbits(32 * 624)  # the index back where it was, every word regenerated
+        if fingerprint() == before:
+            return False
         generator.setstate(saved)
         return bool(read() == struct.pack(f"=i{624}I", saved[1][624], *saved[1][:624]))
     except Exception:
@@ -256,10 +278,10 @@ try:
 except Exception:
     _LRU_AT = None
 _RANDOM = getattr(random, "_inst", None)
-#: random's global generator's state as bytes, with ``gauss_next``; None: use getstate()
+#: random's global generator's fingerprint (bytes), with ``gauss_next``; None: use getstate()
 random_bytes: Callable[[], tuple[bytes, Any]] | None = None
 if _WANTED and isinstance(_RANDOM, random.Random) and _random_bytes_work(_RANDOM):
-    _read_random = _random_view(_RANDOM)
+    _read_random = _random_view(_RANDOM, _RANDOM_PRINT)
     _gauss = attrgetter("gauss_next")
 
     def random_bytes() -> tuple[bytes, Any]:
