@@ -160,12 +160,14 @@ class Watch:
         self.frames: list[int] = []  #: the views of namespaces' and objects' attribute dicts
         #: each view's object (its id: see :meth:`suspects`), 0 for a namespace's
         self.owners: list[int] = []
-        self.untagged: set[int] = set()  #: the objects with something watched without a tag
+        #: the objects with something watched by neither a tag nor a size
+        self.untagged: set[int] = set()
         self.holders: list[Mapping[str, Any]] = []  #: …whose ``names`` still bind ``held``
         self.names: list[str] = []
         self.held: list[Any] = []
-        self.sized: list[Any] = []  #: wide containers, and their ``sizes``
+        self.sized: list[Any] = []  #: wide containers, their ``sizes`` and their objects' ids
         self.sizes: list[int] = []
+        self.sized_owners: list[int] = []
         self.memos: list[Any] = []  #: lru_caches, and their ``counts``
         self.counts: list[Any] = []
 
@@ -201,7 +203,7 @@ class Watch:
             else:
                 self.sized.append(value)
                 self.sizes.append(printed)
-                self.untagged.add(owner)
+                self.sized_owners.append(owner)
         elif type(value) is _LRU:
             if not self._tag(tags.lru_cache_dict(value), owner):
                 self.memos.append(value)
@@ -226,10 +228,14 @@ class Watch:
 
     def suspects(self) -> set[int]:
         """The ids of the objects that may have changed since the watch began: those with a
-        tag that moved, and those watched without one (an object of neither kind is as it
-        was printed)."""
+        tag that moved or a wide container whose size did, and those watched by neither (an
+        object of none of these kinds is as it was printed). A wide container is compared by
+        its size: one whose size held is as it was printed."""
         moved = map(ne, self.tags, map(tags.value_of, self.views))
-        return self.untagged.union(compress(self.owners, moved))
+        resized = map(ne, self.sizes, map(len, self.sized))
+        return self.untagged.union(
+            compress(self.owners, moved), compress(self.sized_owners, resized)
+        )
 
     @classmethod
     def joined(cls, *watches: Watch) -> Watch:

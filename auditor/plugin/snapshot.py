@@ -319,9 +319,11 @@ class Snapshots:
                 for name in rebound(old, namespace):
                     names.append(f"global:{module}.{name}")
                     effects[names[-1]] = effect.rebound(namespace.get(name, effect.MISSING))
+        objects = before["objects"]
         suspects = before["watch"].suspects()  # the others are as they were printed
-        for key, (value, old) in before["objects"].items():
-            if key not in suspects or self._still(key, value, old):
+        for key in [key for key in objects if key in suspects]:  # in the objects' order
+            value, old = objects[key]
+            if self._still(key, value, old):
                 continue
             moved.add(key)
             contents = contents_of(value)
@@ -411,7 +413,7 @@ def fixture_prints(item: pytest.Item) -> dict[str, Any]:
 
 
 #: a fixture info's id → it and the names of its wider-scoped fixtures (the tests of one
-#: function share one info, so the names are found once for all of them)
+#: function share one info, so the names are found once for all of them); 0 → the last one
 _WIDER: dict[int, tuple[Any, tuple[str, ...]]] = {}
 _WIDER_SCOPES = frozenset({"session", "package", "module", "class"})
 
@@ -420,8 +422,12 @@ def _wider_scoped(info: Any) -> tuple[str, ...]:
     """The names of the session-, package-, module- and class-scoped fixtures in ``info``."""
     if info is None:
         return ()
+    last = _WIDER.get(0)  # the last one asked for: twice a test (id() is an audit event)
+    if last is not None and last[0] is info:
+        return last[1]
     known = _WIDER.get(id(info))
     if known is not None and known[0] is info:
+        _WIDER[0] = known
         return known[1]
     names = tuple(
         name
@@ -430,7 +436,7 @@ def _wider_scoped(info: Any) -> tuple[str, ...]:
         and name != "request"
         and str(getattr(defs[-1], "scope", "function")) in _WIDER_SCOPES
     )
-    _WIDER[id(info)] = (info, names)
+    _WIDER[id(info)] = _WIDER[0] = (info, names)
     return names
 
 
