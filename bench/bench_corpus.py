@@ -2,9 +2,9 @@
 
 What it measures
     Every corpus suite (``bench/corpus/*/expected.json``, plus the large generated suite, made in
-    ``bench/out/corpus-large/`` by ``bench/corpus/large/generate.py`` when missing) is copied to a
-    work folder and committed to a fresh git repository there (the corpus stays untouched, and a
-    later benchmark can run ``auditor fix`` on the same copy). Then, in the copy:
+    ``bench/out/corpus-large/`` by ``bench/corpus/large/generate.py`` when missing or stale) is
+    copied to a work folder and committed to a fresh git repository there (the corpus stays
+    untouched, and a later benchmark can run ``auditor fix`` on the same copy). Then, in the copy:
 
     - ONE sequential run, ``python -m pytest -p no:randomly -q``, timed around the whole process
       (interpreter start-up included);
@@ -135,11 +135,10 @@ def _expected(finding: dict[str, Any]) -> Expected:
 
 
 def find_suites(only: Sequence[str], large: bool) -> list[Suite]:
-    """The corpus suites, by name; the large one generated first when missing."""
+    """The corpus suites, by name; the large one generated first (when missing or stale)."""
     folders = {p.parent.name: p.parent for p in sorted(CORPUS.glob("*/expected.json"))}
     if large and (not only or LARGE in only):
-        if not (LARGE_OUT / "expected.json").exists():
-            generate_large()
+        generate_large()  # written anew only when the generator's output changed
         folders[LARGE] = LARGE_OUT
     unknown = sorted(set(only) - set(folders))
     if unknown:
@@ -149,8 +148,7 @@ def find_suites(only: Sequence[str], large: bool) -> list[Suite]:
 
 
 def generate_large() -> None:
-    print(f"generating the large suite in {LARGE_OUT}", file=sys.stderr)
-    subprocess.run([sys.executable, str(GENERATOR), str(LARGE_OUT)], check=True)
+    subprocess.run([sys.executable, str(GENERATOR), str(LARGE_OUT)], check=True, stdout=sys.stderr)
 
 
 def prepare_copy(suite: Suite, work: Path) -> Path:

@@ -272,8 +272,8 @@ def write_suite(root: Path, small: bool = False) -> Suite:
 
 
 def corpus_suite(out: Path) -> Suite:
-    """The corpus's large suite (``bench_corpus.py`` generates it when missing), copied into
-    ``out`` with a sorted selection file of its test files, as CI lists them."""
+    """The corpus's large suite (``bench_corpus.py`` generates it when missing or stale),
+    copied into ``out`` with a sorted selection file of its test files, as CI lists them."""
     sys.path.insert(0, str(REPO / "bench"))
     import bench_corpus
 
