@@ -1,10 +1,10 @@
 """A per-test timeout that turns a hang into a record instead of a stuck campaign.
 
 A daemon thread watches the running test. When a test outlives its timeout, the thread appends a
-``hang`` record (the test, its timeout, where its main thread was waiting) to the results file and
-ends the process with :data:`HANG_EXIT`. Under xdist the controller then reports the worker as
-crashed while running that test and starts a replacement; a fork-server child's parent sees the
-exit. Either way the campaign goes on without the test.
+``hang`` record (the test, its timeout, where the thread running it was waiting) to the results
+file and ends the process with :data:`HANG_EXIT`. Under xdist the controller then reports the
+worker as crashed while running that test and starts a replacement; a fork-server child's parent
+sees the exit. Either way the campaign goes on without the test.
 
 The thread is started lazily in whichever process runs tests (threads do not survive ``fork``).
 A test stuck in C code that holds the GIL cannot be interrupted this way.
@@ -41,7 +41,7 @@ class Watchdog:
         self._started = 0.0  #: when the current test started (epoch seconds), for its record
         self._token = 0
         self._pid: int | None = None
-        self._main = threading.main_thread().ident
+        self._thread: int | None = None  #: the thread running the current test
 
     def timeout_of(self, nodeid: str) -> float:
         return self.timeouts.get(nodeid, self.default)
@@ -54,6 +54,8 @@ class Watchdog:
             deadline = time.monotonic() + self.timeout_of(item.nodeid)
             self._current = (item.nodeid, deadline, self._token)
             self._started = time.time()
+            # the thread that runs tests: the main one, but not under every execnet model
+            self._thread = threading.get_ident()
             self._lock.notify()
         try:
             yield
@@ -69,7 +71,6 @@ class Watchdog:
         self._pid = os.getpid()
         self._lock = threading.Condition()
         self._current = None
-        self._main = threading.main_thread().ident
         threading.Thread(target=self._watch, name=WATCHDOG, daemon=True).start()
 
     def _watch(self) -> None:
@@ -105,7 +106,7 @@ class Watchdog:
 
     def _stack(self) -> str:
         """Where the test's thread was waiting: its innermost frames, one line each."""
-        frame = sys._current_frames().get(self._main or 0)
+        frame = sys._current_frames().get(self._thread or 0)
         if frame is None:
             return ""
         frames = traceback.extract_stack(frame)[-_STACK_FRAMES:]
