@@ -110,6 +110,7 @@ class Snapshots:
         self._seen = Seen()  #: the dicts copied or compared, by their tags then
         self._printed: dict[int, Any] = {}  #: a dict's id → its last copy (see :meth:`_print`)
         self._project: tuple[int, Part] | None = None  #: the project modules' part, by version
+        self._last_where: tuple[Any, tuple[Any, Any]] | None = None  #: see :meth:`_where`
 
     def take(self, item: pytest.Item, *, live: bool = False) -> dict[str, Any]:
         """A snapshot before or after ``item``. ``live``: without the project's modules, for a
@@ -118,7 +119,7 @@ class Snapshots:
         A snapshot before a test is the one after the previous test when :meth:`changed` found
         that test's modules untouched and the same modules are compared: nothing runs between
         two tests but pytest's reporting (a change made there counts in the next test)."""
-        own = getattr(item, "module", None)
+        own = self._where(item)[0]
         modules = self._project_modules()
         key = (self._version, own.__name__ if isinstance(own, types.ModuleType) else None)
         reuse, self._next = self._next, None
@@ -168,6 +169,18 @@ class Snapshots:
         self._project = (self._version, part)
         return part
 
+    def _where(self, item: pytest.Item) -> tuple[Any, Any]:
+        """``item``'s module and class (None when it has none): pytest finds each by walking
+        the item's parents, three times a test here; items under one parent share them."""
+        key = (type(item), getattr(item, "parent", None))
+        last = self._last_where
+        if last is None or last[0] != key:
+            last = self._last_where = (
+                key,
+                (getattr(item, "module", None), getattr(item, "cls", None)),
+            )
+        return last[1]
+
     def _part(
         self, modules: dict[str, types.ModuleType], known: dict[int, Any], shapes: dict[int, Shape]
     ) -> Part:
@@ -193,7 +206,7 @@ class Snapshots:
         """Take the snapshot before ``item`` now, for the next :meth:`take` (in this process or
         a child forked from it). A fork server's alone children each start a test from the same
         state: the snapshot is taken once per test module, not once per child."""
-        own = getattr(item, "module", None)
+        own = self._where(item)[0]
         self._project_modules()
         key = (self._version, own.__name__ if isinstance(own, types.ModuleType) else None)
         taken = self._ready.get(key[1])
@@ -210,7 +223,7 @@ class Snapshots:
 
     def test_class(self, item: pytest.Item) -> tuple[type, ObjectPrint] | None:
         """The running test's class and the print of its attributes (see :meth:`during`)."""
-        cls = getattr(item, "cls", None)
+        cls = self._where(item)[1]
         return (cls, contents_of(cls)) if isinstance(cls, type) else None
 
     def during(
