@@ -39,6 +39,17 @@ def test_a_copy_is_taken_again_only_after_a_change() -> None:
     assert copier.copy(dict(live)) is not second  # another dict: copied
 
 
+def test_a_key_left_out_of_the_copies_does_not_make_a_new_one() -> None:
+    live = {"PATH": "/bin", "PYTEST_CURRENT_TEST": "t.py::a (setup)"}
+    copier = tags.Copier(frozenset({"PYTEST_CURRENT_TEST"}))
+    first = copier.copy(live)
+    assert first == {"PATH": "/bin"}
+    live["PYTEST_CURRENT_TEST"] = "t.py::b (call)"
+    assert copier.copy(live) is first
+    live["PATH"] = "/usr/bin"
+    assert copier.copy(live) == {"PATH": "/usr/bin"}
+
+
 def test_seen_tells_an_unchanged_dict() -> None:
     seen, live = tags.Seen(), {"a": 1}
     assert not seen.same(live)  # never marked

@@ -106,7 +106,7 @@ class Snapshots:
         self._next: dict[str, Any] | None = None  #: the last test's snapshot after it, if clean
         self._ready: dict[str | None, dict[str, Any]] = {}  #: test module → :meth:`ready`'s
         self.owners = Owners()
-        self._environ, self._sys_modules = Copier(), Copier()  # copied anew once changed
+        self._environ, self._sys_modules = Copier(_PYTEST_ENV), Copier()  # copied anew once changed
         self._seen = Seen()  #: the dicts copied or compared, by their tags then
         self._printed: dict[int, Any] = {}  #: a dict's id → its last copy (see :meth:`_print`)
         self._project: tuple[int, Part] | None = None  #: the project modules' part, by version

@@ -54,10 +54,13 @@ def dict_tag(mapping: dict[Any, Any]) -> Any:
 
 class Copier:
     """Copies of one dict: the last copy again while the dict's tag has not moved, or while
-    the dict still equals it (the environment: pytest sets and removes PYTEST_CURRENT_TEST
-    around every test), so that two snapshots share the copy and compare at once."""
+    the dict still equals it, so that two snapshots share the copy and compare at once.
+    ``ignore``: keys left out of the copies (the environment's ``PYTEST_CURRENT_TEST``, which
+    pytest sets to another value in every phase of every test: kept, it made a new copy, and a
+    comparison of the whole environment, after every test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ignore: frozenset[Any] = frozenset()) -> None:
+        self._ignore = ignore
         self._live: dict[Any, Any] | None = None
         self._view: Any = None
         self._tag = 0
@@ -68,14 +71,21 @@ class Copier:
             tag = self._view.value  # read before copying: a change after it moves it
             if tag != self._tag:
                 self._tag = tag
-                if not _equal(live, self._copy):
-                    self._copy = dict(live)
+                fresh = self._fresh(live)
+                if not _equal(fresh, self._copy):
+                    self._copy = fresh
             return self._copy
         if DICT_TAGS and type(live) is dict:
             self._live, self._view = live, dict_tag(live)
             self._tag = self._view.value
-        self._copy = dict(live)
+        self._copy = self._fresh(live)
         return self._copy
+
+    def _fresh(self, live: dict[Any, Any]) -> dict[Any, Any]:
+        copy = dict(live)
+        for key in self._ignore:
+            copy.pop(key, None)
+        return copy
 
 
 def _equal(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
