@@ -164,16 +164,18 @@ class Footprint:
         """Before the teardown: the fixtures' and the class's changes during the test. After
         it (every fixture finalised, the teardown report not made yet): the record, in the
         test's ``user_properties``, which that report carries."""
-        now = self._fixture_prints(item)
-        self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, now))
+        if self.fixtures:  # none when the test requested no wider-scoped fixture
+            now = self._fixture_prints(item)
+            self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, now))
         self.during = self.snapshots.during(item, self.test_class)
         yield
         self.active = False
         after = self.snapshots.take(item, live=True)
         changed, aliases, effects = self.snapshots.changed(self.before, after, self.during)
-        changed += [f"fixture:{name}" for name in self.fixtures]
-        resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
-        if changed or resources:
+        if self.fixtures:
+            changed += [f"fixture:{name}" for name in self.fixtures]
+        if changed or self.touched:
+            resources = {name: "".join(sorted(uses)) for name, uses in sorted(self.touched.items())}
             record = {"state": changed, "resources": resources}
             if aliases:
                 record["aliases"] = aliases

@@ -246,6 +246,36 @@ class Snapshots:
         ``during``: for the test's class, the attributes changed by the test itself
         (:meth:`during`); its other changes are its class fixture's."""
         changed: list[str] = []
+        aliases: dict[str, list[str]] = {}
+        effects: dict[str, tuple[str, ...]] = {}
+        # The usual case: the live state as it was, in a few C-level comparisons.
+        same = (
+            before["cwd"] == after["cwd"]
+            and before["sys.path"] == after["sys.path"]
+            and before["env"] is after["env"]
+            and before["sys.modules"] is after["sys.modules"]
+            and before["process"] == after["process"]
+        )
+        if not same:
+            changed = self._live_changed(before, after, aliases, effects)
+        if before["watch"].untouched():
+            if before["key"] == after["key"]:  # the next test's snapshot starts from here
+                self._next = before if same else {**before, **after}
+            return changed, aliases, effects
+        names, more, moved = self._globals_changed(before, during, aliases)
+        if before["key"] == after["key"]:
+            self._next = self._refreshed(before, after, moved)
+        return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
+
+    def _live_changed(
+        self,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        aliases: dict[str, list[str]],
+        effects: dict[str, tuple[str, ...]],
+    ) -> list[str]:
+        """What differs in the state a live snapshot holds (all but the project's globals)."""
+        changed: list[str] = []
         if before["cwd"] != after["cwd"]:
             cwd = after["cwd"]
             relative = os.path.relpath(cwd, self.root) if under(cwd, self.root) else cwd
@@ -253,8 +283,7 @@ class Snapshots:
         if before["sys.path"] != after["sys.path"]:
             changed.append("global:sys.path")
         if before["env"] is not after["env"] and before["env"] != after["env"]:
-            names = _differ(before["env"], after["env"])
-            changed += [f"env:{os.fsdecode(name)}" for name in names if name not in _PYTEST_ENV]
+            changed += [f"env:{os.fsdecode(name)}" for name in _differ(before["env"], after["env"])]
         modules_before, modules_after = before["sys.modules"], after["sys.modules"]
         # Imports add modules (no change); a test that replaces or removes one pollutes.
         if modules_before is not modules_after and modules_before != modules_after:
@@ -263,8 +292,6 @@ class Snapshots:
                 for name, module in modules_before.items()
                 if modules_after.get(name) is not module
             ]
-        aliases: dict[str, list[str]] = {}
-        effects: dict[str, tuple[str, ...]] = {}
         for entry in self.process.changed(before["process"], after["process"]):
             changed.append(entry.name)
             if entry.effect is not None:
@@ -273,14 +300,7 @@ class Snapshots:
                 held = holders(before["namespaces"], entry.owner)
                 if held:
                     aliases[entry.name] = [f"global:{m}.{n}.{entry.attr}" for m, n in held]
-        if before["watch"].untouched():
-            if before["key"] == after["key"]:  # the next test's snapshot starts from here
-                self._next = {**after, **{k: before[k] for k in Part._fields}}
-            return changed, aliases, effects
-        names, more, moved = self._globals_changed(before, during, aliases)
-        if before["key"] == after["key"]:
-            self._next = self._refreshed(before, after, moved)
-        return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
+        return changed
 
     def _refreshed(
         self, before: dict[str, Any], after: dict[str, Any], moved: set[int]
