@@ -46,8 +46,15 @@ def test_a_key_left_out_of_the_copies_does_not_make_a_new_one() -> None:
     assert first == {"PATH": "/bin"}
     live["PYTEST_CURRENT_TEST"] = "t.py::b (call)"
     assert copier.copy(live) is first
+    del live["PYTEST_CURRENT_TEST"]
+    assert copier.copy(live) is first
+    live["PYTEST_CURRENT_TEST"] = "t.py::b (teardown)"
+    assert copier.copy(live) is first
     live["PATH"] = "/usr/bin"
-    assert copier.copy(live) == {"PATH": "/usr/bin"}
+    live["PYTEST_CURRENT_TEST"] = "t.py::c (setup)"
+    second = copier.copy(live)
+    assert second == {"PATH": "/usr/bin"}
+    assert copier.copy({"PATH": "/usr/bin"}) == second  # another dict, without the key
 
 
 def test_seen_tells_an_unchanged_dict() -> None:

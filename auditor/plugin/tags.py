@@ -57,7 +57,9 @@ class Copier:
     the dict still equals it, so that two snapshots share the copy and compare at once.
     ``ignore``: keys left out of the copies (the environment's ``PYTEST_CURRENT_TEST``, which
     pytest sets to another value in every phase of every test: kept, it made a new copy, and a
-    comparison of the whole environment, after every test)."""
+    comparison of the whole environment, after every test). The dict is compared with a
+    second copy that holds its ignored keys' values of the moment: one C-level comparison, no
+    copy, where a copy without them took 7 µs a test in a large-caches run."""
 
     def __init__(self, ignore: frozenset[Any] = frozenset()) -> None:
         self._ignore = ignore
@@ -65,27 +67,38 @@ class Copier:
         self._view: Any = None
         self._tag = 0
         self._copy: dict[Any, Any] = {}
+        self._probe: dict[Any, Any] = {}  #: the copy, with the ignored keys as ``_live`` has them
 
     def copy(self, live: dict[Any, Any]) -> dict[Any, Any]:
         if live is self._live:
-            tag = self._view.value  # read before copying: a change after it moves it
+            tag = self._view.value  # read before comparing: a change after it moves it
             if tag != self._tag:
                 self._tag = tag
-                fresh = self._fresh(live)
-                if not _equal(fresh, self._copy):
-                    self._copy = fresh
+                if not self._still(live):
+                    self._take(live)
             return self._copy
         if DICT_TAGS and type(live) is dict:
             self._live, self._view = live, dict_tag(live)
             self._tag = self._view.value
-        self._copy = self._fresh(live)
+        self._take(live)
         return self._copy
 
-    def _fresh(self, live: dict[Any, Any]) -> dict[Any, Any]:
-        copy = dict(live)
+    def _still(self, live: dict[Any, Any]) -> bool:
+        """Whether ``live`` holds what the copy does, its ignored keys aside."""
+        probe = self._probe
         for key in self._ignore:
-            copy.pop(key, None)
-        return copy
+            if key in live:
+                probe[key] = live[key]
+            else:
+                probe.pop(key, None)
+        return _equal(probe, live)
+
+    def _take(self, live: dict[Any, Any]) -> None:
+        probe = dict(live)  # never changed without ignored keys: then the copy itself
+        self._copy = (
+            {k: v for k, v in probe.items() if k not in self._ignore} if self._ignore else probe
+        )
+        self._probe = probe
 
 
 def _equal(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
