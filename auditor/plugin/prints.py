@@ -146,6 +146,13 @@ def unchanged(contents: Any, value: Any) -> bool:
     return bool(contents == contents_of(value))  # an lru_cache's counts; None for the rest
 
 
+class Reading(NamedTuple):
+    """A watch's tags and sizes, read at once (:meth:`Watch.read`)."""
+
+    tags: list[int]
+    sizes: list[int]
+
+
 class Watch:
     """Every copy a snapshot made, beside what it copied, so that one check at C speed tells
     whether anything changed since (:meth:`untouched`): the names of what did come from a
@@ -170,9 +177,15 @@ class Watch:
         self.sized_owners: list[int] = []
         self.memos: list[Any] = []  #: lru_caches, and their ``counts``
         self.counts: list[Any] = []
+        #: the modules whose namespaces are watched by their tags: name, and the tag's index
+        self.spaces: list[tuple[str, int]] = []
+        self.unspaced: list[str] = []  #: …and by their copies
 
-    def namespace(self, live: dict[str, Any], shape: Shape) -> None:
-        if not self._tag(live, 0, frame=True):
+    def namespace(self, live: dict[str, Any], shape: Shape, module: str = "") -> None:
+        if self._tag(live, 0, frame=True):
+            self.spaces.append((module, len(self.views) - 1))
+        else:
+            self.unspaced.append(module)
             self.live.append(live)
             self.copies.append(shape.copy)
             for name, value, _ in shape.deep:  # a tagged namespace's tag tells of these too
@@ -212,30 +225,42 @@ class Watch:
         else:  # printed by nothing that moves (None): compared when asked
             self.untagged.add(owner)
 
-    def untouched(self) -> bool:
+    def read(self) -> Reading:
+        """The tags and sizes now, for :meth:`untouched`, :meth:`suspects`, :meth:`moved` and
+        :meth:`refreshed` to share while nothing runs between them."""
+        return Reading(list(map(tags.value_of, self.views)), list(map(len, self.sized)))
+
+    def untouched(self, now: Reading | None = None) -> bool:
         """Whether every copy still equals what it copied (identical items first), every
         binding of an object whose contents count still binds it, every size is the same."""
+        now = now or self.read()
         try:  # items compare with their own __eq__ when not identical: it may raise
             return (
-                self.tags == list(map(tags.value_of, self.views))
+                self.tags == now.tags
                 and self.copies == self.live
-                and self.sizes == list(map(len, self.sized))
+                and self.sizes == now.sizes
                 and all(map(is_, map(getitem, self.holders, self.names), self.held))
                 and self.counts == list(map(contents_of, self.memos))
             )
         except Exception:
             return False
 
-    def suspects(self) -> set[int]:
+    def suspects(self, now: Reading | None = None) -> set[int]:
         """The ids of the objects that may have changed since the watch began: those with a
         tag that moved or a wide container whose size did, and those watched by neither (an
         object of none of these kinds is as it was printed). A wide container is compared by
         its size: one whose size held is as it was printed."""
-        moved = map(ne, self.tags, map(tags.value_of, self.views))
-        resized = map(ne, self.sizes, map(len, self.sized))
+        now = now or self.read()
+        moved = map(ne, self.tags, now.tags)
+        resized = map(ne, self.sizes, now.sizes)
         return self.untagged.union(
             compress(self.owners, moved), compress(self.sized_owners, resized)
         )
+
+    def moved(self, now: Reading) -> set[str]:
+        """The modules whose namespaces may have changed: their tags moved, or they have none."""
+        then = self.tags
+        return {module for module, i in self.spaces if then[i] != now.tags[i]}.union(self.unspaced)
 
     @classmethod
     def joined(cls, *watches: Watch) -> Watch:
@@ -247,6 +272,11 @@ class Watch:
                 for watch in watches:
                     items += [offset + i for i in watch.frames]
                     offset += len(watch.views)
+            elif name == "spaces":
+                offset = 0
+                for watch in watches:
+                    items += [(module, offset + i) for module, i in watch.spaces]
+                    offset += len(watch.views)
             elif name == "untagged":
                 items.update(*(watch.untagged for watch in watches))
             else:
@@ -254,24 +284,24 @@ class Watch:
                     items += getattr(watch, name)
         return joined
 
-    def refreshed(self) -> Watch | None:
+    def refreshed(self, now: Reading | None = None) -> Watch | None:
         """This watch's things as they are now, when only containers' contents changed (no
         binding of a namespace or an object): the copies of the changed ones taken again, all
         tags, sizes and counts read again. None when more changed, or tags cannot be read."""
         if not self.views or self.holders:
             return None
-        now = list(map(tags.value_of, self.views))
-        if any(now[i] != self.tags[i] for i in self.frames):
+        now = now or self.read()
+        if any(now.tags[i] != self.tags[i] for i in self.frames):
             return None
         if any(len(value) > WIDE for value in self.live):
             return None  # now compared by its size: watched anew
         new = Watch()
         vars(new).update(vars(self))
-        new.tags = now
+        new.tags = now.tags
         new.copies = [
             c if equal(c, v) else v.copy() for c, v in zip(self.copies, self.live, strict=True)
         ]
-        new.sizes = list(map(len, self.sized))
+        new.sizes = now.sizes
         new.counts = list(map(contents_of, self.memos))
         return new
 

@@ -44,6 +44,7 @@ from auditor.plugin import effects as effect
 from auditor.plugin.owners import Binding, Owners, holders
 from auditor.plugin.prints import (
     ObjectPrint,
+    Reading,
     Shape,
     Watch,
     attributes_changed,
@@ -156,9 +157,10 @@ class Snapshots:
         (refreshed when only containers' contents did), else taken anew."""
         last = self._project
         if last is not None and last[0] == self._version:
-            if last[1].watch.untouched():
+            now = last[1].watch.read()
+            if last[1].watch.untouched(now):
                 return last[1]
-            refreshed = self._refreshed_part(last[1])
+            refreshed = self._refreshed_part(last[1], now=now)
             if refreshed is not None:
                 self._project = (self._version, refreshed)
                 return refreshed
@@ -193,7 +195,7 @@ class Snapshots:
         for name, module in modules.items():
             shape = self._module_shape(name, module)
             namespaces[name] = shape.copy
-            watch.namespace(vars(module), shape)
+            watch.namespace(vars(module), shape, name)
             for attr, value, deep in shape.deep:
                 ident = id(value)
                 where.setdefault(ident, []).append((name, attr))
@@ -258,13 +260,14 @@ class Snapshots:
         )
         if not same:
             changed = self._live_changed(before, after, aliases, effects)
-        if before["watch"].untouched():
+        now = before["watch"].read()
+        if before["watch"].untouched(now):
             if before["key"] == after["key"]:  # the next test's snapshot starts from here
                 self._next = before if same else {**before, **after}
             return changed, aliases, effects
-        names, more, moved = self._globals_changed(before, during, aliases)
+        names, more, moved = self._globals_changed(before, during, aliases, now)
         if before["key"] == after["key"]:
-            self._next = self._refreshed(before, after, moved)
+            self._next = self._refreshed(before, after, moved, now)
         return changed + sorted(dict.fromkeys(names)), aliases, {**effects, **more}
 
     def _live_changed(
@@ -303,26 +306,30 @@ class Snapshots:
         return changed
 
     def _refreshed(
-        self, before: dict[str, Any], after: dict[str, Any], moved: set[int]
+        self, before: dict[str, Any], after: dict[str, Any], moved: set[int], now: Reading
     ) -> dict[str, Any] | None:
         """The next test's snapshot before it, from ``before`` when the test changed only the
         contents of containers (the usual pollution: a registry or cache filled): what it
         changed (``moved``: the objects' ids) printed again, the rest kept. None when it
         rebound something."""
-        part = self._refreshed_part(Part(*(before[k] for k in Part._fields)), moved)
+        part = self._refreshed_part(Part(*(before[k] for k in Part._fields)), moved, now)
         return None if part is None else {**after, **part._asdict()}
 
-    def _refreshed_part(self, part: Part, moved: set[int] | None = None) -> Part | None:
+    def _refreshed_part(
+        self, part: Part, moved: set[int] | None = None, now: Reading | None = None
+    ) -> Part | None:
         """``part`` as it is now, when only containers' contents changed in it; ``moved``: the
-        ids of its objects that changed, when the caller knows them."""
-        watch = part.watch.refreshed()
+        ids of its objects that changed, when the caller knows them; ``now``: its watch's
+        :meth:`~Watch.read`, when the caller has it."""
+        now = now or part.watch.read()
+        watch = part.watch.refreshed(now)
         if watch is None:
             return None
         objects = part.objects
         if moved is None:
             moved = {
                 key
-                for key in part.watch.suspects()  # the old watch's tags against the dicts now
+                for key in part.watch.suspects(now)  # the old watch's tags against the dicts now
                 if key in objects and not self._still(key, *objects[key])
             }
         if moved:
@@ -339,21 +346,29 @@ class Snapshots:
         return unchanged(old, value)
 
     def _globals_changed(
-        self, before: dict[str, Any], during: Mapping[int, set[str]], aliases: dict[str, list[str]]
+        self,
+        before: dict[str, Any],
+        during: Mapping[int, set[str]],
+        aliases: dict[str, list[str]],
+        now: Reading,
     ) -> tuple[list[str], dict[str, tuple[str, ...]], set[int]]:
         """The module globals that changed since ``before``, as they are now, their effects,
-        and the ids of the objects whose contents differ from their prints."""
+        and the ids of the objects whose contents differ from their prints; ``now``: the
+        watch's :meth:`~Watch.read`."""
         names: list[str] = []
         moved: set[int] = set()
         effects: dict[str, tuple[str, ...]] = {}
+        spaces = before["watch"].moved(now)  # the others' bindings are as they were copied
         for module, old in before["namespaces"].items():
+            if module not in spaces:
+                continue
             namespace = self._module_shape(module, before["modules"][module]).copy
             if old is not namespace:
                 for name in rebound(old, namespace):
                     names.append(f"global:{module}.{name}")
                     effects[names[-1]] = effect.rebound(namespace.get(name, effect.MISSING))
         objects = before["objects"]
-        suspects = before["watch"].suspects()  # the others are as they were printed
+        suspects = before["watch"].suspects(now)  # the others are as they were printed
         for key in [key for key in objects if key in suspects]:  # in the objects' order
             value, old = objects[key]
             if self._still(key, value, old):
