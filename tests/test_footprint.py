@@ -260,6 +260,23 @@ def test_e10_counts_again():
 
 def test_e11_same_count():
     settings.manager.count = 50
+
+def test_e12_fills_the_cache():
+    settings.manager._cache["language"] = "en"
+""",
+    # The next test module: the project's part of its first snapshot is the one the last test
+    # of test_effects.py refreshed, not one taken anew.
+    "test_effects_next.py": """
+from pkg import settings
+
+def test_n1_appends():
+    settings.SEEN.append("next")
+
+def test_n2_reads_only():
+    assert "language" in settings.manager._cache
+
+def test_n3_clears():
+    settings.manager._cache.clear()
 """,
 }
 
@@ -467,6 +484,17 @@ def test_changes_in_a_row_each_reach_the_record(recorded) -> None:  # type: igno
         "test_e7_appends_again": ["global:pkg.settings.SEEN"],
         "test_e9_counts_in_a_loop": ["global:pkg.settings.manager.count"],
         "test_e10_counts_again": ["global:pkg.settings.manager.count"],
+        "test_e12_fills_the_cache": ["global:pkg.settings.manager._cache"],
+    }
+
+
+def test_changes_in_the_next_test_module_reach_the_record(recorded) -> None:  # type: ignore[no-untyped-def]
+    """The project modules' part of a snapshot is kept from one test module to the next, as
+    the tests that fill its containers left it: their changes there show, reads do not."""
+    by_name, _, _ = recorded
+    assert changed_in(by_name, "test_effects_next.py") == {
+        "test_n1_appends": ["global:pkg.settings.SEEN"],
+        "test_n3_clears": ["global:pkg.settings.manager._cache"],
     }
 
 
