@@ -24,7 +24,6 @@ free-threaded build, or a release where the deprecated tag no longer moves with 
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import gc
 import os
@@ -36,7 +35,29 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-_WORD = ctypes.sizeof(ctypes.c_ssize_t)
+try:  # ctypes' own base classes: importing ctypes itself costs each pytest process 1–2 ms
+    from _ctypes import Array as _Array
+    from _ctypes import _SimpleCData
+except ImportError:  # pragma: no cover - CPython always has it
+    from ctypes import Array as _Array
+    from ctypes import _SimpleCData
+
+
+class _UInt64(_SimpleCData):  # type: ignore[type-arg]  # ctypes.c_uint64
+    _type_ = "Q"
+
+
+class _Char(_SimpleCData):  # type: ignore[type-arg]  # ctypes.c_char: arrays of it have ``raw``
+    _type_ = "c"
+
+
+def _bytes_at(address: int, size: int) -> Any:
+    """A view of ``size`` bytes at ``address`` (``(ctypes.c_char * size).from_address``)."""
+    kind: Any = type("_Bytes", (_Array,), {"_type_": _Char, "_length_": size})
+    return kind.from_address(address)
+
+
+_WORD = struct.calcsize("n")
 #: ob_refcnt, ob_type, ma_used come first in a PyDictObject
 _TAG_OFFSET = 3 * _WORD
 #: ob_refcnt, ob_type, then RandomObject's ``int index; uint32_t state[624]``
@@ -49,7 +70,7 @@ value_of = attrgetter("value")
 def dict_tag(mapping: dict[Any, Any]) -> Any:
     """A view of ``mapping``'s version tag: its ``value`` is the tag now. Valid while the dict
     lives: keep the dict beside it."""
-    return ctypes.c_uint64.from_address(id(mapping) + _TAG_OFFSET)
+    return _UInt64.from_address(id(mapping) + _TAG_OFFSET)
 
 
 class Copier:
@@ -216,8 +237,8 @@ def attributes_dict(attrs: Any) -> dict[str, Any] | None:
 
 def _random_view(generator: random.Random, size: int = _RANDOM_SIZE) -> Callable[[], bytes]:
     """Reads ``size`` bytes of ``generator``'s state, from a view made once (not
-    :func:`ctypes.string_at`, a foreign call and an audit event per read)."""
-    view = (ctypes.c_char * size).from_address(id(generator) + _RANDOM_OFFSET)
+    ``ctypes.string_at``, a foreign call and an audit event per read)."""
+    view = _bytes_at(id(generator) + _RANDOM_OFFSET, size)
     return lambda: view.raw
 
 
