@@ -50,7 +50,7 @@ import sys
 import tempfile
 import types
 from collections.abc import Callable, Generator, Iterable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -108,6 +108,21 @@ def _audit(
         pass
 
 
+_Hook = TypeVar("_Hook", bound=Callable[..., Any])
+
+
+def _wrapper(**options: Any) -> Callable[[_Hook], _Hook]:
+    """A hook wrapper's marker: pluggy's new style where pluggy has it (1.2 on; a call costs
+    half the old style's, which two wrappers paid for every test), else the old style. The
+    wrappers below work as either: they never look at the result, and their second half runs
+    in a ``finally``, as the new style throws the inner hooks' error into the wrapper."""
+    try:
+        marker: Any = pytest.hookimpl(wrapper=True, **options)
+    except TypeError:  # pluggy before 1.2
+        marker = pytest.hookimpl(hookwrapper=True, **options)
+    return cast(Callable[[_Hook], _Hook], marker)
+
+
 def _add_hook() -> None:
     """The process's audit hook, added as the first test starts: collection's events (every
     ``id()`` and ``__code__`` read is one) never reach it."""
@@ -147,20 +162,22 @@ class Footprint:
 
     # -- the test's window ---------------------------------------------------------------------
 
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+    @_wrapper(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, Any, Any]:
         if _hook is None:
             _add_hook()
         self.touched, self.scratch, self.private_folders = {}, [], {}
         self.test_class, self.during = None, {}
         self.before = self.snapshots.take(item)
         self.active = True
-        yield
-        self.fixtures = self._fixture_prints(item)
-        self.test_class = self.snapshots.test_class(item)
+        try:
+            return (yield)
+        finally:
+            self.fixtures = self._fixture_prints(item)
+            self.test_class = self.snapshots.test_class(item)
 
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+    @_wrapper(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, Any, Any]:
         """Before the teardown: the fixtures' and the class's changes during the test. After
         it (every fixture finalised, the teardown report not made yet): the record, in the
         test's ``user_properties``, which that report carries."""
@@ -168,7 +185,13 @@ class Footprint:
             now = self._fixture_prints(item)
             self.fixtures = dict.fromkeys(fixtures_changed(self.fixtures, now))
         self.during = self.snapshots.during(item, self.test_class)
-        yield
+        try:
+            return (yield)
+        finally:
+            self._record(item)
+
+    def _record(self, item: pytest.Item) -> None:
+        """What the test left changed and touched, into its ``user_properties``."""
         self.active = False
         after = self.snapshots.take(item, live=True)
         changed, aliases, effects = self.snapshots.changed(self.before, after, self.during)
