@@ -57,6 +57,21 @@ def test_a_key_left_out_of_the_copies_does_not_make_a_new_one() -> None:
     assert copier.copy({"PATH": "/usr/bin"}) == second  # another dict, without the key
 
 
+def test_a_dict_subclass_is_copied_every_time() -> None:
+    """A dict subclass's tag is not read (its own methods may keep it from moving): it is
+    copied every time, and a dict copied before it is followed again afterwards."""
+
+    class Registry(dict):  # type: ignore[type-arg]
+        pass
+
+    plain, copier = {"x": 1, "y": 2}, tags.Copier()
+    assert copier.copy(plain) == {"x": 1, "y": 2}
+    assert copier.copy(Registry(y=2)) == {"y": 2}
+    assert copier.copy(plain) == {"x": 1, "y": 2}
+    plain["z"] = 3
+    assert copier.copy(plain) == {"x": 1, "y": 2, "z": 3}
+
+
 def test_seen_tells_an_unchanged_dict() -> None:
     seen, live = tags.Seen(), {"a": 1}
     assert not seen.same(live)  # never marked

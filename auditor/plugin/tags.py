@@ -101,6 +101,8 @@ class Copier:
         if DICT_TAGS and type(live) is dict:
             self._live, self._view = live, dict_tag(live)
             self._tag = self._view.value
+        else:  # copied every time (a dict subclass's tag need not move with it)
+            self._live = self._view = None
         self._take(live)
         return self._copy
 
