@@ -677,6 +677,18 @@ def test_unittest_and_pytest_machinery_is_never_state(recorded) -> None:  # type
     }
 
 
+def python(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in ``root``, this interpreter, the tests' clean environment."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=root,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 AFTER_THE_SESSION = """
 import gc, sys, types
 import pytest
@@ -714,13 +726,26 @@ def test_after_the_session_the_audit_hook_keeps_no_module_alive(tmp_path: Path) 
             "    pkg.REG['k'] = 1\n    open('out.txt', 'w').close()\n",
         },
     )
-    run = subprocess.run(
-        [sys.executable, "-c", AFTER_THE_SESSION],
-        cwd=root,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = python(root, "-c", AFTER_THE_SESSION)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_footprint_runs_under_python_bb(tmp_path: Path) -> None:
+    """``python -bb`` turns every comparison of bytes with str into an error: the footprint
+    makes none (it named the environment's ``PYTEST_CURRENT_TEST`` both ways, an INTERNALERROR
+    at start-up)."""
+    root = write_suite(
+        tmp_path,
+        {
+            "pkgm.py": "REG = {}\n",
+            "test_bb.py": "import os\nimport pkgm\n\n\ndef test_a():\n"
+            "    os.environ['AUDITOR_BB'] = '1'\n    pkgm.REG['k'] = 1\n",
+        },
+    )
+    results = root / "results.jsonl"
+    argv = ["-p", "no:randomly", "-p", "no:cacheprovider", "--auditor-footprint"]
+    run = python(root, "-bb", "-m", "pytest", *argv, f"--auditor-results={results}", "test_bb.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+    (record,) = [r for r in read_jsonl(results) if r["type"] == "test"]
+    assert record["state"] == ["env:AUDITOR_BB", "global:pkgm.REG"]

@@ -86,7 +86,13 @@ def _joined(a: dict[int, list[Binding]], b: dict[int, list[Binding]]) -> dict[in
 
 #: pytest's own variable: set for each test and removed after it (present before when auditor
 #: itself runs under pytest)
-_PYTEST_ENV = frozenset({"PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST"})
+_PYTEST_ENV = frozenset(
+    # the key as os.environ's own dict holds it (bytes on POSIX): never a str beside a bytes
+    # of the same hash, which compares them (a BytesWarning, an error under ``python -bb``)
+    {os.environ.encodekey("PYTEST_CURRENT_TEST")}
+    if isinstance(getattr(os.environ, "_data", None), dict) and hasattr(os.environ, "encodekey")
+    else {"PYTEST_CURRENT_TEST"}
+)
 
 
 class Snapshots:
