@@ -264,8 +264,8 @@ def test_e11_same_count():
 def test_e12_fills_the_cache():
     settings.manager._cache["language"] = "en"
 """,
-    # The next test module: the project's part of its first snapshot is the one the last test
-    # of test_effects.py refreshed, not one taken anew.
+    # The next test module: the project's part of its first snapshot is carried over from
+    # test_effects.py's first one, brought up to date with what its tests filled, not taken anew.
     "test_effects_next.py": """
 from pkg import settings
 
@@ -489,8 +489,8 @@ def test_changes_in_a_row_each_reach_the_record(recorded) -> None:  # type: igno
 
 
 def test_changes_in_the_next_test_module_reach_the_record(recorded) -> None:  # type: ignore[no-untyped-def]
-    """The project modules' part of a snapshot is kept from one test module to the next, as
-    the tests that fill its containers left it: their changes there show, reads do not."""
+    """The project modules' part of a snapshot is carried from one test module to the next,
+    brought up to date with what the tests before filled: their changes show, reads do not."""
     by_name, _, _ = recorded
     assert changed_in(by_name, "test_effects_next.py") == {
         "test_n1_appends": ["global:pkg.settings.SEEN"],
