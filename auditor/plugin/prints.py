@@ -181,7 +181,7 @@ class Watch:
         self.spaces: list[tuple[str, int]] = []
         self.unspaced: list[str] = []  #: …and by their copies
 
-    def namespace(self, live: dict[str, Any], shape: Shape, module: str = "") -> None:
+    def namespace(self, live: dict[str, Any], shape: Shape, module: str) -> None:
         if self._tag(live, 0, frame=True):
             self.spaces.append((module, len(self.views) - 1))
         else:
@@ -230,10 +230,9 @@ class Watch:
         :meth:`refreshed` to share while nothing runs between them."""
         return Reading(list(map(tags.value_of, self.views)), list(map(len, self.sized)))
 
-    def untouched(self, now: Reading | None = None) -> bool:
+    def untouched(self, now: Reading) -> bool:
         """Whether every copy still equals what it copied (identical items first), every
         binding of an object whose contents count still binds it, every size is the same."""
-        now = now or self.read()
         try:  # items compare with their own __eq__ when not identical: it may raise
             return (
                 self.tags == now.tags
@@ -245,12 +244,11 @@ class Watch:
         except Exception:
             return False
 
-    def suspects(self, now: Reading | None = None) -> set[int]:
+    def suspects(self, now: Reading) -> set[int]:
         """The ids of the objects that may have changed since the watch began: those with a
         tag that moved or a wide container whose size did, and those watched by neither (an
         object of none of these kinds is as it was printed). A wide container is compared by
         its size: one whose size held is as it was printed."""
-        now = now or self.read()
         moved = map(ne, self.tags, now.tags)
         resized = map(ne, self.sizes, now.sizes)
         return self.untagged.union(
@@ -284,13 +282,12 @@ class Watch:
                     items += getattr(watch, name)
         return joined
 
-    def refreshed(self, now: Reading | None = None) -> Watch | None:
+    def refreshed(self, now: Reading) -> Watch | None:
         """This watch's things as they are now, when only containers' contents changed (no
         binding of a namespace or an object): the copies of the changed ones taken again, all
         tags, sizes and counts read again. None when more changed, or tags cannot be read."""
         if not self.views or self.holders:
             return None
-        now = now or self.read()
         if any(now.tags[i] != self.tags[i] for i in self.frames):
             return None
         if any(len(value) > WIDE for value in self.live):

@@ -166,7 +166,7 @@ class Snapshots:
             now = last[1].watch.read()
             if last[1].watch.untouched(now):
                 return last[1]
-            refreshed = self._refreshed_part(last[1], now=now)
+            refreshed = self._refreshed_part(last[1], None, now)
             if refreshed is not None:
                 self._project = (self._version, refreshed)
                 return refreshed
@@ -321,13 +321,10 @@ class Snapshots:
         part = self._refreshed_part(Part(*(before[k] for k in Part._fields)), moved, now)
         return None if part is None else {**after, **part._asdict()}
 
-    def _refreshed_part(
-        self, part: Part, moved: set[int] | None = None, now: Reading | None = None
-    ) -> Part | None:
+    def _refreshed_part(self, part: Part, moved: set[int] | None, now: Reading) -> Part | None:
         """``part`` as it is now, when only containers' contents changed in it; ``moved``: the
         ids of its objects that changed, when the caller knows them; ``now``: its watch's
-        :meth:`~Watch.read`, when the caller has it."""
-        now = now or part.watch.read()
+        :meth:`~Watch.read`."""
         watch = part.watch.refreshed(now)
         if watch is None:
             return None
