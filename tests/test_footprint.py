@@ -716,8 +716,8 @@ print(sorted(modules))
 def test_after_the_session_the_audit_hook_keeps_no_module_alive(tmp_path: Path) -> None:
     """An audit hook outlives the session and the modules: whatever it reaches, the collections
     made as the interpreter shuts down walk again and again. Reaching this module's namespace,
-    it kept the project's and pytest's modules alive then (14 ms of a 570 ms run, measured by
-    bench/bench_footprint.py on large-caches)."""
+    it kept the project's and pytest's modules alive then (14 ms of a 570 ms run on
+    bench/bench_footprint.py's large-caches suite, timed by phase)."""
     root = write_suite(
         tmp_path,
         {

@@ -80,7 +80,7 @@ class Copier:
     pytest sets to another value in every phase of every test: kept, it made a new copy, and a
     comparison of the whole environment, after every test). The dict is compared with a
     second copy that holds its ignored keys' values of the moment: one C-level comparison, no
-    copy, where a copy without them took 7 µs a test in a large-caches run."""
+    copy, where a copy without them took 7 µs a test in a large-caches run (line-profiled)."""
 
     def __init__(self, ignore: frozenset[Any] = frozenset()) -> None:
         self._ignore = ignore
