@@ -444,9 +444,23 @@ def opened(path: Path, *, say: Any = None) -> Iterator[History]:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    pause = 0.005
+    while True:
+        connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        try:
+            # Switching a new database to WAL takes its exclusive lock, and SQLite answers
+            # "locked" at once, without waiting, to two connections that both read it first
+            # (each would wait for the other): try again until the same deadline.
+            connection.execute("PRAGMA journal_mode=WAL")
+            break
+        except BaseException as exc:
+            connection.close()
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
         # In WAL mode, NORMAL syncs at checkpoints, not at every commit: a power cut may lose
         # the last run recorded, never the database.
         connection.execute("PRAGMA synchronous=NORMAL")
