@@ -219,6 +219,48 @@ def test_rebound_in_one_module():
 """,
 }
 
+#: A module's namespace bound in another module (``NS = vars(space)``), and one bound in its own
+#: module: one dict both a namespace and a container the footprint watches.
+NAMESPACE_SUITE = {
+    "pkg/space.py": "X = 1\nITEMS = []\n",
+    "pkg/view.py": "from pkg import space\n\nNS = vars(space)\n",
+    "pkg/itself.py": "import sys\n\nSELF = vars(sys.modules[__name__])\nZ = 0\n",
+    "test_namespaces.py": """
+from pkg import itself, space, view
+
+def test_n1_rebinds():
+    space.X = 2
+
+def test_n2_reads():
+    assert view.NS["X"] == 2
+
+def test_n3_puts_back_through_the_view():
+    view.NS["X"] = 1
+
+def test_n4_changes_through_the_view():
+    view.NS["X"] = 3
+
+def test_n5_puts_back_through_the_module():
+    space.X = 1
+
+def test_n6_adds_through_the_view():
+    view.NS["Y"] = 1
+
+def test_n7_appends():
+    view.NS["ITEMS"].append(1)
+
+def test_n8_rebinds_its_own():
+    itself.Z = 5
+
+def test_n9_puts_back_through_itself():
+    itself.SELF["Z"] = 0
+
+def test_nn_same_value_again():
+    itself.SELF["Z"] = 0
+""",
+}
+
+
 #: How a cache changed: the same default twice (cleared between), an override, a rebinding.
 EFFECT_SUITE = {
     "pkg/settings.py": "class Manager:\n    def __init__(self):\n        self._cache = {}\n\n"
@@ -413,6 +455,7 @@ def footprints(
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, Path]:
     suite = FOOTPRINT_SUITE | STDLIB_SUITE | ALIAS_SUITE | UNITTEST_SUITE | EFFECT_SUITE
+    suite |= NAMESPACE_SUITE
     root = write_suite(tmp_path_factory.mktemp("footprint") / "project", suite)
     by_name, text = footprints(root)
     return by_name, text, root
@@ -640,6 +683,29 @@ def test_a_shared_object_is_named_once_with_its_aliases(recorded) -> None:  # ty
         "global:pkg.factory.REGISTRY": ["global:pkg.a.REGISTRY"]
     }
     assert by_name["test_rebound_in_one_module"]["aliases"] is None
+
+
+def test_a_namespace_bound_in_a_module_is_watched_as_the_namespace(recorded) -> None:  # type: ignore[no-untyped-def]
+    # One dict is both pkg.space's namespace and the container pkg.view.NS: every change is
+    # named once, under the module, whichever name made it, and a change put back by the other
+    # name is a change too (neither name keeps an out-of-date copy of the dict).
+    by_name, _, _ = recorded
+    x, z = "global:pkg.space.X", "global:pkg.itself.Z"
+    assert changed_in(by_name, "test_namespaces.py") == {
+        "test_n1_rebinds": [x],
+        "test_n3_puts_back_through_the_view": [x],
+        "test_n4_changes_through_the_view": [x],
+        "test_n5_puts_back_through_the_module": [x],
+        "test_n6_adds_through_the_view": ["global:pkg.space.Y"],
+        "test_n7_appends": ["global:pkg.space.ITEMS"],
+        "test_n8_rebinds_its_own": [z],
+        "test_n9_puts_back_through_itself": [z],
+    }
+    effects = {n: e["effects"] for n, e in by_name.items() if e["file"] == "test_namespaces.py"}
+    assert effects["test_n3_puts_back_through_the_view"] == {
+        x: effects["test_n5_puts_back_through_the_module"][x]
+    }
+    assert effects["test_n1_rebinds"] != effects["test_n4_changes_through_the_view"]
 
 
 def test_aliases_reach_the_footprints_and_the_report(recorded) -> None:  # type: ignore[no-untyped-def]

@@ -198,6 +198,10 @@ class Snapshots:
         watch, objects = Watch(), dict[int, tuple[Any, Any]]()
         where: dict[int, list[Binding]] = {}
         namespaces = {}
+        # A namespace that a module binds (``NS = vars(other)``) is compared as that module's
+        # globals, and named so, not also as a container: two prints of one dict, one of them
+        # left out of date by the other's copy.
+        spaces = {id(vars(module)) for module in (*self.modules.values(), *modules.values())}
         for name, module in modules.items():
             shape = self._module_shape(name, module)
             namespaces[name] = shape.copy
@@ -205,7 +209,7 @@ class Snapshots:
             for attr, value, deep in shape.deep:
                 ident = id(value)
                 where.setdefault(ident, []).append((name, attr))
-                if deep and ident not in objects and ident not in known:
+                if deep and ident not in objects and ident not in known and ident not in spaces:
                     objects[ident] = (value, self._print(value, shapes))
                     watch.contents(value, objects[ident][1])
         return Part(modules, namespaces, objects, where, watch)
