@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from auditor.plugin.world import Restored, World
-from tests.helpers import auditor, git, write_suite
+from tests.helpers import Completed, clean_env, git, write_suite
 
 
 def tree(root: Path) -> dict[str, tuple[str, bytes | str | None, int]]:
@@ -217,8 +219,23 @@ def test_an_audit_puts_back_what_a_cut_short_run_left(tmp_path: Path) -> None:
     root = write_suite(tmp_path / "project", LEFTOVER_SUITE)
     before = tree(root)
 
-    # No xdist runs: two tests that make out/ at the same moment is another finding.
-    result = auditor(root, "audit", "--seed", "3", "--timeout", "2", "--xdist-seeds", "0")
+    # No xdist runs: two tests that make out/ at the same moment is another finding. The
+    # audit's output goes to files in the project, as a shell's `> audit.out 2> audit.err`
+    # puts it: written while the runs go on, they are not put back after each run.
+    argv = ("audit", "--seed", "3", "--timeout", "2", "--xdist-seeds", "0")
+    with open(root / "audit.out", "w") as out, open(root / "audit.err", "w") as err:
+        done = subprocess.run(
+            [sys.executable, "-m", "auditor", *argv],
+            cwd=root,
+            stdout=out,
+            stderr=err,
+            env=clean_env(),
+            timeout=300,
+            check=False,
+        )
+    result = Completed(
+        done.returncode, (root / "audit.out").read_text(), (root / "audit.err").read_text(), root
+    )
 
     report = json.loads((root / "reports" / "audit.json").read_text())
     kinds = {f["test"].split("::")[1]: f["kind"] for f in report["findings"]}
@@ -230,6 +247,16 @@ def test_an_audit_puts_back_what_a_cut_short_run_left(tmp_path: Path) -> None:
     assert report["restored"]["paths"] == ["out/"] and report["restored"]["runs"] >= 1
     assert "-> put back after sequential: removed out/" in result.stdout
     assert "put back" in (root / "reports" / "audit.md").read_text()
-    ours = ("reports", "__pycache__", ".auditor")  # the reports and the history
+    ours = ("reports", "__pycache__", ".auditor", "audit.")  # reports, history, the output
     after = {p: v for p, v in tree(root).items() if not p.startswith(ours)}
     assert after == before
+
+
+def test_own_outputs_are_the_files_a_shell_redirected_to(tmp_path: Path) -> None:
+    # What the audit hands the fork server to keep: its world is taken in another process.
+    code = "import sys; from auditor.plugin.world import own_outputs; print(own_outputs())"
+    with open(tmp_path / "out.txt", "w") as out:
+        subprocess.run([sys.executable, "-c", code], stdout=out, stderr=None, check=True)
+    assert (tmp_path / "out.txt").read_text().strip() == repr((str(tmp_path / "out.txt"),))
+    piped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert piped.stdout.strip() == "()"  # a pipe is no file of the project's

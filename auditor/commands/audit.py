@@ -29,7 +29,7 @@ from auditor.locate import cause
 from auditor.locate import footprints as fp
 from auditor.locate.search import OutOfRuns
 from auditor.model import RunOutcome, RunPlan
-from auditor.plugin.world import World
+from auditor.plugin.world import World, own_outputs
 from auditor.progress import Progress
 from auditor.report import audit as audit_report
 from auditor.report import html
@@ -110,7 +110,7 @@ def audit(options: AuditOptions, out: IO[str] | None = None) -> AuditResult:
             collection.server,
             pytest_args=options.pytest_args,
             private_args=private,
-            keep=(str(options.report_dir),),
+            keep=(str(options.report_dir), *own_outputs()),
             width=auto_workers(),
         )
         # The files as collection left them: every run starts from them (plugin/world.py).

@@ -19,7 +19,10 @@ Outside the root, paths the run's footprints say tests created are removed when 
 Not recorded, at any depth, and so left alone: :data:`EXCLUDED_NAMES` (``.git``, auditor's
 history, pytest's, mypy's, ruff's and hypothesis's caches, ``__pycache__``, tox's and nox's
 environments, ``node_modules``), ``*.egg-info``, virtual environments (a folder holding
-``pyvenv.cfg``) and the paths given as ``exclude`` (the audit's report folder).
+``pyvenv.cfg``), the paths given as ``exclude`` (the audit's report folder, and the files the
+audit's own output goes to: :func:`own_outputs`), and any file this process's standard output
+or error is writing (a shell's ``auditor audit > audit.out`` in the project: put back after
+every run, it lost what the audit had printed).
 
 Rules kept whatever happens: a path that existed at take is never deleted, but to put back what
 was there (a folder where a file was, say); links are never followed, in walking or in deleting;
@@ -96,6 +99,47 @@ class Restored:
         )
 
 
+def own_outputs() -> tuple[str, ...]:
+    """The files under any folder that this process's standard output and error write to
+    (redirected by a shell), by their paths: for a world taken in another process (the fork
+    server's), which cannot tell them by its own descriptors."""
+    found = []
+    for fd in (1, 2):
+        opened = _regular(fd)
+        path = _descriptor_path(fd) if opened is not None else None
+        if path is not None and _regular(path) == opened:
+            found.append(path)
+    return tuple(dict.fromkeys(found))
+
+
+def _regular(target: int | str) -> tuple[int, int] | None:
+    """The device and inode of the regular file open as descriptor ``target``, or at path
+    ``target``; None for anything else."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def _descriptor_path(fd: int) -> str | None:
+    """The path ``fd`` was opened by: ``/proc`` on Linux, ``F_GETPATH`` on macOS."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+    try:
+        import fcntl
+
+        getpath = getattr(fcntl, "F_GETPATH", None)
+        if getpath is None:
+            return None
+        raw = fcntl.fcntl(fd, getpath, bytes(1024))
+    except (ImportError, OSError):
+        return None
+    return os.fsdecode(raw.split(b"\0", 1)[0]) or None
+
+
 class _Entry(NamedTuple):
     """One path of the tree, as :func:`os.lstat` saw it; a folder by its mode alone (its times
     change with what it holds, which is compared path by path)."""
@@ -121,6 +165,8 @@ class World:
         self.root = os.path.abspath(root)
         self._real_root = os.path.realpath(self.root)
         self._excluded = frozenset(r for r in map(self._relative, exclude) if r)
+        #: this process's output files (device, inode): being written while the audit runs
+        self._outputs = frozenset(filter(None, map(_regular, (1, 2))))
         self._outside = Outside((self.root, self._real_root))
         self._entries: dict[str, _Entry] = {}
         self._existed: frozenset[str] = frozenset()  #: the paths at take: never deleted
@@ -197,9 +243,12 @@ class World:
                 if child in self._excluded:
                     continue
                 try:
-                    found[child] = entry = _entry(item.stat(follow_symlinks=False))
+                    st = item.stat(follow_symlinks=False)
                 except OSError:
                     continue
+                if self._outputs and (st.st_dev, st.st_ino) in self._outputs:
+                    continue
+                found[child] = entry = _entry(st)
                 if stat.S_ISDIR(entry.mode):
                     stack.append((child, item.path))
         return found, blind
