@@ -21,7 +21,7 @@ order-dependent. Pure: processes are started by the ``lab`` callbacks, never her
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from auditor.findings import Finding, FindingKind
@@ -36,6 +36,13 @@ class Lab(Protocol):
 
     def replay(self, source: RunOutcome, test: str) -> RunOutcome:
         """``source``'s order up to the test, with reruns of the test from the state before it."""
+
+    def fresh(self, test: str) -> RunOutcome | None:
+        """The test alone in a pytest that collects its module only (None: not run)."""
+
+    def importer(self, test: str, modules: Sequence[str]) -> tuple[str, ...] | None:
+        """The fewest of ``modules`` whose collection fails the test run first; () if none,
+        None if not tried."""
 
 
 def failed_anywhere(campaign: Sequence[RunOutcome]) -> list[str]:
@@ -90,10 +97,52 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
         alone = alone + _tally([o for run in _alone_runs(campaign) for o in run.observations(test)])
     if alone.failures == alone.runs:
         kind: FindingKind = "brittle" if passing else "failing"
-        return base.finding(kind, alone_command, seen, alone.reason)
+        found = base.finding(kind, alone_command, seen, alone.reason)
+        return _uncollected(found, campaign, lab, command)
     if alone.failures:
         return base.finding("non-deterministic", alone_command, seen, alone.reason)
     return base.finding("order-dependent", once, seen, evidence.reason, sequence=prefix)
+
+
+def _uncollected(
+    found: Finding, campaign: Sequence[RunOutcome], lab: Lab, command: Command
+) -> Finding:
+    """A test that fails alone where the rest of the selection was collected (a fork of the
+    collected pytest), checked in a pytest that collects its module only: the reproduce
+    command. When it passes there, collecting another module fails it (a helper that changes
+    state when imported): an ``order-dependent`` test, the fewest such modules in its note
+    and its reproduce command (the test first, then them)."""
+    test = found.test
+    fresh = lab.fresh(test)
+    if fresh is None or test not in fresh.ran() or test in fresh.failed():
+        return found
+    own = test.split("::")[0]
+    ran = (t.split("::")[0] for outcome in campaign for t in outcome.ran())
+    modules = tuple(m for m in dict.fromkeys(ran) if m != own)
+    importers = lab.importer(test, modules)
+    if importers is None:  # the budget ran out
+        return found
+    passed = _tally(fresh.observations(test))
+    evidence = replace(found, reruns=found.reruns + passed.runs, runs=found.runs + passed.runs)
+    if not importers:
+        note = (
+            "it failed alone in forks of the collected selection, but passes in a pytest of its "
+            "own, whether it collects the test's module only or every module: its reproduce "
+            "command may pass"
+        )
+        return replace(evidence, note=note)
+    named = ", ".join(importers[:3]) + (
+        f" and {len(importers) - 3} more" if len(importers) > 3 else ""
+    )
+    note = (
+        f"it fails once {named} {'is' if len(importers) == 1 else 'are'} collected, and passes "
+        "in a pytest that collects its own module only: importing "
+        f"{'it' if len(importers) == 1 else 'them'} changes what the test reads"
+    )
+    reproduce = command(RunPlan("isolated", ids=(test, *importers)))
+    return replace(
+        evidence, kind="order-dependent", reproduce=reproduce, sequence=(test,), note=note
+    )
 
 
 def _alone_runs(campaign: Sequence[RunOutcome]) -> list[RunOutcome]:

@@ -44,8 +44,16 @@ def seq(plan: RunPlan, *tests: tuple[str, str], reruns: Sequence[str] = ()) -> R
 class FakeLab:
     """Answers alone-runs and replays from tables; remembers what it was asked."""
 
-    def __init__(self, alone: Sequence[str] = (), replay: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        alone: Sequence[str] = (),
+        replay: Sequence[str] = (),
+        fresh: str | None = None,
+        importer: tuple[str, ...] | None = None,
+    ) -> None:
         self.answers = {"alone": alone, "replay": replay}
+        self.fresh_outcome = fresh  #: the test in a pytest of its own; None: runs not forked
+        self.importers = importer
         self.asked: list[tuple[str, RunPlan | None]] = []
 
     def alone(self, test: str) -> RunOutcome:
@@ -57,6 +65,17 @@ class FakeLab:
         self.asked.append(("replay", source.plan))
         first, *rest = self.answers["replay"]
         return outcome(RunPlan("replay", ids=source.prefix(test)), [(test, first, "r0", 0.0)], rest)
+
+    def fresh(self, test: str) -> RunOutcome | None:
+        if self.fresh_outcome is None:
+            return None
+        plan = RunPlan("isolated", ids=(test,))
+        self.asked.append(("fresh", plan))
+        return outcome(plan, [(test, self.fresh_outcome, "main", 0.0)])
+
+    def importer(self, test: str, modules: Sequence[str]) -> tuple[str, ...] | None:
+        self.asked.append(("importer", RunPlan("isolated", ids=(test, *modules))))
+        return self.importers
 
 
 BASE = RunPlan("sequential")
@@ -136,6 +155,44 @@ def test_brittle_fails_alone_but_passed_in_some_order() -> None:
     finding = classify(campaign, FakeLab(alone=FAILS))
     assert finding.kind == "brittle"
     assert finding.reproduce == "pytest isolated None v"
+
+
+def test_a_test_failing_alone_only_once_the_selection_is_collected_is_order_dependent() -> None:
+    # riemann's shape: a test helper selects another network when imported, at collection.
+    # Forked from the collected selection, the test fails alone; in a pytest of its own, which
+    # collects its module only, it passes: the module that imports the helper is its cause.
+    campaign = [
+        seq(BASE, ("pkg/test_a.py::s", "passed"), ("pkg/test_a.py::v", "passed")),
+        seq(R1, ("pkg/test_z.py::x", "passed"), ("pkg/test_a.py::v", "failed"), reruns=FAILS),
+    ]
+    lab = FakeLab(alone=FAILS, fresh="passed", importer=("pkg/test_z.py",))
+    finding = classify(campaign, lab, "pkg/test_a.py::v")
+    assert finding.kind == "order-dependent"
+    assert finding.reproduce == "pytest isolated None pkg/test_a.py::v pkg/test_z.py"
+    assert finding.note is not None and "pkg/test_z.py is collected" in finding.note
+    assert finding.sequence == ("pkg/test_a.py::v",)
+    # the modules searched: every other one the campaign ran, in their first order
+    assert lab.asked[-1] == (
+        "importer",
+        RunPlan("isolated", ids=("pkg/test_a.py::v", "pkg/test_z.py")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("fresh", "importer", "noted"),
+    [("failed", None, False), ("passed", None, False), ("passed", (), True)],
+    ids=["fails fresh too", "budget spent", "no module does it"],
+)
+def test_a_brittle_verdict_stands_unless_a_module_explains_it(
+    fresh: str, importer: tuple[str, ...] | None, noted: bool
+) -> None:
+    campaign = [
+        seq(BASE, ("s", "passed"), ("v", "passed")),
+        seq(R1, ("x", "passed"), ("v", "failed"), ("s", "passed"), reruns=FAILS),
+    ]
+    finding = classify(campaign, FakeLab(alone=FAILS, fresh=fresh, importer=importer))
+    assert finding.kind == "brittle" and finding.reproduce == "pytest isolated None v"
+    assert (finding.note is not None) == noted
 
 
 def test_failing_fails_everywhere_alone_too() -> None:

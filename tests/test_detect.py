@@ -5,11 +5,12 @@ state-setters on both sides), and a victim whose polluter makes it hang."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import auditor, write_suite
+from tests.helpers import auditor, run_pytest, write_suite
 
 SETTERS = 12  #: state-setters on each side of the brittle test
 
@@ -39,6 +40,17 @@ SUITE = {
     "test_0a_waits.py": "import locks\n"
     "def test_takes_lock():\n    with locks.LOCK:\n        pass\n",
     "test_0b_holds.py": "import locks\ndef test_keeps_lock():\n    locks.LOCK.acquire()\n",
+    # riemann's shape: a test helper selects another network when it is imported, so when the
+    # selection is collected. The address test fails wherever the whole selection was collected
+    # (alone in a fork of it too) but after the test that selects the main network, and passes
+    # in a pytest of its own: test_g_sapling.py's collection is its cause, not its own state.
+    "net.py": "NETWORK = ['main']\ndef select(name):\n    NETWORK[0] = name\n",
+    "sapling_helpers.py": "import net\nnet.select('zcash')\n",
+    "test_g_sapling.py": "import sapling_helpers\n"
+    "def test_helpers_load():\n    assert sapling_helpers.net\n",
+    "test_h_addresses.py": "import net\n"
+    "def test_main_address():\n    assert net.NETWORK[0] == 'main'\n",
+    "test_i_selects.py": "import net\ndef test_selects_main():\n    net.select('main')\n",
 }
 
 
@@ -49,7 +61,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result = auditor(root, "audit", "--seed", "5", "--timeout", "2")
     assert result.returncode == 1, result.stdout + result.stderr
     report: dict[str, Any] = json.loads((root / "reports" / "audit.json").read_text())
-    return report
+    return {**report, "_root": str(root)}
 
 
 def finding(report: dict[str, Any], name: str) -> dict[str, Any]:
@@ -63,6 +75,7 @@ def test_only_the_planted_defects_are_found(audited: dict[str, Any]) -> None:
         "test_default_is_metric": "order-dependent",
         "test_needs_ready": "brittle",
         "test_takes_lock": "order-dependent",
+        "test_main_address": "order-dependent",
     }
 
 
@@ -75,7 +88,10 @@ def test_a_victim_behind_cleaners_in_both_orders_meets_its_polluter(
     # the default order, then its reverse, after the polluter: one cleaner never seen writing
     # (it always ran on clean state) is before the victim in the first
     forward, backward = [run for run in audited["runs"] if run["kind"] == "guided"][:2]
-    assert forward["ids"][0] == backward["ids"][0] == "test_a_polluter.py::test_use_imperial"
+    # (the writers of disjoint state first, together: the polluter, and the network's setter)
+    polluter = "test_a_polluter.py::test_use_imperial"
+    writers = {polluter, "test_i_selects.py::test_selects_main"}
+    assert set(forward["ids"][:2]) == set(backward["ids"][:2]) == writers
     assert victim in backward["failed"]
     assert backward["why"].startswith("chosen from footprints")
     found = finding(audited, "test_default_is_metric")
@@ -91,7 +107,8 @@ def test_a_brittle_test_with_many_state_setters_fails_alone(audited: dict[str, A
     runs = {run["kind"]: run for run in audited["runs"]}
     brittle = "test_e_brittle.py::test_needs_ready"
     assert brittle not in runs["sequential"]["failed"] and brittle not in runs["reversed"]["failed"]
-    assert runs["alone"]["failed"] == [brittle]
+    address = "test_h_addresses.py::test_main_address"  # fails alone in a fork: see below
+    assert sorted(runs["alone"]["failed"]) == [brittle, address]
     found = finding(audited, "test_needs_ready")
     assert {"kind": "alone", "seed": None, "workers": 0} in found["failed_in"]
     assert len(found["state_setters"]) == 1  # the first group found: its fix needs one
@@ -103,3 +120,15 @@ def test_a_hang_after_its_polluter_is_a_victim_with_its_polluter(audited: dict[s
     assert found["polluters"] == ["test_0b_holds.py::test_keeps_lock"]
     assert found["reason"].startswith("no result after its 2 s timeout")
     assert audited["limits"]["timeouts"]["test_0a_waits.py::test_takes_lock"] == 2.0
+
+
+def test_a_test_failed_by_another_modules_import_is_its_victim(audited: dict[str, Any]) -> None:
+    found = finding(audited, "test_main_address")
+    address = "test_h_addresses.py::test_main_address"
+    assert found["reproduce"].split()[-2:] == [address, "test_g_sapling.py"]
+    assert "test_g_sapling.py is collected" in found["note"]
+    # The reproduce command fails it; the same test in a pytest of its own passes.
+    root = Path(audited["_root"])
+    command = found["reproduce"].split()[1:]
+    assert run_pytest(root, *command).returncode == 1
+    assert run_pytest(root, "-p", "no:randomly", address).returncode == 0

@@ -1606,3 +1606,16 @@ def test_a_second_fix_starts_from_the_fallback_the_first_one_kept(tmp_path: Path
     assert [f["status"] for f in report["fixes"]] == ["already"]
     assert report["files_changed"] == []
     assert (root / "tests" / "test_gate.py").read_text() == once
+
+
+def test_a_victim_of_another_modules_import_is_left_with_the_module_to_change() -> None:
+    # The audit names the module, not a polluter test (classify._uncollected): nothing to rewrite.
+    victim = "test_h.py::test_main_address"
+    finding = Finding("order-dependent", victim, "pytest x", sequence=(victim,))
+    result = plan([finding])
+    assert result.fixes == ()
+    ((kind, test, why),) = result.remaining
+    assert (kind, test) == ("order-dependent", victim)
+    assert "fails once another module is collected" in why
+    searched = Finding("order-dependent", victim, "pytest x", sequence=("t::p", victim))
+    assert "polluter was not found" in plan([searched]).remaining[0][2]

@@ -10,7 +10,7 @@ order, for the report.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +45,7 @@ class Lab:
         self.outcomes: list[RunOutcome] = []  #: every run so far, in order
         self._replays: list[RunOutcome] = []
         self._coruns: dict[tuple[frozenset[str] | tuple[str, str], bool], RunOutcome] = {}
+        self._importers: list[str] = []  #: modules whose collection failed a test, found so far
 
     @property
     def forking(self) -> bool:
@@ -104,6 +105,46 @@ class Lab:
 
     def alone(self, test: str) -> RunOutcome:
         return self.run(RunPlan("isolated", ids=(test,), repeats=self._reruns))
+
+    def fresh(self, test: str) -> RunOutcome | None:
+        """The test alone in a pytest of its own, which collects its module only: None when
+        runs are not forked (then :meth:`alone` was one) or the budget is spent."""
+        if not self.forking or self._spent():
+            return None
+        return self.run(RunPlan("isolated", ids=(test,), why="triage: alone, uncollected"), False)
+
+    def importer(self, test: str, modules: Sequence[str]) -> tuple[str, ...] | None:
+        """The fewest of ``modules`` whose collection fails ``test`` (run first, in a pytest of
+        its own that collects them too): the modules found for earlier tests tried first, then
+        halving while one half alone does it. () when all of them together do not; None when
+        the budget is spent before they are tried."""
+
+        def fails(group: Sequence[str]) -> bool:
+            why = f"triage: {test} first, {len(group)} modules collected"
+            plan = RunPlan("isolated", ids=(test, *group), why=why)
+            return test in self.run(plan, fork=False).failed()
+
+        for known in self._importers:
+            if known in modules and not self._spent() and fails((known,)):
+                return (known,)
+        group = tuple(modules)
+        if not group:
+            return ()
+        if self._spent():
+            return None
+        if not fails(group):
+            return ()
+        while len(group) > 1 and not self._spent():
+            half, rest = group[: len(group) // 2], group[len(group) // 2 :]
+            if fails(half):
+                group = half
+            elif not self._spent() and fails(rest):
+                group = rest
+            else:
+                break  # it takes modules of both halves together
+        if len(group) == 1:
+            self._importers.append(group[0])
+        return group
 
     def replay(self, source: RunOutcome, test: str) -> RunOutcome:
         prefix = source.prefix(test)
@@ -165,9 +206,12 @@ class Lab:
         return fp.context_of(source, function, reason)
 
     def _spend(self) -> None:
-        left = self._left()
-        if left is not None and left <= 0:
+        if self._spent():
             raise OutOfRuns
+
+    def _spent(self) -> bool:
+        left = self._left()
+        return left is not None and left <= 0
 
 
 def _created_outside(outcome: RunOutcome) -> tuple[str, ...]:
