@@ -63,6 +63,9 @@ class Outside:
             st = os.lstat(path)
         except OSError:
             return None
+        kept = (*(place for place, _ in self._listings), os.path.expanduser("~"))
+        if any(under(place, path) for place in kept):
+            return False  # a temporary folder, the home folder or a parent: there before
         if st.st_ctime_ns < self._taken_ns:
             return False  # untouched since before take (file-system clocks lag, never lead)
         for place, names in self._listings:
