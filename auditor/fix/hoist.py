@@ -41,8 +41,10 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
     module, found = where
     names = Names(module)
     setup = set_up(found)
-    if not found.testcase(names) or setup is None:
-        return Outcome(code, "unfixable", f"{brittle}'s class is not a TestCase with a setUp")
+    if not found.testcase(names):
+        return Outcome(code, "unfixable", f"{brittle}'s class is not a unittest.TestCase")
+    if setup is None:
+        return Outcome(code, "unfixable", f"{brittle}'s class has no setUp whose writes could move")
     body = setup.body
     if not isinstance(body, cst.IndentedBlock):
         return Outcome(code, "unfixable", "its setUp is written on one line")
