@@ -11,6 +11,7 @@ from auditor.findings import Finding, SearchCost
 from auditor.locate import cause
 from auditor.locate import footprints as fp
 from auditor.model import Observation, RunOutcome, RunPlan, RunResult, TestRecord
+from auditor.report import audit as audit_report
 
 Rule = Callable[[tuple[str, ...]], Sequence[str]]  # an order → the target's outcomes
 
@@ -445,3 +446,23 @@ def test_a_counter_is_a_key_most_tests_leave_with_a_value_of_their_own(
     marks: dict[str, set[str]], tests: int, counters: set[tuple[str, str]]
 ) -> None:
     assert fp.churn(marks, tests) == counters
+
+
+def test_a_conflict_only_co_runs_showed_says_so_in_the_markdown() -> None:
+    # logzero-shaped: no campaign run failed either test; co-runs while locating did.
+    finding = Finding(
+        "shared-resource",
+        "t::a",
+        "pytest -n 2 t::a t::b",
+        tests=("t::a", "t::b"),
+        failures=3,
+        runs=3,
+    )
+    report = audit_report.build(
+        tests=2, seed=1, outcomes=(), findings=(finding,), partial=False, stopped=None,
+        sequential_s=1.0, elapsed_s=2.0, processes=1, reruns=3, collect_errors=(), skipped=(),
+        untriaged=(), env={},
+    )  # fmt: skip
+    text = audit_report.markdown(report)
+    assert "in no campaign run: found by co-running the tests while locating" in text
+    assert "failed in: none" not in text and "failed 3 of 3 observations" in text

@@ -219,12 +219,14 @@ def markdown(report: dict[str, Any]) -> str:
             lines += [f"Failure: `{finding['reason'].splitlines()[0]}`", ""]
         failed = ", ".join(_describe(r) for r in finding["failed_in"]) or "none"
         passed = ", ".join(_describe(r) for r in finding["passed_in"]) or "none"
-        lines += [
-            f"- failed in: {failed}",
-            f"- passed in: {passed}",
+        if finding["failed_in"] or finding["passed_in"]:
+            lines += [f"- failed in: {failed}", f"- passed in: {passed}"]
+        else:  # a conflict the footprints predicted, shown by co-runs while locating causes
+            lines.append("- in no campaign run: found by co-running the tests while locating")
+        lines.append(
             f"- failed {finding['failures']} of {finding['runs']} observations; "
-            f"{finding['reruns']} reruns",
-        ]
+            f"{finding['reruns']} reruns"
+        )
         lines += _cause(finding)
         if len(finding["sequence"]) > 1:
             lines.append(
