@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,15 @@ def test_port():
     server = socket.socket()
     server.bind(("127.0.0.1", port))
     server.close()
+
+def test_named_temporary_files():  # open(folder, opener=…): the file is mkstemp's, private
+    with tempfile.NamedTemporaryFile() as f, tempfile.NamedTemporaryFile(dir="pkg") as g:
+        f.write(b"x")
+        g.write(b"y")
+    lock = os.path.join(tempfile.gettempdir(), "auditor-test-shared.lock")  # not private
+    with open(lock, "w"):
+        pass
+    os.remove(lock)
 
 def test_sqlite():
     os.makedirs("build", exist_ok=True)
@@ -558,6 +569,8 @@ def test_resources_touched(recorded) -> None:  # type: ignore[no-untyped-def]
     port = resources.pop("test_port")
     assert list(port.values()) == ["b"] and next(iter(port)).startswith("port:")
     assert next(iter(port)) != "port:0"
+    lock = os.path.join(tempfile.gettempdir(), "auditor-test-shared.lock")
+    assert resources.pop("test_named_temporary_files") == {f"file:{lock}": "wx"}
     subprocess = resources.pop("test_subprocess")
     assert [k.startswith("other:subprocess:python") for k in subprocess] == [True]
     assert resources == {
