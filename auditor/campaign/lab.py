@@ -111,7 +111,8 @@ class Lab:
         runs are not forked (then :meth:`alone` was one) or the budget is spent."""
         if not self.forking or self._spent():
             return None
-        return self.run(RunPlan("isolated", ids=(test,), why="triage: alone, uncollected"), False)
+        plan = RunPlan("isolated", ids=(test,), why="triage: alone, uncollected")
+        return self.run(plan, fork=False)
 
     def importer(self, test: str, modules: Sequence[str]) -> tuple[str, ...] | None:
         """The fewest of ``modules`` whose collection fails ``test`` (run first, in a pytest of

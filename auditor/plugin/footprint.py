@@ -225,7 +225,7 @@ class Footprint:
             else:  # os.open: no mode, the flags say
                 writes = bool(flags & _WRITE_FLAGS)
             if writes:
-                self._opened(path, mode)
+                self._file(path, "w", mode)
         elif event in ("os.remove", "os.rmdir"):
             if args[-1] in (None, -1):  # relative to a dir_fd: shutil.rmtree, recorded already
                 self._file(args[0], "x")
@@ -250,21 +250,15 @@ class Footprint:
             program = args[0] if args[0] is not None else _first(args[1])
             self._use(f"other:subprocess:{os.path.basename(os.fsdecode(program))}", "s")
 
-    def _opened(self, path: Any, mode: Any) -> None:
-        """A file opened for writing. ``open(folder, mode, opener=…)`` names the folder, and the
-        opener makes the file: NamedTemporaryFile does so (the file is a ``tempfile.mkstemp``
-        event's, private to the test), and the folder is no file any test writes."""
+    def _file(self, path: Any, use: str, mode: Any = None) -> None:
+        """``path`` used as ``use``; ``mode``: ``open``'s, for a file opened to write it.
+        ``open(folder, mode, opener=…)`` names the folder and the opener makes the file:
+        NamedTemporaryFile does so (the file is a ``tempfile.mkstemp`` event's, private to the
+        test), and the folder is no file any test writes."""
         if isinstance(path, int):
             return  # a file descriptor: its path was recorded when it was opened
         name = self._path(path)
         if name is not None and not (isinstance(mode, str) and os.path.isdir(path)):
-            self._use(f"file:{name}", "w")
-
-    def _file(self, path: Any, use: str) -> None:
-        if isinstance(path, int):
-            return  # a file descriptor: its path was recorded when it was opened
-        name = self._path(path)
-        if name is not None:
             self._use(f"file:{name}", use)
 
     def _path(self, path: Any) -> str | None:
