@@ -90,6 +90,9 @@ def test_named_temporary_files():  # open(folder, opener=…): the file is mkste
     with tempfile.NamedTemporaryFile() as f, tempfile.NamedTemporaryFile(dir="pkg") as g:
         f.write(b"x")
         g.write(b"y")
+    with tempfile.TemporaryFile() as h, tempfile.TemporaryFile(dir="pkg") as i:  # no name
+        h.write(b"z")
+        i.write(b"z")
     lock = os.path.join(tempfile.gettempdir(), "auditor-test-shared.lock")  # not private
     with open(lock, "w"):
         pass

@@ -58,6 +58,9 @@ from auditor.plugin.snapshot import Snapshots, fixture_prints, fixtures_changed,
 
 PROPERTY = "auditor_footprint"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: ``os.open(folder, O_TMPFILE | …)``: a file without a name in that folder (Linux;
+#: tempfile.TemporaryFile, pytest's output capture)
+_NAMELESS = getattr(os, "O_TMPFILE", -1)
 _EVENTS = frozenset(
     {
         "open",
@@ -222,8 +225,8 @@ class Footprint:
             path, mode, flags = args[0], args[1], args[2]
             if isinstance(mode, str):
                 writes = mode not in _READ_MODES and any(c in mode for c in "wax+")
-            else:  # os.open: no mode, the flags say
-                writes = bool(flags & _WRITE_FLAGS)
+            else:  # os.open: no mode, the flags say (a file made without a name is no one's)
+                writes = bool(flags & _WRITE_FLAGS) and flags & _NAMELESS != _NAMELESS
             if writes:
                 self._file(path, "w", mode)
         elif event in ("os.remove", "os.rmdir"):
