@@ -29,7 +29,8 @@ name (its number for a real-time signal without one).
 What each compares: a logger's level, propagate and disabled by value and its handlers by
 identity (a logger a test merely created compares as a fresh one: no change); the decimal
 context's precision, rounding, Emin, Emax, capitals, clamp and traps (not its flags, which any
-arithmetic sets); signal handlers only in the main thread (only it can set them).
+arithmetic sets); every signal's handler (only the main thread can set one, but any thread
+reads them).
 
 Two kinds are compared only when pytest leaves them to the tests: ``warnings.filters`` not while
 pytest's ``warnings`` plugin runs (it copies them before a test's setup and puts them back after
@@ -48,7 +49,6 @@ import random
 import signal
 import socket
 import sys
-import threading
 import warnings
 from operator import attrgetter, countOf
 from typing import Any, NamedTuple
@@ -72,6 +72,8 @@ _SIGNALS = tuple(sorted(s for s in signal.valid_signals() if s not in _UNSETTABL
 _SIGNAL_NAMES = tuple(s.name if isinstance(s, signal.Signals) else str(int(s)) for s in _SIGNALS)
 #: signal.getsignal without its conversion of the result to an enum member (most of its cost)
 _getsignal = getattr(sys.modules.get("_signal"), "getsignal", signal.getsignal)
+#: locale.setlocale without its Python wrapper, which only converts a locale given as a tuple
+_setlocale = getattr(locale, "_setlocale", locale.setlocale)
 _LOGGER_FIELDS = attrgetter("level", "propagate", "disabled")
 _FIELD_NAMES = ("level", "propagate", "disabled")
 _HANDLERS = attrgetter("handlers")
@@ -108,7 +110,7 @@ class ProcessState:
         decimal = sys.modules.get("decimal")
         scalars = (
             self._umask(),
-            locale.setlocale(locale.LC_ALL, None),
+            _setlocale(locale.LC_ALL, None),
             socket.getdefaulttimeout(),
             sys.getrecursionlimit(),
             _decimal_print(decimal.getcontext()) if decimal else None,
@@ -116,9 +118,7 @@ class ProcessState:
             tuple(warnings.filters) if self.warnings else None,
             logging.root.manager.disable,
         )
-        main = threading.current_thread() is threading.main_thread()
-        signals = tuple(map(_getsignal, _SIGNALS)) if main else None
-        return scalars, signals, self._logger_prints()
+        return scalars, tuple(map(_getsignal, _SIGNALS)), self._logger_prints()
 
     def changed(self, before: tuple[Any, ...], after: tuple[Any, ...]) -> list[Changed]:
         if before == after:
@@ -134,7 +134,7 @@ class ProcessState:
                 if old != new:
                     how = effects.rebound(new) if name not in _WHOLE else None
                     found.append(Changed(name, effect=how))
-        if signals is not None and signals2 is not None and signals != signals2:
+        if signals != signals2:
             found += [
                 Changed(f"global:signal[{name}]", effect=effects.rebound(new))
                 for name, old, new in zip(_SIGNAL_NAMES, signals, signals2, strict=True)
@@ -231,9 +231,10 @@ def _random_state() -> Any:
 
 
 def _decimal_print(context: Any) -> tuple[Any, ...]:
-    """prec, rounding, Emin, Emax, capitals, clamp and the traps set (flags left out)."""
+    """prec, rounding, Emin, Emax, capitals, clamp, and the traps set in the order decimal
+    lists them (the flags left out)."""
     args = context.__reduce__()[1]
-    return (*args[:6], frozenset(args[7]))
+    return args[:6], args[7]
 
 
 def _read_umask(guess: int) -> int:
