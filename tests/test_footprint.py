@@ -118,6 +118,25 @@ def test_reads_only():
 def test_zz_cwd():
     os.chdir("pkg")
 """,
+    # A session run inside a test (as pytester's in-process runs do) hears the environment's
+    # changes while it runs, and the outer session after it.
+    "test_nested.py": """
+import os
+import pytest
+
+def test_a_session_inside(tmp_path):
+    (tmp_path / "test_inner.py").write_text(
+        "import os\\ndef test_leaks():\\n    os.environ['INNER_LEAK'] = '1'\\n"
+    )
+    results = tmp_path / "inner.jsonl"
+    args = ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--import-mode=importlib"]
+    args += ["--auditor-footprint", f"--auditor-results={results}", str(tmp_path)]
+    assert pytest.main(args) == 0
+    assert '"env:INNER_LEAK"' in results.read_text()
+
+def test_after_it():
+    os.environ["AFTER_LEAK"] = "1"
+""",
 }
 
 #: The standard library's process-wide state: one test changes each kind; ``test_clean_*`` use
@@ -497,6 +516,10 @@ def test_state_left_changed(recorded) -> None:  # type: ignore[no-untyped-def]
         "test_sys_path": ["global:sys.path"],
         "test_zz_cwd": ["cwd:pkg"],
     }
+    assert changed_in(by_name, "test_nested.py") == {
+        "test_a_session_inside": ["env:INNER_LEAK"],
+        "test_after_it": ["env:AFTER_LEAK"],
+    }
 
 
 def test_how_a_state_changed_tells_its_writers_apart(recorded) -> None:  # type: ignore[no-untyped-def]
@@ -599,7 +622,7 @@ def test_environment_values_never_leave_the_process(recorded) -> None:  # type: 
 
 def test_every_xdist_worker_records_its_own(recorded) -> None:  # type: ignore[no-untyped-def]
     sequential, _, root = recorded
-    args = ("-p", "xdist", "-n", "2", "-k", "not cwd")
+    args = ("-p", "xdist", "-n", "2", "-k", "not cwd", "test_fp.py")  # the others: in order
     distributed, _ = footprints(root, *args, into="xdist.jsonl")
     for name in ("test_env", "test_global", "test_files", "test_sqlite"):
         for key in ("state", "resources"):
