@@ -161,7 +161,7 @@ class ProcessState:
         root = logging.root
         table = root.manager.loggerDict
         views = tags.dict_tag(table) if tags.DICT_TAGS and type(table) is dict else None
-        tag = views.value if views is not None else 0  # read before the loggers: see _loggers_still
+        tag = bytes(views) if views is not None else b""  # before the loggers: see _loggers_still
         key = (len(table), countOf(map(type, table.values()), logging.PlaceHolder))
         if key != self._key:  # loggers were created, or a placeholder became one
             self._key = key
@@ -174,7 +174,7 @@ class ProcessState:
             # The attributes' tags, then the handler lists, then the prints: a change after
             # a read moves what was read.
             views = (views, *map(tags.dict_tag, attributes))
-            tags_then = [tag, *map(tags.value_of, views[1:])]
+            tags_then = tag + b"".join(views[1:])
             lists = list(map(_HANDLERS, loggers))
             copies = [list(handlers) for handlers in lists]
             self._watched = (root, table, attributes, views, tags_then, lists, copies)
@@ -196,7 +196,7 @@ class ProcessState:
         return (
             logging.root is root
             and root.manager.loggerDict is table
-            and list(map(tags.value_of, views)) == tags_then
+            and b"".join(views) == tags_then  # each view's bytes (see tags.words)
             and lists == copies
         )
 

@@ -64,7 +64,11 @@ _TAG_OFFSET = 3 * _WORD
 _RANDOM_OFFSET = 2 * _WORD
 _RANDOM_SIZE = 4 + 4 * 624
 _RANDOM_PRINT = 4 + 4 * 8  #: the index and the first eight words
-value_of = attrgetter("value")
+
+
+def words(tags: bytes) -> memoryview:
+    """Tags read as the bytes of their views (``b"".join(views)``), one int each."""
+    return memoryview(tags).cast("Q")
 
 
 def dict_tag(mapping: dict[Any, Any]) -> Any:
