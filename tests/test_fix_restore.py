@@ -1437,6 +1437,103 @@ def test_fix_keeps_a_restore_for_a_testcase_polluter_leaking_through_a_library_c
     assert after.returncode == 0, after.stdout
 
 
+# The attribute does not exist until the polluter's setUp creates it (a factory whose
+# constructor leaves it out): saving its value at the start of setUp raised AttributeError.
+
+LANGUAGE_FACTORY = """\
+class Factory:
+    def __init__(self):
+        self.base_dir = "build"
+
+    def describe(self):
+        language = getattr(self, "default_lang", None)
+        return self.base_dir if language is None else f"{self.base_dir} ({language})"
+
+
+FACTORY = Factory()
+"""
+
+LANGUAGE_POLLUTER = """\
+import unittest
+
+from lib import factory
+
+
+class TestFactory(unittest.TestCase):
+    def setUp(self):
+        factory.FACTORY.default_lang = "en"
+
+    def test_custom_base_dir(self):
+        self.assertEqual(factory.FACTORY.describe(), "build (en)")
+"""
+
+LANGUAGE_POLLUTER_PYTEST = """\
+from lib import factory
+
+
+class TestFactory:
+    def test_custom_base_dir(self):
+        factory.FACTORY.default_lang = "en"
+        assert factory.FACTORY.describe() == "build (en)"
+"""
+
+LANGUAGE_VICTIM = """\
+from lib import factory
+
+
+def test_default_base_dir():
+    assert factory.FACTORY.describe() == "build"
+"""
+
+
+@pytest.mark.parametrize("style", ["unittest", "pytest"])
+def test_an_attribute_the_polluter_creates_gets_back_its_absence(
+    tmp_path: Path, style: str
+) -> None:
+    polluter = LANGUAGE_POLLUTER if style == "unittest" else LANGUAGE_POLLUTER_PYTEST
+    root = git_project(
+        tmp_path / "project",
+        {
+            "conftest.py": "",
+            "lib/__init__.py": "",
+            "lib/factory.py": LANGUAGE_FACTORY,
+            "tests/test_factory.py": polluter,
+            "tests/test_paths.py": LANGUAGE_VICTIM,
+        },
+    )
+    audit = _victim_of(root, tmp_path, POLLUTER, VICTIM)
+    report = json.loads(audit.read_text())
+    report["findings"][0]["state"] = ["global:lib.factory.FACTORY.default_lang"]
+    audit.write_text(json.dumps({"schema": "auditor.audit/1", **report}))
+
+    fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    restore = json.loads((root / "reports" / "fix.json").read_text())["fixes"][-1]
+    assert restore["status"] == "kept", restore
+    text = (root / "tests" / "test_factory.py").read_text()
+    if style == "unittest":
+        assert (
+            "    def setUp(self):\n"
+            "        # put back what this test changes, when it ends (auditor fix)\n"
+            '        if hasattr(factory.FACTORY, "default_lang"):\n'
+            "            self.addCleanup(\n"
+            '                setattr, factory.FACTORY, "default_lang", '
+            "factory.FACTORY.default_lang\n"
+            "            )\n"
+            "        else:\n"
+            '            self.addCleanup(vars(factory.FACTORY).pop, "default_lang", None)\n'
+            '        factory.FACTORY.default_lang = "en"\n'
+        ) in text
+    else:  # the write itself, through monkeypatch, which deletes what was absent
+        assert (
+            "    def test_custom_base_dir(self, monkeypatch):\n"
+            '        monkeypatch.setattr(factory.FACTORY, "default_lang", "en", raising=False)\n'
+        ) in text
+    after = run_pytest(root, "-p", "no:randomly", POLLUTER, VICTIM)
+    assert after.returncode == 0, after.stdout
+
+
 def _victim_of(root: Path, tmp_path: Path, polluter: str, victim: str, **more: list[str]) -> Path:
     """An audit report (its path) with one victim, which fails after its polluter."""
     assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1

@@ -3,18 +3,21 @@
 :func:`rewrite` runs a fix's codemods on the workspace's texts and keeps an edit only when the
 file still compiles and the test still asserts what it did. :class:`Applier` writes the result,
 re-runs the finding's evidence, and keeps the rewrite only when every run passes; otherwise (or
-on Ctrl-C) it restores the files byte for byte, then tries the fix's fallback. Each attempt is an
-:class:`Applied` record, as ``fix.json`` lists it. :func:`register_serial` registers the marker
-once a ``serial`` mark was added.
+on Ctrl-C) it restores the files byte for byte, then tries the fix's fallback. A restore whose
+evidence failed on an attribute it saves (``AttributeError: … has no attribute 'a'``: the
+polluter creates it) is made once more first, saving that attribute's absence. Each attempt is
+an :class:`Applied` record, as ``fix.json`` lists it. :func:`register_serial` registers the
+marker once a ``serial`` mark was added.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, Literal
 
-from auditor.fix import chdir, environ, files, hoist, module_globals, serial, tmp_path
+from auditor.fix import chdir, environ, files, hoist, module_globals, serial, state, tmp_path
 from auditor.fix.plan import Edit, Fix
 from auditor.fix.source import Outcome, Target
 from auditor.fix.workspace import Workspace
@@ -124,7 +127,16 @@ class Applier:
             return applied
         if applied.status == "already":
             return self._recheck(applied)
-        return self._prove(applied) if applied.changed else applied
+        if not applied.changed:
+            return applied
+        proven = self._prove(applied)
+        absent = _absent(proven, fix)
+        if absent:
+            # The save itself failed: an attribute the polluter creates, absent as it starts.
+            # Once more, saving its absence (only now: most attributes exist, and the plain
+            # form is the shorter one).
+            return self._attempt(replace(fix, absent=fix.absent | absent))
+        return proven
 
     def _prove(self, applied: Applied) -> Applied:
         try:
@@ -150,6 +162,27 @@ class Applier:
         return replace(applied, status="unfixable", reason=why, runs=runs)
 
 
+_NO_ATTRIBUTE = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
+
+
+def _absent(applied: Applied, fix: Fix) -> frozenset[str]:
+    """The attributes whose absence as the test started made ``fix``'s evidence fail
+    (``AttributeError: … has no attribute 'a'``), which its edits set or save and may set or
+    save absence-aware, not already so."""
+    failed = next((run for run in applied.runs if not run.passed), None)
+    if applied.status != "reverted" or failed is None:
+        return frozenset()
+    missing = set(_NO_ATTRIBUTE.findall(failed.reason or ""))
+    saved = set()
+    for edit in fix.edits:
+        if edit.codemod == "module_globals":  # monkeypatch.setattr(o, "a", v) of any attribute
+            saved |= missing
+        elif edit.codemod == "restore":
+            slots = [state.slot(name) for name in edit.state]
+            saved |= {s.attr for s in slots if not isinstance(s, str) and s.kind == "attr"}
+    return frozenset((missing & saved) - fix.absent)
+
+
 def _unproven(run: Run) -> str:
     """Why a rewrite is not proven: ``hung: …`` first when a test of the evidence hung."""
     detail = run.reason.splitlines()[0] if run.reason else ""
@@ -167,7 +200,7 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     results: list[EditResult] = []
     before: dict[str, str] = {}
     for edit in fix.edits:
-        result, code = _edit(edit, workspace)
+        result, code = _edit(edit, workspace, fix.absent)
         results.append(result)
         if result.status == "changed":
             path = Target.of(edit.test).path
@@ -200,14 +233,16 @@ def _chosen(fix: Fix, results: Sequence[EditResult]) -> Fix:
     return replace(fix, summary=f"{fix.summary} ({'; '.join(told)})") if told else fix
 
 
-def _edit(edit: Edit, workspace: Workspace) -> tuple[EditResult, str]:
+def _edit(
+    edit: Edit, workspace: Workspace, absent: frozenset[str] = frozenset()
+) -> tuple[EditResult, str]:
     """One codemod on the workspace's text: its result and the text to keep."""
     target = Target.of(edit.test)
     why = workspace.usable(target.path)
     if why:
         return EditResult(edit, "skipped", why), ""
     text = workspace.text(target.path)
-    outcome = _codemod(edit, target, text, workspace)
+    outcome = _codemod(edit, target, text, workspace, absent)
     result = EditResult(edit, outcome.status, outcome.reason, outcome.statements)
     if outcome.status != "changed":
         return result, text
@@ -217,29 +252,38 @@ def _edit(edit: Edit, workspace: Workspace) -> tuple[EditResult, str]:
     return result, outcome.code
 
 
-def _codemod(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+def _codemod(
+    edit: Edit, target: Target, text: str, workspace: Workspace, absent: frozenset[str]
+) -> Outcome:
     rewrites: dict[str, Callable[[], Outcome]] = {
         "environ": lambda: environ.rewrite(text, target),
         "chdir": lambda: chdir.rewrite(text, target),
-        "module_globals": lambda: module_globals.rewrite(text, target, edit.fixtures),
+        "module_globals": lambda: module_globals.rewrite(text, target, edit.fixtures, absent),
         "tmp_path": lambda: tmp_path.rewrite(text, target, edit.path),
         "serial": lambda: serial.rewrite(text, target, edit.keys),
         "fixture": lambda: _fixture(edit, target, text, workspace),
         "cleanup": lambda: _fixture(edit, target, text, workspace, cleaner=True),
-        "restore": lambda: _restore(edit, target, text, workspace),
+        "restore": lambda: _restore(edit, target, text, workspace, absent),
         "defend": lambda: _restore(edit, target, text, workspace),
         "hoist": lambda: hoist.rewrite(text, target, Target.of(edit.setter), edit.state),
     }
     return rewrites[edit.codemod]()
 
 
-def _restore(edit: Edit, target: Target, text: str, workspace: Workspace) -> Outcome:
+def _restore(
+    edit: Edit,
+    target: Target,
+    text: str,
+    workspace: Workspace,
+    absent: frozenset[str] = frozenset(),
+) -> Outcome:
     from auditor.fix import library, restore
 
     chains = [entry.split(":", 1)[1] for entry in edit.state if entry.startswith("global:")]
     known = library.read(workspace.root, chains, target.path)
-    act = restore.defend if edit.codemod == "defend" else restore.rewrite
-    return act(text, target, edit.state, known)
+    if edit.codemod == "defend":
+        return restore.defend(text, target, edit.state, known)
+    return restore.rewrite(text, target, edit.state, known, absent)
 
 
 def _fixture(

@@ -4,7 +4,11 @@ the statements that reset it to the value it had before any test ran.
 
 The rules, by :class:`~auditor.fix.state.Slot` kind (pytest test | ``unittest.TestCase`` method):
 
-- attr: ``monkeypatch.setattr(o, "a", o.a)`` | ``self.addCleanup(setattr, o, "a", o.a)``;
+- attr: ``monkeypatch.setattr(o, "a", o.a)`` | ``self.addCleanup(setattr, o, "a", o.a)``; for an
+  attribute the evidence found absent when the test starts (``absent``), inside
+  ``if hasattr(o, "a"):``, else ``monkeypatch.setattr(o, "a", None, raising=False)`` then
+  ``delattr(o, "a")``, so that the absence is recorded, as for env |
+  ``self.addCleanup(vars(o).pop, "a", None)``;
 - content: the binding as attr, and the container refilled with a copy after being emptied:
   ``request.addfinalizer(functools.partial(c.update, c.copy()))`` then
   ``request.addfinalizer(c.clear)`` | ``self.addCleanup(c.update, c.copy())`` then
@@ -74,11 +78,17 @@ def choice(slot: Slot, style: Style) -> str:
     }[slot.kind]
 
 
-def save(slot: Slot, o: str, m: str, style: Style, target: str = "") -> Forms:
+def save(
+    slot: Slot, o: str, m: str, style: Style, target: str = "", *, absent: bool = False
+) -> Forms:
     """Save ``slot`` now, put it back when the test ends. ``target``: how the test spells
-    ``o.attr``, when not so (a global of the test module itself)."""
+    ``o.attr``, when not so (a global of the test module itself); ``absent``: an attribute
+    (its binding, a container's too) that may not exist yet when the test starts."""
     forms = Forms()
     code = _Code(slot, o, m, style, forms, target or f"{o}.{slot.attr}")
+    if absent and slot.kind in ("attr", "content"):
+        code.absent()
+        return forms
     {
         "attr": code.attr,
         "content": code.content,
@@ -194,6 +204,27 @@ class _Code:
         self.attr()
         self._refill(self.slot.fill or "update", f"{self.target}.copy()")
 
+    def absent(self) -> None:
+        """The slot's own statements when the attribute exists as the test starts; else its
+        absence, put back when the test ends."""
+        o, a, i, style = self.o, self.slot.attr, self.style.indent, self.style
+        present = Forms(needs=self.forms.needs)
+        getattr(_Code(self.slot, o, self.m, style, present, self.target), self.slot.kind)()
+        if style.unittest:
+            absence = [f'{style.me}.addCleanup(vars({o}).pop, "{a}", None)']
+        else:
+            self.forms.needs.add("monkeypatch")
+            absence = [
+                f'{style.mp}.setattr({o}, "{a}", None, raising=False)',
+                f'{style.mp}.delattr({o}, "{a}")',
+            ]
+        body = "".join(f"{i}{line}\n" for s in present.statements for line in s.splitlines())
+        note = "  # setattr records that it is absent, delattr removes it again"
+        self._add(
+            f'if hasattr({o}, "{a}"):\n{body}else:{"" if style.unittest else note}\n'
+            + "\n".join(f"{i}{line}" for line in absence)
+        )
+
     def _refill(self, fill: str, copy: str) -> None:
         self._later(f"{self.target}.{fill}", copy)
         self._later(f"{self.target}.clear")  # registered last: runs first
@@ -249,8 +280,11 @@ class _Code:
 def wrapped(line: str, column: int, indent: str, width: int = 88) -> str:
     """``line``, one call, split as black splits a call too long for ``width`` at ``column``:
     its arguments on a line of their own, else one per line, else the one argument split in
-    turn. Other statements are returned as they are."""
-    opening = _opening(line) if "\n" not in line and column + len(line) > width else None
+    turn; each line of a block (an ``if``) so, at its own indentation. Other statements are
+    returned as they are."""
+    if "\n" in line:
+        return "\n".join(_rewrapped(part, column, indent, width) for part in line.split("\n"))
+    opening = _opening(line) if column + len(line) > width else None
     if opening is None:
         return line
     head, inner = line[: opening + 1], line[opening + 1 : -1]
@@ -262,6 +296,13 @@ def wrapped(line: str, column: int, indent: str, width: int = 88) -> str:
         return head + "\n" + "".join(f"{indent}{part},\n" for part in parts) + ")"
     nested = wrapped(inner, inside, indent, width).replace("\n", "\n" + indent)
     return f"{head}\n{indent}{nested}\n)"
+
+
+def _rewrapped(line: str, column: int, indent: str, width: int) -> str:
+    """One line of a block, wrapped at its own indentation."""
+    body = line.lstrip()
+    margin = line[: len(line) - len(body)]
+    return margin + wrapped(body, column + len(margin), indent, width).replace("\n", "\n" + margin)
 
 
 def _tokens(code: str) -> list[tokenize.TokenInfo]:

@@ -26,17 +26,31 @@ _IN_PLACE = frozenset(
 )
 
 
-def rewrite(code: str, target: Target, fixtures: Collection[str] = ()) -> Outcome:
-    """Rewrite ``target``'s writes to imported globals and to the ``fixtures`` named."""
-    return apply(code, lambda names: _Globals(target, names, frozenset(fixtures)))
+def rewrite(
+    code: str,
+    target: Target,
+    fixtures: Collection[str] = (),
+    absent: Collection[str] = (),
+) -> Outcome:
+    """Rewrite ``target``'s writes to imported globals and to the ``fixtures`` named;
+    ``absent``: attributes that may not exist when the test starts (``raising=False``: set,
+    then deleted when the test ends)."""
+    return apply(code, lambda names: _Globals(target, names, frozenset(fixtures), absent))
+
+
+#: a keyword argument's ``=``, as black writes it
+_EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 
 
 class _Globals(MonkeypatchRewriter):
     what = "write to a module global or a shared fixture value"
 
-    def __init__(self, target: Target, names: Names, fixtures: frozenset[str]) -> None:
+    def __init__(
+        self, target: Target, names: Names, fixtures: frozenset[str], absent: Collection[str]
+    ) -> None:
         super().__init__(target, names)
         self.fixtures = fixtures
+        self.absent = frozenset(absent)
         shared = f", nor of the fixture value {', '.join(sorted(fixtures))}" if fixtures else ""
         self.sought = f"write to an attribute or item of an imported name{shared}"
 
@@ -82,7 +96,11 @@ class _Globals(MonkeypatchRewriter):
     ) -> list[cst.BaseSmallStatement] | None:
         mp = self.fixture
         if isinstance(where, cst.Attribute) and self._shared(statement, where.value):
-            return [cst.Expr(call(f"{mp}.setattr", where.value, _string(where.attr.value), value))]
+            args: list[cst.BaseExpression | cst.Arg] = [where.value, _string(where.attr.value)]
+            args.append(value)
+            if where.attr.value in self.absent:
+                args.append(cst.Arg(cst.Name("False"), keyword=cst.Name("raising"), equal=_EQUAL))
+            return [cst.Expr(call(f"{mp}.setattr", *args))]
         index = _index(where)
         if isinstance(where, cst.Subscript) and index and self._shared(statement, where.value):
             return [cst.Expr(call(f"{mp}.setitem", where.value, index, value))]

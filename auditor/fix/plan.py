@@ -93,6 +93,8 @@ class Fix:
     fallback: Fix | None = field(default=None)
     #: the statuses of this fix after which the fallback is tried
     fallback_on: tuple[str, ...] = _UNPROVEN
+    #: attributes its evidence found absent as a polluter started (restored absence-aware)
+    absent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

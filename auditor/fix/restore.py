@@ -46,10 +46,17 @@ _CAPTURE_NOTE = "# the state before any test ran, which {test} starts from (audi
 _ANNOTATIONS = {"monkeypatch": "MonkeyPatch", "request": "FixtureRequest"}
 
 
-def rewrite(code: str, target: Target, names: Sequence[str], library: Library) -> Outcome:
+def rewrite(
+    code: str,
+    target: Target,
+    names: Sequence[str],
+    library: Library,
+    absent: frozenset[str] = frozenset(),
+) -> Outcome:
     """Make the polluter ``target`` save the state ``names`` (``TYPE:NAME``) when it starts and
-    put it back when it ends."""
-    return _Restore(code, target, names, library, victim=False).run()
+    put it back when it ends; ``absent``: attributes that may not exist yet as it starts (their
+    absence saved too: :func:`~auditor.fix.forms.save`)."""
+    return _Restore(code, target, names, library, victim=False, absent=absent).run()
 
 
 def defend(code: str, target: Target, names: Sequence[str], library: Library) -> Outcome:
@@ -70,10 +77,16 @@ class _Group:
 
 class _Restore:
     def __init__(
-        self, code: str, target: Target, names: Sequence[str], library: Library, victim: bool
+        self,
+        code: str,
+        target: Target,
+        names: Sequence[str],
+        library: Library,
+        victim: bool,
+        absent: frozenset[str] = frozenset(),
     ) -> None:
         self.code, self.target, self.names, self.library = code, target, names, library
-        self.victim = victim
+        self.victim, self.absent = victim, absent
         self.why: list[str] = []  #: the names left out, and why
         self.style = forms.Style(unittest=False)
 
@@ -123,7 +136,7 @@ class _Restore:
         path = (*slot.path, slot.attr)
         target = "" if slot.owner or not slot.attr else speller.chain(slot.module, path)
         if not self.victim:
-            made = forms.save(slot, o, m, style, target)
+            made = forms.save(slot, o, m, style, target, absent=slot.attr in self.absent)
             return _Group(slot, made.statements, made.needs)
         expression = forms.capture(slot, o, m, target)
         if expression is None:
