@@ -92,6 +92,19 @@ def test_writer_b():
     assert _write_and_read("b") == "b"
 """
 
+#: the audit named a polluter, and the victim passes after it: nothing would prove a fix
+STALE = """\
+import os
+
+
+def test_polluter():
+    os.environ["AUDITOR_T_STALE"] = "1"
+
+
+def test_victim():
+    assert os.environ.get("AUDITOR_T_STALE") in (None, "1")
+"""
+
 HANGS = """\
 import os
 import time
@@ -102,8 +115,10 @@ def test_polluter():
 
 
 def test_victim():
-    # Waits for what only the leak provides: once the polluter stops leaking, it waits forever.
-    while "AUDITOR_T_READY" not in os.environ:
+    # Fails at once after the leak; without it, waits for what never comes (what the fix's
+    # evidence then meets).
+    assert "AUDITOR_T_READY" not in os.environ
+    while True:
         time.sleep(0.05)
 """
 
@@ -144,6 +159,12 @@ FINDINGS = [
         "polluters": ["tests/test_hangs.py::test_polluter"],
         "state": ["env:AUDITOR_T_READY"],
     },
+    {
+        "kind": "order-dependent",
+        "test": "tests/test_stale.py::test_victim",
+        "polluters": ["tests/test_stale.py::test_polluter"],
+        "state": ["env:AUDITOR_T_STALE"],
+    },
     {"kind": "non-deterministic", "test": "tests/test_fixable.py::test_sometimes"},
 ]
 #: the audit's per-test limits: 60 s by default, 2 s for the test that will hang
@@ -182,6 +203,7 @@ def fixed(tmp_path_factory: pytest.TempPathFactory) -> Fixed:
             "tests/test_broken.py": "def test_victim(:\n    pass\n",
             "tests/test_shared.py": SHARED,
             "tests/test_hangs.py": HANGS,
+            "tests/test_stale.py": STALE,
         },
     )
     (root / "tests" / "test_dirty.py").write_text(DIRTY + "\n# work in progress\n")
@@ -248,6 +270,19 @@ def test_a_rewrite_whose_evidence_hangs_is_reverted(fixed: Fixed) -> None:
     assert run["failed"] == ["tests/test_hangs.py::test_victim"]
     assert "--auditor-timeout" not in run["command"]  # the plugin's options are not the user's
     assert fixed.unchanged("tests/test_hangs.py")
+
+
+def test_a_finding_whose_evidence_passes_before_any_rewrite_is_left_alone(fixed: Fixed) -> None:
+    """A rewrite is kept when its evidence passes: that proves something only if the evidence
+    failed before it. The finding's evidence is run first; passing, nothing is rewritten."""
+    (entry,) = fixed.fixes("tests/test_stale.py::test_victim")  # no fallback tried either
+    assert entry["status"] == "skipped"
+    command = "pytest -p xdist -p no:randomly -n 0 tests/test_stale.py::test_polluter"
+    assert entry["reason"].startswith(f"its evidence passes before any rewrite ({command} ")
+    assert "does not reproduce now" in entry["reason"]
+    assert fixed.unchanged("tests/test_stale.py")
+    (fixable,) = [f for f in fixed.fixes("tests/test_fixable.py::test_victim")]
+    assert fixable["status"] == "kept"  # its evidence failed first
 
 
 def test_a_file_with_uncommitted_changes_is_left_alone(fixed: Fixed) -> None:

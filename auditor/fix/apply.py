@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO, Literal
 
 from auditor.fix import chdir, environ, files, hoist, module_globals, serial, state, tmp_path
-from auditor.fix.plan import Edit, Fix
+from auditor.fix.plan import Edit, Evidence, Fix
 from auditor.fix.source import Outcome, Target
 from auditor.fix.workspace import Workspace
 from auditor.verify import Run, Verifier, assertions_kept, same_tests
@@ -72,6 +72,8 @@ class Applier:
         self.verifier = verifier
         self.dry_run = dry_run  #: propose (print the diff), write and run nothing
         self.out = out
+        #: each finding's evidence run as the files were: None when it failed, else the command
+        self._before: dict[Evidence, str | None] = {}
 
     def attempt(self, fix: Fix) -> tuple[Applied, ...]:
         """The fix, then its fallback when the fix ended as its ``fallback_on`` says (could not
@@ -112,7 +114,10 @@ class Applier:
 
     def _fallback(self, fix: Fix, status: str) -> Fix | None:
         """The fallback to try after ``fix`` ended with ``status``, passing over those whose
-        files are all left alone (they would be skipped)."""
+        files are all left alone (they would be skipped); none when the finding did not
+        reproduce (:meth:`_reproduced`)."""
+        if self._before.get(fix.evidence):
+            return None
         while fix.fallback is not None and status in fix.fallback_on:
             fix = fix.fallback
             paths = {Target.of(edit.test).path for edit in fix.edits}
@@ -129,6 +134,9 @@ class Applier:
             return self._recheck(applied)
         if not applied.changed:
             return applied
+        passing = self._reproduced(fix)
+        if passing is not None:
+            return replace(applied, status="skipped", reason=passing, changed={}, runs=())
         proven = self._prove(applied)
         absent = _absent(proven, fix)
         if absent:
@@ -137,6 +145,26 @@ class Applier:
             # form is the shorter one).
             return self._attempt(replace(fix, absent=fix.absent | absent))
         return proven
+
+    def _reproduced(self, fix: Fix) -> str | None:
+        """None when ``fix``'s evidence fails as the files are (what a rewrite that makes it
+        pass proves something by); else why nothing is rewritten. Run once for a finding
+        (its fallbacks have its evidence); a clash on two workers depends on timing, and is
+        not run first."""
+        evidence = fix.evidence
+        if evidence.kind == "corun":
+            return None
+        if evidence not in self._before:
+            runs = self.verifier.prove(evidence)
+            passed = all(run.passed for run in runs)
+            self._before[evidence] = runs[-1].command if passed and runs else None
+        command = self._before[evidence]
+        if command is None:
+            return None
+        return (
+            f"its evidence passes before any rewrite ({command}): the finding does not reproduce "
+            "now (an earlier fix of this run, or a change since the audit); audit again"
+        )
 
     def _prove(self, applied: Applied) -> Applied:
         try:
