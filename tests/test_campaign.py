@@ -176,6 +176,33 @@ def test_a_writer_whose_class_has_a_clearer_leads_the_writers() -> None:
     assert plans[0].ids[:2] == (answer, "p")
 
 
+def test_a_writer_runs_apart_from_its_class_before_every_test() -> None:
+    # crom: TestAutoIdentifiers configures one factory. test_no_ident leaves auto_assign_id
+    # False; test_int sets it True (its default: no change any footprint sees) and leaves
+    # auto_id_type changed. Writers of different states, they led one order, test_int between
+    # test_no_ident and its victim test_collapse_json, cleaning up unseen: the victim passed.
+    cls = "tests/test_model.py::TestAutoIdentifiers"
+    no_ident, counts = f"{cls}::test_no_ident", f"{cls}::test_int"
+    victim = "tests/test_model.py::TestSerialization::test_collapse_json"
+    order = [counts, victim, no_ident, "tests/test_other.py::test_reads"]
+    leaves = {
+        no_ident: frozenset({"global:model.factory.auto_assign_id#=00000000"}),
+        counts: frozenset({"global:model.factory.auto_id_type#=00000001"}),
+        victim: frozenset({"global:model.factory.auto_id_type#=00000002"}),
+    }
+    writes = {**leaves, f"{cls}::test_other": frozenset()}
+    plans = guided(order, writes, leaves, forking=True)
+    afters = [plan for plan in plans if plan.kind == "after"]
+    assert (no_ident,) in [plan.prefix for plan in afters]  # apart from test_int
+    assert all(not {no_ident, counts} <= set(plan.prefix) for plan in afters)
+    alone = next(plan for plan in afters if plan.prefix == (no_ident,))
+    assert victim in alone.ids and "auto_assign_id" in alone.why
+    # Two writers of one class that no sibling state links share their run, as before.
+    apart = {no_ident: leaves[no_ident], "tests/test_x.py::TestY::test_z": leaves[counts]}
+    together = guided([*apart, victim], apart, apart, forking=True)
+    assert [plan.prefix for plan in together if plan.kind == "after"] == [tuple(apart)]
+
+
 def test_a_counter_most_tests_move_gets_no_order() -> None:
     # Background threads bump a counter during every test: each leaves a value of its own.
     # The one test that pauses deliveries is the order worth running.

@@ -104,10 +104,11 @@ def guided(
     order, so that a few orders cover every mark; each comes twice, the tests after the writers
     in the default order and reversed (a cleaner that only ever ran on clean state changed
     nothing the footprint could see: it is between a polluter and a victim in at most one of
-    the two). With ``forking``, each test then runs right after the first writers, in a fork of
-    its own (``after``; for the other writers, only the tests that put their state back): a
-    victim that cleans up after itself, or sits behind a cleaner no footprint saw, meets its
-    polluter with nothing between.
+    the two). With ``forking``, each test then runs right after each set of writers, in a fork
+    of its own (``after``): a victim that cleans up after itself, or sits behind a cleaner no
+    footprint saw, meets its polluter with nothing between. On a small suite the writers of a
+    set run apart from those of their class that may clean up after them unseen
+    (:func:`_apart`).
 
     ``limit``: at most this many orders (default: ``GUIDED_ORDERS``, twice as many for a small
     suite, where a key may hold several values each of which fails another victim). A larger
@@ -142,6 +143,8 @@ def guided(
         ),
     )
     cleared = _cleared_by_class(writes)
+    near = _siblings_states(writes)
+    small = len(order) <= SMALL_SUITE
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
     while uncovered and (len(plans) < limit or (large and len(afters) < after_limit)):
@@ -168,15 +171,17 @@ def guided(
         for rest, how in both[: 1 + (len(after) > 1)] if len(plans) < limit else ():
             why = _why(covered, len(after), how)
             plans.append(RunPlan("guided", ids=(*chosen, *rest), why=why))
-        # Each test right after the writers, in a fork of its own: every victim of that state
-        # meets it with nothing between (a TestCase whose tearDown clears what it reads always
-        # ran on clean state and changed nothing a footprint sees). For the first writers, every
-        # test (about the cost of the alone run); for the others, the cleaners only (on a large
-        # suite, every test: its orders are few).
-        others = tuple(t for t in order if t not in chosen and (large or not afters or t in back))
-        if forking and others and len(afters) < after_limit:
-            why = f"each test alone right after the tests that leave {_shown(covered)} changed"
-            afters.append(RunPlan("after", ids=others, prefix=tuple(chosen), why=why))
+        # Every test right after the writers, in a fork of its own (about the cost of the
+        # alone run): every victim of that state meets it with nothing between (a TestCase
+        # whose tearDown clears what it reads always ran on clean state and changed nothing a
+        # footprint sees). On a small suite, the writers apart from any of their class that
+        # may clean up after another unseen (:func:`_apart`).
+        for group in _apart(chosen, leaves, near) if small else [chosen]:
+            others = tuple(t for t in order if t not in group)
+            if forking and others and len(afters) < after_limit:
+                shown = _shown([m for m in covered if any(m in leaves[t] for t in group)])
+                why = f"each test alone right after the tests that leave {shown} changed"
+                afters.append(RunPlan("after", ids=others, prefix=tuple(group), why=why))
         uncovered = [mark for mark in uncovered if mark not in covered]
     return plans[:limit] + afters
 
@@ -265,6 +270,42 @@ def _disjoint_writers(
         left |= leaves[writer]
         covered.append(mark)
     return chosen, covered
+
+
+def _apart(
+    chosen: Sequence[str],
+    leaves: Mapping[str, frozenset[str]],
+    near: Mapping[str | None, frozenset[str]],
+) -> list[list[str]]:
+    """``chosen`` in groups, in their order, none holding two tests of one class where one
+    leaves changed a state the other's class was seen writing: tests of one class configure
+    one object, and one that sets a flag to the value it already holds changes nothing a
+    footprint sees, yet cleans up after the sibling that left it otherwise (crom: ``test_int``
+    sets ``auto_assign_id = True``, unseen, after ``test_no_ident`` left it False; behind both,
+    ``test_collapse_json`` passed)."""
+    groups: list[tuple[list[str], set[str], set[str]]] = []  # tests, states left, states near
+    for test in chosen:
+        mine = {slot(m)[0] for m in leaves.get(test, ())}
+        reach = set(near.get(_class_of(test), ())) - mine
+        for tests, left, close in groups:
+            if not (reach & left or mine & close):
+                tests.append(test)
+                left |= mine
+                close |= reach
+                break
+        else:
+            groups.append(([test], mine, reach))
+    return [tests for tests, _, _ in groups]
+
+
+def _siblings_states(writes: Mapping[str, frozenset[str]]) -> dict[str | None, frozenset[str]]:
+    """Per test class, the states its tests were seen leaving changed in any run."""
+    found: dict[str | None, set[str]] = {}
+    for test, marks in writes.items():
+        cls = _class_of(test)
+        if cls is not None:
+            found.setdefault(cls, set()).update(slot(m)[0] for m in marks)
+    return {cls: frozenset(states) for cls, states in found.items()}
 
 
 def _shown(covered: Sequence[str]) -> str:
