@@ -103,6 +103,14 @@ def test_polluter():
 
 def test_victim():
     assert os.environ.get("AUDITOR_T_STALE") in (None, "1")
+
+
+def test_leaker():
+    os.environ["AUDITOR_T_LEAKS"] = "1"
+
+
+def test_reader():
+    assert "AUDITOR_T_LEAKS" not in os.environ
 """
 
 HANGS = """\
@@ -164,6 +172,12 @@ FINDINGS = [
         "test": "tests/test_stale.py::test_victim",
         "polluters": ["tests/test_stale.py::test_polluter"],
         "state": ["env:AUDITOR_T_STALE"],
+    },
+    {
+        "kind": "order-dependent",
+        "test": "tests/test_stale.py::test_reader",
+        "polluters": ["tests/test_stale.py::test_leaker"],
+        "state": ["env:AUDITOR_T_LEAKS"],
     },
     {"kind": "non-deterministic", "test": "tests/test_fixable.py::test_sometimes"},
 ]
@@ -280,9 +294,11 @@ def test_a_finding_whose_evidence_passes_before_any_rewrite_is_left_alone(fixed:
     command = "pytest -p xdist -p no:randomly -n 0 tests/test_stale.py::test_polluter"
     assert entry["reason"].startswith(f"its evidence passes before any rewrite ({command} ")
     assert "does not reproduce now" in entry["reason"]
-    assert fixed.unchanged("tests/test_stale.py")
-    (fixable,) = [f for f in fixed.fixes("tests/test_fixable.py::test_victim")]
+    (fixable,) = fixed.fixes("tests/test_stale.py::test_reader")
     assert fixable["status"] == "kept"  # its evidence failed first
+    text = (fixed.root / "tests/test_stale.py").read_text()  # only that fix is in the file
+    assert 'def test_polluter():\n    os.environ["AUDITOR_T_STALE"] = "1"\n' in text
+    assert 'monkeypatch.setenv("AUDITOR_T_LEAKS", "1")' in text
 
 
 def test_a_file_with_uncommitted_changes_is_left_alone(fixed: Fixed) -> None:
@@ -323,7 +339,7 @@ def test_the_closing_campaign_and_the_quarantine(fixed: Fixed) -> None:
 
 def test_every_changed_file_compiles_and_the_rest_is_untouched(fixed: Fixed) -> None:
     changed = set(fixed.report["files_changed"])
-    assert changed == {"tests/test_fixable.py", "tests/test_shared.py"}
+    assert changed == {"tests/test_fixable.py", "tests/test_shared.py", "tests/test_stale.py"}
     for name in fixed.before:
         if name in changed:
             compile((fixed.root / name).read_text(), name, "exec")

@@ -136,6 +136,8 @@ class Applier:
             return applied
         passing = self._reproduced(fix)
         if passing is not None:
+            for path, (before, _) in applied.changed.items():
+                self.workspace.propose(path, before)  # nothing was written: the texts back
             return replace(applied, status="skipped", reason=passing, changed={}, runs=())
         proven = self._prove(applied)
         absent = _absent(proven, fix)
