@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from auditor.locate.footprints import churn, removes, slot
 from auditor.model import RunPlan
@@ -142,8 +142,8 @@ def guided(
             mark,
         ),
     )
-    cleared = _cleared_by_class(writes)
-    near = _siblings_states(writes)
+    cleared = _states_by_class(writes, removes)
+    near = _states_by_class(writes)
     small = len(order) <= SMALL_SUITE
     plans: list[RunPlan] = []
     afters: list[RunPlan] = []
@@ -217,14 +217,17 @@ def _class_of(test: str) -> str | None:
     return "::".join(parts[:-1]) if len(parts) > 2 else None
 
 
-def _cleared_by_class(writes: Mapping[str, frozenset[str]]) -> dict[str | None, set[str]]:
-    """Per test class, the states any of its tests was seen removing something from."""
-    cleared: dict[str | None, set[str]] = {}
+def _states_by_class(
+    writes: Mapping[str, frozenset[str]], only: Callable[[str], bool] = bool
+) -> dict[str | None, frozenset[str]]:
+    """Per test class, the states its tests were seen leaving changed in any run (with
+    ``only``, those of the marks it keeps: :func:`removes`, the states cleared)."""
+    found: dict[str | None, set[str]] = {}
     for test, marks in writes.items():
         cls = _class_of(test)
         if cls is not None:
-            cleared.setdefault(cls, set()).update(slot(m)[0] for m in marks if removes(m))
-    return cleared
+            found.setdefault(cls, set()).update(slot(m)[0] for m in marks if only(m))
+    return {cls: frozenset(states) for cls, states in found.items()}
 
 
 def _conflict(slots: set[tuple[str, str | None]], written: set[tuple[str, str | None]]) -> bool:
@@ -277,12 +280,12 @@ def _apart(
     leaves: Mapping[str, frozenset[str]],
     near: Mapping[str | None, frozenset[str]],
 ) -> list[list[str]]:
-    """``chosen`` in groups, in their order, none holding two tests of one class where one
-    leaves changed a state the other's class was seen writing: tests of one class configure
-    one object, and one that sets a flag to the value it already holds changes nothing a
-    footprint sees, yet cleans up after the sibling that left it otherwise (crom: ``test_int``
-    sets ``auto_assign_id = True``, unseen, after ``test_no_ident`` left it False; behind both,
-    ``test_collapse_json`` passed)."""
+    """``chosen`` in groups, in their order, none holding a test whose class was seen writing a
+    state (not its own) that another test of the group leaves changed: tests of one class
+    configure one object, and one that sets a flag to the value it already holds changes
+    nothing a footprint sees, yet cleans up after the sibling that left it otherwise (crom:
+    ``test_int`` sets ``auto_assign_id = True``, unseen, after ``test_no_ident`` left it False;
+    behind both, ``test_collapse_json`` passed)."""
     groups: list[tuple[list[str], set[str], set[str]]] = []  # tests, states left, states near
     for test in chosen:
         mine = {slot(m)[0] for m in leaves.get(test, ())}
@@ -296,16 +299,6 @@ def _apart(
         else:
             groups.append(([test], mine, reach))
     return [tests for tests, _, _ in groups]
-
-
-def _siblings_states(writes: Mapping[str, frozenset[str]]) -> dict[str | None, frozenset[str]]:
-    """Per test class, the states its tests were seen leaving changed in any run."""
-    found: dict[str | None, set[str]] = {}
-    for test, marks in writes.items():
-        cls = _class_of(test)
-        if cls is not None:
-            found.setdefault(cls, set()).update(slot(m)[0] for m in marks)
-    return {cls: frozenset(states) for cls, states in found.items()}
 
 
 def _shown(covered: Sequence[str]) -> str:

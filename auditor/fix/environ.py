@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from auditor.fix.rewriter import MonkeypatchRewriter, apply
-from auditor.fix.source import Outcome, Target, call
+from auditor.fix.source import Outcome, Target, call, no_raise
 
 ENVIRON = "os.environ"
 #: the methods of os.environ rewritten, by the numbers of arguments they may take
@@ -81,11 +81,11 @@ class _Environ(MonkeypatchRewriter):
         if name == "putenv" and len(values) == 2:
             return [cst.Expr(call(f"{mp}.setenv", *values))]
         if name == "unsetenv" and len(values) == 1:
-            return [cst.Expr(call(f"{mp}.delenv", values[0], _no_raise()))]
+            return [cst.Expr(call(f"{mp}.delenv", values[0], no_raise()))]
         if len(values) not in _METHODS.get(name, ()):
             return None
         if name == "pop":
-            extra = [_no_raise()] if len(values) == 2 else []
+            extra = [no_raise()] if len(values) == 2 else []
             return [cst.Expr(call(f"{mp}.delenv", values[0], *extra))]
         if name == "setdefault":
             assert isinstance(node.func, cst.Attribute)
@@ -103,13 +103,3 @@ class _Environ(MonkeypatchRewriter):
         if len(pairs) != len(mapping.elements):
             return None  # **spread: the keys are not known here
         return [cst.Expr(call(f"{self.fixture}.setenv", e.key, e.value)) for e in pairs]
-
-
-def _no_raise() -> cst.Arg:
-    return cst.Arg(
-        cst.Name("False"),
-        keyword=cst.Name("raising"),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )

@@ -16,7 +16,7 @@ import libcst as cst
 
 from auditor.fix.names import Names, dotted
 from auditor.fix.rewriter import MonkeypatchRewriter, apply
-from auditor.fix.source import Outcome, Target, call
+from auditor.fix.source import Outcome, Target, call, no_raise
 
 _ENVIRON = "os.environ"  # the environ codemod's
 #: methods that change a list, a dict or a set in place: monkeypatch has no form for them
@@ -36,10 +36,6 @@ def rewrite(
     ``absent``: attributes that may not exist when the test starts (``raising=False``: set,
     then deleted when the test ends)."""
     return apply(code, lambda names: _Globals(target, names, frozenset(fixtures), absent))
-
-
-#: a keyword argument's ``=``, as black writes it
-_EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 
 
 class _Globals(MonkeypatchRewriter):
@@ -96,11 +92,9 @@ class _Globals(MonkeypatchRewriter):
     ) -> list[cst.BaseSmallStatement] | None:
         mp = self.fixture
         if isinstance(where, cst.Attribute) and self._shared(statement, where.value):
-            args: list[cst.BaseExpression | cst.Arg] = [where.value, _string(where.attr.value)]
-            args.append(value)
-            if where.attr.value in self.absent:
-                args.append(cst.Arg(cst.Name("False"), keyword=cst.Name("raising"), equal=_EQUAL))
-            return [cst.Expr(call(f"{mp}.setattr", *args))]
+            attr = where.attr.value
+            extra = [no_raise()] if attr in self.absent else []
+            return [cst.Expr(call(f"{mp}.setattr", where.value, _string(attr), value, *extra))]
         index = _index(where)
         if isinstance(where, cst.Subscript) and index and self._shared(statement, where.value):
             return [cst.Expr(call(f"{mp}.setitem", where.value, index, value))]

@@ -188,6 +188,16 @@ def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
     )
 
 
+def no_raise() -> cst.Arg:
+    """``raising=False``, as black writes a keyword argument."""
+    whitespace = cst.SimpleWhitespace("")
+    return cst.Arg(
+        cst.Name("False"),
+        keyword=cst.Name("raising"),
+        equal=cst.AssignEqual(whitespace, whitespace),
+    )
+
+
 def not_found(code: str, target: Target) -> Outcome:
     """The outcome for a test that is not in its file."""
     return Outcome(code, "unfixable", f"{target} is not in the file (changed since the audit?)")
