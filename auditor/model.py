@@ -152,6 +152,7 @@ class RunResult:
     rootdir: str | None = None  #: pytest's rootdir: the tests' ``file`` is relative to it
     #: (node id, resource keys of its ``serial`` marks), when collected in the main process
     serial_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    internal_error: bool = False  #: pytest reported an internal error (INTERNALERROR)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -202,6 +203,7 @@ def read_results(
         ),
         collection_done=finish.get("collection_done"),
         session_finish=finish.get("time"),
+        internal_error="internal_error" in records,
         command=command,
         probes=tuple(
             Probe(r["target"], r["attempt"], r["replayed"], r["outcome"], r["reason"])

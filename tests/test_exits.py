@@ -66,6 +66,8 @@ def _main(root: Path, *args: str) -> int:
         ("failing", ("run",), RunExit.TESTS_FAILED, ""),
         ("collection error", ("run",), RunExit.INTERRUPTED, ""),
         ("pytest internal error", ("run",), RunExit.INTERNAL_ERROR, ""),
+        # one worker, work stealing: pytest itself exits 0 after the worker's INTERNALERROR
+        ("pytest internal error", ("run", "-n", "1"), RunExit.INTERNAL_ERROR, "internal error"),
         ("clean", ("run", "-C", "missing"), RunExit.USAGE_ERROR, "-C takes the project folder"),
         ("clean", ("run", "--selection", "nope.txt"), RunExit.USAGE_ERROR, "nope.txt not found"),
         ("clean", ("run", "--", "--no-such-option"), RunExit.USAGE_ERROR, ""),

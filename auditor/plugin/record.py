@@ -238,6 +238,12 @@ class ResultsRecorder:
             collection_done=self.collection_done,
         )
 
+    def pytest_internalerror(self) -> None:
+        """pytest's own error (in this process, or a worker's, which xdist reports here): the
+        run's verdict whatever pytest exits with (under xdist it can exit 0 after one)."""
+        if not self.file.closed:
+            self._write(type="internal_error", time=time.time())
+
     def pytest_unconfigure(self) -> None:
         self.file.close()
 

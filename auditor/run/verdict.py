@@ -1,8 +1,10 @@
 """The verdict of a run, from the plugin's records rather than pytest's exit code alone.
 
-pytest's exit code misleads in two known cases: a worker that crashed leaves tests that were
+pytest's exit code misleads in three known cases: a worker that crashed leaves tests that were
 collected but never reported (with ``--max-worker-restart=0`` the run can even end 1 with tests
-silently skipped), and ``-x`` / ``--maxfail`` under xdist exits 2 although tests failed.
+silently skipped), ``-x`` / ``--maxfail`` under xdist exits 2 although tests failed, and an
+internal error during a worker's collection can end the run 0 (xdist's work-stealing
+scheduler, on one worker).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ def judge(result: RunResult, pytest_args: tuple[str, ...] = ()) -> Verdict:
         # pytest 9.2 exits 4 there; older ones exit 1 with a traceback.
         note = "pytest stopped before its session began (a plugin or option it could not load)"
         return Verdict(RunExit.USAGE_ERROR, (note,))
+    if result.internal_error and rc != RunExit.INTERNAL_ERROR:
+        note = f"pytest reported an internal error (INTERNALERROR above) and exited {rc}"
+        return Verdict(RunExit.INTERNAL_ERROR, (note,))
     if rc in (RunExit.INTERNAL_ERROR, RunExit.USAGE_ERROR) or COLLECT_ONLY & set(pytest_args):
         return Verdict(RunExit(min(rc, RunExit.NO_TESTS)), ())
     notes = [
