@@ -1477,6 +1477,21 @@ class TestFactory:
         assert factory.FACTORY.describe() == "build (en)"
 """
 
+# The same on a class: its attribute created by the polluter (a lazily made default), where
+# vars(cls) is read-only.
+CLASS_LANGUAGE_FACTORY = """\
+class Factory:
+    base_dir = "build"
+
+    @classmethod
+    def describe(cls):
+        language = getattr(cls, "default_lang", None)
+        return cls.base_dir if language is None else f"{cls.base_dir} ({language})"
+
+
+FACTORY = Factory
+"""
+
 LANGUAGE_VICTIM = """\
 from lib import factory
 
@@ -1486,17 +1501,19 @@ def test_default_base_dir():
 """
 
 
-@pytest.mark.parametrize("style", ["unittest", "pytest"])
+@pytest.mark.parametrize("style", ["unittest", "pytest", "unittest-class"])
 def test_an_attribute_the_polluter_creates_gets_back_its_absence(
     tmp_path: Path, style: str
 ) -> None:
-    polluter = LANGUAGE_POLLUTER if style == "unittest" else LANGUAGE_POLLUTER_PYTEST
+    polluter = LANGUAGE_POLLUTER_PYTEST if style == "pytest" else LANGUAGE_POLLUTER
     root = git_project(
         tmp_path / "project",
         {
             "conftest.py": "",
             "lib/__init__.py": "",
-            "lib/factory.py": LANGUAGE_FACTORY,
+            "lib/factory.py": CLASS_LANGUAGE_FACTORY
+            if style.endswith("class")
+            else LANGUAGE_FACTORY,
             "tests/test_factory.py": polluter,
             "tests/test_paths.py": LANGUAGE_VICTIM,
         },
@@ -1512,7 +1529,7 @@ def test_an_attribute_the_polluter_creates_gets_back_its_absence(
     restore = json.loads((root / "reports" / "fix.json").read_text())["fixes"][-1]
     assert restore["status"] == "kept", restore
     text = (root / "tests" / "test_factory.py").read_text()
-    if style == "unittest":
+    if style.startswith("unittest"):
         assert (
             "    def setUp(self):\n"
             "        # put back what this test changes, when it ends (auditor fix)\n"
@@ -1522,9 +1539,12 @@ def test_an_attribute_the_polluter_creates_gets_back_its_absence(
             "factory.FACTORY.default_lang\n"
             "            )\n"
             "        else:\n"
-            '            self.addCleanup(vars(factory.FACTORY).pop, "default_lang", None)\n'
+            "            self.addCleanup(\n"  # black never splits a lambda
+            '                lambda: hasattr(factory.FACTORY, "default_lang") and '
+            'delattr(factory.FACTORY, "default_lang")\n'
+            "            )\n"
             '        factory.FACTORY.default_lang = "en"\n'
-        ) in text
+        ) in text, text
     else:  # the write itself, through monkeypatch, which deletes what was absent
         assert (
             "    def test_custom_base_dir(self, monkeypatch):\n"

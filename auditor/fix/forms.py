@@ -8,7 +8,8 @@ The rules, by :class:`~auditor.fix.state.Slot` kind (pytest test | ``unittest.Te
   attribute the evidence found absent when the test starts (``absent``), inside
   ``if hasattr(o, "a"):``, else ``monkeypatch.setattr(o, "a", None, raising=False)`` then
   ``delattr(o, "a")``, so that the absence is recorded, as for env |
-  ``self.addCleanup(vars(o).pop, "a", None)``;
+  ``self.addCleanup(lambda: hasattr(o, "a") and delattr(o, "a"))`` (``o`` an instance, a module or
+  a class: ``vars(o).pop`` fails on a class, whose ``vars`` is read-only);
 - content: the binding as attr, and the container refilled with a copy after being emptied:
   ``request.addfinalizer(functools.partial(c.update, c.copy()))`` then
   ``request.addfinalizer(c.clear)`` | ``self.addCleanup(c.update, c.copy())`` then
@@ -211,7 +212,10 @@ class _Code:
         present = Forms(needs=self.forms.needs)
         getattr(_Code(self.slot, o, self.m, style, present, self.target), self.slot.kind)()
         if style.unittest:
-            absence = [f'{style.me}.addCleanup(vars({o}).pop, "{a}", None)']
+            # hasattr, not vars(o): a class's vars are read-only, and a test may fail first
+            absence = [
+                f'{style.me}.addCleanup(lambda: hasattr({o}, "{a}") and delattr({o}, "{a}"))'
+            ]
         else:
             self.forms.needs.add("monkeypatch")
             absence = [
