@@ -18,6 +18,10 @@ import pytest
 from auditor import quarantine
 from tests.helpers import Completed, auditor, git, run_pytest
 
+#: The example's server tests bind its fixed port, and each test here runs them (the module's
+#: fixture through ``auditor migrate``): under xdist, never two at once (auditor's own marker).
+pytestmark = pytest.mark.serial("port:18765")
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 GENERATED = {"reports", "build", "__pycache__", ".pytest_cache", ".auditor", "quarantine.toml"}
 FLAKY = "tests/test_flaky.py::test_eventually_consistent"
