@@ -9,7 +9,10 @@ For a test that failed in some campaign run:
    those the run made from its checkpoints, or else a replay of that order up to the test,
    rerun from the state just before it. Some pass, some fail → ``non-deterministic``. None
    fails → it needed a concurrent co-runner (``shared-resource``, when the order came from an
-   xdist run) or, in a sequential order, it is ``non-deterministic``;
+   xdist run) or, in a sequential order, it is ``non-deterministic``; when the order was one
+   child of an ``after`` run (forks of one state, side by side), always replayed, and a
+   replay that passes leaves the verdict to the other runs that failed it (no finding when
+   there are none);
 3. every one fails → run it alone, ``reruns`` times (stopping at the first differing outcome):
    it always fails → ``failing`` (or ``brittle`` when some order made it pass); sometimes →
    ``non-deterministic``; never → ``order-dependent`` (a victim).
@@ -55,8 +58,9 @@ def failed_anywhere(campaign: Sequence[RunOutcome]) -> list[str]:
     return list(seen)
 
 
-def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command) -> Finding:
-    """Classify one test that failed in some campaign run (see the module docstring)."""
+def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command) -> Finding | None:
+    """Classify one test that failed in some campaign run (see the module docstring); None
+    when it failed only beside the forks of ``after`` runs (see below)."""
     failing = [o for o in campaign if test in o.failed()]
     passing = [o for o in campaign if test in o.ran() and test not in o.failed()]
     base = _Evidence(test, failing, passing)
@@ -69,10 +73,20 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
     source = min(failing, key=lambda o: _cost_of_evidence(o, test))
     prefix = source.prefix(test)
     reruns = source.observations(test, reruns_only=True)
-    if reruns:  # the run's own failure and its reruns from the same state
+    # An ``after`` run's children run side by side in forks of one state, its writers': what
+    # those made outside the project they all share (a folder ``setUpClass`` made with
+    # ``mkdtemp``), and the first child whose teardown removes it fails the others, and their
+    # reruns from that state. A replay, from the collected state, decides instead.
+    beside = source.plan.kind == "after"
+    if reruns and not beside:  # the run's own failure and its reruns from the same state
         evidence, fresh = _tally(source.observations(test)), _tally(reruns)
     else:
         evidence = fresh = _tally(lab.replay(source, test).observations(test))
+    if beside and not evidence.failures:
+        # The forks' failure, not the test's (config-better: three tests no order ever failed,
+        # reported non-deterministic): the other runs that failed it decide, or none does.
+        rest = [o for o in campaign if not (o.plan.kind == "after" and test in o.failed())]
+        return triage(test, rest, lab, command) if any(test in o.failed() for o in rest) else None
     once = command(RunPlan("replay", seed=source.plan.seed, ids=prefix))
     if not evidence.failures:
         if source.plan.sequential:  # the same order passed from the same state

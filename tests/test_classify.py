@@ -316,3 +316,33 @@ def test_one_replay_serves_every_xdist_only_suspect_of_a_worker_sequence() -> No
     assert executor.plans == [
         RunPlan("replay", seed=22, ids=("a", "v1", "s", "v2"), targets=("v1", "v2"))
     ]
+
+
+@pytest.mark.parametrize("others", [False, True], ids=["only there", "also in an order"])
+def test_a_failure_beside_the_forks_of_an_after_run_is_replayed(others: bool) -> None:
+    # config-better: the writers' setUpClass made a folder with mkdtemp, the first child whose
+    # tearDownClass removed it failed its siblings, and their reruns from that state.
+    after = seq(
+        RunPlan("after", ids=("v",), prefix=("w",)),
+        ("w", "passed"),
+        ("v", "failed"),
+        reruns=FAILS,
+    )
+    campaign = [seq(BASE, ("w", "passed"), ("v", "passed")), after]
+    if others:
+        campaign.append(seq(R1, ("p", "passed"), ("v", "failed"), reruns=FAILS))
+    lab = FakeLab(alone=["passed"] * 3, replay=["passed"] * 3)
+    finding = triage("v", campaign, lab, command)
+    assert lab.asked[0] == ("replay", after.plan)  # not the reruns of its forks' state
+    if not others:
+        assert finding is None
+    else:
+        assert finding is not None and finding.kind == "order-dependent"
+        assert finding.sequence == ("p", "v") and finding.failed_in == (R1,)
+
+
+def test_a_failure_an_after_run_replay_repeats_is_classified_from_the_replay() -> None:
+    after = seq(RunPlan("after", ids=("v",), prefix=("w",)), ("w", "passed"), ("v", "failed"))
+    lab = FakeLab(alone=["passed"] * 3, replay=FAILS)
+    finding = classify([seq(BASE, ("v", "passed"), ("w", "passed")), after], lab)
+    assert finding.kind == "order-dependent" and finding.sequence == ("w", "v")

@@ -132,3 +132,60 @@ def test_a_test_failed_by_another_modules_import_is_its_victim(audited: dict[str
     command = found["reproduce"].split()[1:]
     assert run_pytest(root, *command).returncode == 1
     assert run_pytest(root, "-p", "no:randomly", address).returncode == 0
+
+
+# config-better's shape: a class's setUpClass makes a folder with mkdtemp, its tearDownClass
+# removes it. Each test of an ``after`` run is a fork of the state its writers left, so every
+# sibling's teardown removes that one folder: all but the first failed (FileNotFoundError), and
+# so did their reruns from that state, and three clean tests were reported non-deterministic.
+CLASS_FOLDER = """\
+import os
+import shutil
+import tempfile
+import unittest
+
+
+class TestLeaks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.environ["LEAK_A"] = "1"
+
+    def test_leaks(self):
+        pass
+
+
+class TestFolder(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.mkdtemp()
+        os.environ["LEAK_B"] = cls.folder
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.folder)
+
+    def test_1(self):
+        pass
+
+    def test_2(self):
+        pass
+
+    def test_3(self):
+        pass
+
+
+class TestOther(unittest.TestCase):
+    def test_other(self):
+        pass
+"""
+
+
+def test_a_folder_the_writers_made_is_no_finding_of_the_forks_after_them(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "project", {"test_folders.py": CLASS_FOLDER})
+    result = auditor(root, "audit", "--seed", "1")
+    report = json.loads((root / "reports" / "audit.json").read_text())
+    after = [run for run in report["runs"] if run["kind"] == "after"]
+    assert after and any(run["failed"] for run in after), result.stdout  # the forks' collision
+    assert report["findings"] == [], result.stdout
+    assert "-> not reported: test_folders.py::TestFolder::test_" in result.stdout
+    assert result.returncode == 0

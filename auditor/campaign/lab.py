@@ -149,7 +149,10 @@ class Lab:
 
     def replay(self, source: RunOutcome, test: str) -> RunOutcome:
         prefix = source.prefix(test)
-        if not self.forking:  # no checkpoints: replay the whole prefix each time
+        # No checkpoints, or an ``after`` run's failure: its children share what its writers
+        # made outside the project, and so would reruns from one checkpoint (classify.triage):
+        # the whole prefix again each time, in a fresh child.
+        if not self.forking or source.plan.kind == "after":
             plan = RunPlan("replay", seed=source.plan.seed, ids=prefix, repeats=self._reruns)
             return self.run(plan)
         for done in self._replays:

@@ -268,7 +268,14 @@ def _triage(found: Found, lab: Lab, progress: Progress) -> Found:
             return replace(found, findings=tuple(findings), untriaged=rest).stop("budget")
         progress.running(f"triage {index}/{len(suspects)}: {test}")
         try:
-            findings.append(triage(test, campaign, lab, lab.command))
+            finding = triage(test, campaign, lab, lab.command)
+            if finding is None:
+                progress.print(
+                    f"-> not reported: {test} failed only beside the other forks of a run "
+                    "after its writers, and passed when that run was replayed"
+                )
+                continue
+            findings.append(finding)
         except KeyboardInterrupt:
             rest = tuple(suspects[index - 1 :])
             return replace(found, findings=tuple(findings), untriaged=rest).stop("interrupted")
