@@ -1554,6 +1554,68 @@ def test_an_attribute_the_polluter_creates_gets_back_its_absence(
     assert after.returncode == 0, after.stdout
 
 
+# config-better: the polluter's setUpClass sets an environment variable no test removes, before
+# any setUp runs: saved in the test, the value saved is already the polluted one. The restore,
+# reverted there, is made once more in setUpClass, for the whole class.
+XDG_CONFIG = """\
+import os
+
+
+def cache_dir():
+    return os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
+"""
+
+XDG_POLLUTER = """\
+import os
+import unittest
+
+from lib import config
+
+
+class TestFactory(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.environ["XDG_CACHE_HOME"] = "/srv/cache"
+
+    def test_custom_base_dir(self):
+        self.assertEqual(config.cache_dir(), "/srv/cache")
+"""
+
+XDG_VICTIM = """\
+from lib import config
+
+
+def test_default_base_dir():
+    assert config.cache_dir().endswith(".cache")
+"""
+
+
+def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    files = {"conftest.py": "", "lib/__init__.py": "", "lib/config.py": XDG_CONFIG}
+    files |= {"tests/test_factory.py": XDG_POLLUTER, "tests/test_paths.py": XDG_VICTIM}
+    root = git_project(tmp_path / "project", files)
+    audit = _victim_of(root, tmp_path, POLLUTER, VICTIM, state=["env:XDG_CACHE_HOME"])
+
+    fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    restore = json.loads((root / "reports" / "fix.json").read_text())["fixes"][-1]
+    assert restore["status"] == "kept", restore
+    assert "(in setUpClass, for the whole class: env:XDG_CACHE_HOME" in restore["fix"]
+    text = (root / "tests" / "test_factory.py").read_text()
+    assert (
+        "    def setUpClass(cls):\n"
+        "        # put back what this class changes, when its tests end (auditor fix)\n"
+        '        if "XDG_CACHE_HOME" in os.environ:\n'
+    ) in text, text
+    assert '            cls.addClassCleanup(os.environ.pop, "XDG_CACHE_HOME", None)\n' in text
+    assert "    def test_custom_base_dir(self):\n        self.assertEqual(" in text  # not there
+    assert run_pytest(root, "-p", "no:randomly", POLLUTER, VICTIM).returncode == 0
+
+
 def _victim_of(root: Path, tmp_path: Path, polluter: str, victim: str, **more: list[str]) -> Path:
     """An audit report (its path) with one victim, which fails after its polluter."""
     assert run_pytest(root, "-p", "no:randomly", polluter, victim).returncode == 1

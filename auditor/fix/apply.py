@@ -146,6 +146,13 @@ class Applier:
             # Once more, saving its absence (only now: most attributes exist, and the plain
             # form is the shorter one).
             return self._attempt(replace(fix, absent=fix.absent | absent))
+        if proven.status == "reverted" and not fix.whole_class and _restores(fix):
+            # Saved in setUp, the state may have been changed already: by the class's
+            # setUpClass, which runs first. Once more, in setUpClass, for the whole class
+            # (only now: a restore around each test is the finer one).
+            wider = self._attempt(replace(fix, whole_class=True))
+            if wider.status == "kept":
+                return wider
         return proven
 
     def _reproduced(self, fix: Fix) -> str | None:
@@ -192,6 +199,11 @@ class Applier:
         return replace(applied, status="unfixable", reason=why, runs=runs)
 
 
+def _restores(fix: Fix) -> bool:
+    """Whether ``fix`` saves or resets named state (what ``setUpClass`` may change first)."""
+    return any(edit.codemod in ("restore", "defend") for edit in fix.edits)
+
+
 _NO_ATTRIBUTE = re.compile(r"has no attribute '([A-Za-z_]\w*)'")
 
 
@@ -230,7 +242,7 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     results: list[EditResult] = []
     before: dict[str, str] = {}
     for edit in fix.edits:
-        result, code = _edit(edit, workspace, fix.absent)
+        result, code = _edit(edit, workspace, fix.absent, fix.whole_class)
         results.append(result)
         if result.status == "changed":
             path = Target.of(edit.test).path
@@ -264,7 +276,10 @@ def _chosen(fix: Fix, results: Sequence[EditResult]) -> Fix:
 
 
 def _edit(
-    edit: Edit, workspace: Workspace, absent: frozenset[str] = frozenset()
+    edit: Edit,
+    workspace: Workspace,
+    absent: frozenset[str] = frozenset(),
+    whole_class: bool = False,
 ) -> tuple[EditResult, str]:
     """One codemod on the workspace's text: its result and the text to keep."""
     target = Target.of(edit.test)
@@ -272,7 +287,7 @@ def _edit(
     if why:
         return EditResult(edit, "skipped", why), ""
     text = workspace.text(target.path)
-    outcome = _codemod(edit, target, text, workspace, absent)
+    outcome = _codemod(edit, target, text, workspace, absent, whole_class)
     result = EditResult(edit, outcome.status, outcome.reason, outcome.statements)
     if outcome.status != "changed":
         return result, text
@@ -283,7 +298,12 @@ def _edit(
 
 
 def _codemod(
-    edit: Edit, target: Target, text: str, workspace: Workspace, absent: frozenset[str]
+    edit: Edit,
+    target: Target,
+    text: str,
+    workspace: Workspace,
+    absent: frozenset[str],
+    whole_class: bool = False,
 ) -> Outcome:
     rewrites: dict[str, Callable[[], Outcome]] = {
         "environ": lambda: environ.rewrite(text, target),
@@ -293,8 +313,8 @@ def _codemod(
         "serial": lambda: serial.rewrite(text, target, edit.keys),
         "fixture": lambda: _fixture(edit, target, text, workspace),
         "cleanup": lambda: _fixture(edit, target, text, workspace, cleaner=True),
-        "restore": lambda: _restore(edit, target, text, workspace, absent),
-        "defend": lambda: _restore(edit, target, text, workspace),
+        "restore": lambda: _restore(edit, target, text, workspace, absent, whole_class),
+        "defend": lambda: _restore(edit, target, text, workspace, whole_class=whole_class),
         "hoist": lambda: hoist.rewrite(text, target, Target.of(edit.setter), edit.state),
     }
     return rewrites[edit.codemod]()
@@ -306,14 +326,15 @@ def _restore(
     text: str,
     workspace: Workspace,
     absent: frozenset[str] = frozenset(),
+    whole_class: bool = False,
 ) -> Outcome:
     from auditor.fix import library, restore
 
     chains = [entry.split(":", 1)[1] for entry in edit.state if entry.startswith("global:")]
     known = library.read(workspace.root, chains, target.path)
     if edit.codemod == "defend":
-        return restore.defend(text, target, edit.state, known)
-    return restore.rewrite(text, target, edit.state, known, absent)
+        return restore.defend(text, target, edit.state, known, whole_class)
+    return restore.rewrite(text, target, edit.state, known, absent, whole_class)
 
 
 def _fixture(

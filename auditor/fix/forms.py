@@ -48,7 +48,8 @@ class Style:
     """How the test registers what runs when it ends: pytest fixtures, or ``self.addCleanup``."""
 
     unittest: bool
-    me: str = "self"  #: unittest: the instance
+    me: str = "self"  #: unittest: the instance (the class, in ``setUpClass``)
+    cleanup: str = "addCleanup"  #: unittest: how it registers (``addClassCleanup`` for a class)
     mp: str = "monkeypatch"
     rq: str = "request"
     partial: str = "functools.partial"
@@ -185,7 +186,7 @@ class _Code:
         """Call ``function(*args)`` when the test ends (the values of ``args`` taken now)."""
         style = self.style
         if style.unittest:
-            self._add(f"{style.me}.addCleanup({', '.join((function, *args))})")
+            self._add(f"{style.me}.{style.cleanup}({', '.join((function, *args))})")
             return
         self.forms.needs.add("request")
         if args:
@@ -214,7 +215,7 @@ class _Code:
         if style.unittest:
             # hasattr, not vars(o): a class's vars are read-only, and a test may fail first
             absence = [
-                f'{style.me}.addCleanup(lambda: hasattr({o}, "{a}") and delattr({o}, "{a}"))'
+                f'{style.me}.{style.cleanup}(lambda: hasattr({o}, "{a}") and delattr({o}, "{a}"))'
             ]
         else:
             self.forms.needs.add("monkeypatch")
@@ -237,8 +238,8 @@ class _Code:
         name, i, env = string(self.slot.attr), self.style.indent, f"{self.m}.environ"
         if self.style.unittest:
             me = self.style.me
-            present = f"{me}.addCleanup({env}.update, {{{name}: {env}[{name}]}})"
-            absent = f"{me}.addCleanup({env}.pop, {name}, None)"
+            present = f"{me}.{self.style.cleanup}({env}.update, {{{name}: {env}[{name}]}})"
+            absent = f"{me}.{self.style.cleanup}({env}.pop, {name}, None)"
             self._add(f"if {name} in {env}:\n{i}{present}\nelse:\n{i}{absent}")
             return
         self.forms.needs.add("monkeypatch")

@@ -6,9 +6,11 @@ state to the value it had before any test ran (:func:`defend`).
 Where they go: a pytest test's first statements (after its docstring), the fixtures they use
 (``monkeypatch``, ``request``) added as parameters; a ``unittest.TestCase`` method's first
 statements, or its class's ``setUp`` when the class defines one (a leak in ``setUp`` happens
-before the method starts). The forms, by kind of state, are :mod:`auditor.fix.forms`'s. A
-victim's values are taken when pytest imports its module, before any test runs: module
-constants (``_INITIAL_…``) after the imports.
+before the method starts); with ``whole_class``, its class's ``setUpClass``, through
+``cls.addClassCleanup`` (a leak there happens before any ``setUp``; config-better's
+``setUpClass`` sets environment variables no test puts back). The forms, by kind of state,
+are :mod:`auditor.fix.forms`'s. A victim's values are taken when pytest imports its module,
+before any test runs: module constants (``_INITIAL_…``) after the imports.
 
 Names are spelled as the test module imports them (``from lib import factory`` gives
 ``factory.FACTORY``); ``import lib.factory`` is added only when nothing reaches the module. A
@@ -41,6 +43,7 @@ from auditor.fix.source import (
 from auditor.fix.spelling import Speller, Unspellable, meaning
 
 _SAVE_NOTE = "# put back what this test changes, when it ends (auditor fix)"
+_CLASS_NOTE = "# put back what this class changes, when its tests end (auditor fix)"
 _RESET_NOTE = "# start from the state as it was before any test ran (auditor fix)"
 _CAPTURE_NOTE = "# the state before any test ran, which {test} starts from (auditor fix)"
 _ANNOTATIONS = {"monkeypatch": "MonkeyPatch", "request": "FixtureRequest"}
@@ -52,17 +55,23 @@ def rewrite(
     names: Sequence[str],
     library: Library,
     absent: frozenset[str] = frozenset(),
+    whole_class: bool = False,
 ) -> Outcome:
     """Make the polluter ``target`` save the state ``names`` (``TYPE:NAME``) when it starts and
     put it back when it ends; ``absent``: attributes that may not exist yet as it starts (their
-    absence saved too: :func:`~auditor.fix.forms.save`)."""
-    return _Restore(code, target, names, library, victim=False, absent=absent).run()
+    absence saved too: :func:`~auditor.fix.forms.save`); ``whole_class``: in its TestCase's
+    ``setUpClass``, for the whole class."""
+    restore = _Restore(code, target, names, library, victim=False, absent=absent)
+    return restore.run(whole_class)
 
 
-def defend(code: str, target: Target, names: Sequence[str], library: Library) -> Outcome:
+def defend(
+    code: str, target: Target, names: Sequence[str], library: Library, whole_class: bool = False
+) -> Outcome:
     """Make the victim ``target`` reset the state ``names`` to the values it had when pytest
-    imported its module (and put back the values it replaced when it ends)."""
-    return _Restore(code, target, names, library, victim=True).run()
+    imported its module (and put back the values it replaced when it ends); ``whole_class``:
+    in its TestCase's ``setUpClass``, before the class sets anything up from that state."""
+    return _Restore(code, target, names, library, victim=True).run(whole_class)
 
 
 @dataclass
@@ -89,8 +98,9 @@ class _Restore:
         self.victim, self.absent = victim, absent
         self.why: list[str] = []  #: the names left out, and why
         self.style = forms.Style(unittest=False)
+        self.whole_class = False
 
-    def run(self) -> Outcome:
+    def run(self, whole_class: bool = False) -> Outcome:
         module = parse(self.code)
         if isinstance(module, Outcome):
             return module
@@ -100,10 +110,18 @@ class _Restore:
         names = Names(module)
         unittest = found.testcase(names)
         host = (set_up(found) or found.function) if unittest else found.function
+        if whole_class:
+            setup = set_up(found, "setUpClass") if unittest else None
+            if setup is None:
+                why = f"the class of {self.target} is no TestCase with a setUpClass of its own"
+                return Outcome(self.code, "unfixable", why)
+            host = setup
+        self.whole_class = whole_class
         speller = Speller(module, self.target, host)
         style = self.style = forms.Style(
             unittest,
             me=param_names(host)[0] if unittest and param_names(host) else "self",
+            cleanup="addClassCleanup" if whole_class else "addCleanup",
             partial=speller.partial(),
             indent=module.default_indent,
         )
@@ -215,7 +233,9 @@ class _Restore:
         return Outcome(result.code, "changed", self._chosen(groups), tuple(map(short, lines)))
 
     def _note(self) -> str:
-        return _RESET_NOTE if self.victim else _SAVE_NOTE
+        if self.victim:
+            return _RESET_NOTE
+        return _CLASS_NOTE if self.whole_class else _SAVE_NOTE
 
     def _with_fixtures(
         self, function: cst.FunctionDef, needs: set[str], names: Names, speller: Speller
@@ -233,7 +253,8 @@ class _Restore:
     def _chosen(self, groups: list[_Group]) -> str:
         chosen = "; ".join(f"{g.slot.name}: {forms.choice(g.slot, self.style)}" for g in groups)
         left = f"; not restored: {'; '.join(self.why)}" if self.why else ""
-        return chosen + left
+        where = "in setUpClass, for the whole class: " if self.whole_class else ""
+        return where + chosen + left
 
 
 def _statements(function: cst.FunctionDef) -> dict[str, int]:

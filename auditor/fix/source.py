@@ -230,10 +230,11 @@ def docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
-def set_up(found: Found) -> cst.FunctionDef | None:
-    """The ``setUp`` the class of a ``TestCase`` test defines itself, if it does."""
+def set_up(found: Found, name: str = "setUp") -> cst.FunctionDef | None:
+    """The ``setUp`` (or ``name``: ``setUpClass``) the class of a ``TestCase`` test defines
+    itself, if it does."""
     block = found.classes[-1].body
     for statement in block.body if isinstance(block, cst.IndentedBlock) else ():
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             return statement
     return None
