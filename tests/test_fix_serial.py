@@ -63,12 +63,12 @@ CHANGED = [
         import pytest as pt
 
 
-        @pt.mark.parametrize("x", [1, 2])
         @pt.mark.serial("port:18765")
+        @pt.mark.parametrize("x", [1, 2])
         def test_health(x):
             pass
         """,
-        id="aliased-pytest-below-existing-decorators",
+        id="aliased-pytest-above-existing-decorators",
     ),
     pytest.param(
         """
@@ -103,8 +103,8 @@ CHANGED = [
         import pytest
 
 
-        @pytest.mark.serial("file:a.db")
         @pytest.mark.serial("port:18765")
+        @pytest.mark.serial("file:a.db")
         def test_health():
             pass
         """,
@@ -249,3 +249,27 @@ def test_a_keyed_mark_is_honoured_by_a_real_run(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--strict-markers", "-v")
     result.assert_outcomes(passed=2)
     assert code.count('@pytest.mark.serial("port:18765")') == 2
+
+
+def test_a_mark_above_a_wrapper_without_wraps_reaches_the_collected_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """knack's ``@redirect_io`` returns a wrapper of its own: a mark inside it was lost."""
+    body = _src(
+        """
+        def redirect_io(func):
+            def wrapper(self=None):
+                return func()
+            return wrapper
+
+
+        @redirect_io
+        def test_health():
+            pass
+        """
+    )
+    code = rewrite(body, TEST, KEY).code
+    assert '@pytest.mark.serial("port:18765")\n@redirect_io\ndef test_health' in code
+    (item,) = pytester.getitems(code)
+    marker = item.get_closest_marker("serial")
+    assert marker is not None and marker.args == ("port:18765",)
