@@ -203,22 +203,6 @@ def test_a_writer_runs_apart_from_its_class_before_every_test() -> None:
     assert [plan.prefix for plan in together if plan.kind == "after"] == [tuple(apart)]
 
 
-def test_the_orders_keep_a_writer_apart_from_its_class() -> None:
-    # The crom shape where no fork runs (threads at import): test_no_ident then test_int
-    # led both orders of one set, test_int between test_no_ident and the victim in each.
-    cls = "tests/test_model.py::TestAutoIdentifiers"
-    no_ident, counts = f"{cls}::test_no_ident", f"{cls}::test_int"
-    victim, other = "tests/test_model.py::TestSerialization::test_collapse_json", "t.py::test_x"
-    leaves = {
-        no_ident: frozenset({"global:model.factory.auto_assign_id#=00000000"}),
-        counts: frozenset({"global:model.factory.auto_id_type#=00000001"}),
-    }
-    plans = guided([no_ident, counts, victim, other], leaves, leaves)
-    assert all(plan.kind == "guided" for plan in plans)
-    assert (no_ident, other, victim, counts) in _ids(plans)  # nothing of its class between
-    assert "auto_assign_id changed first" in plans[0].why
-
-
 def test_a_counter_most_tests_move_gets_no_order() -> None:
     # Background threads bump a counter during every test: each leaves a value of its own.
     # The one test that pauses deliveries is the order worth running.

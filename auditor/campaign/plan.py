@@ -108,9 +108,7 @@ def guided(
     of its own (``after``): a victim that cleans up after itself, or sits behind a cleaner no
     footprint saw, meets its polluter with nothing between. On a small suite the writers of a
     set run apart from those of their class that may clean up after them unseen
-    (:func:`_apart`): each group has an ``after`` run of its own, or, without ``forking``, the
-    later groups wait for sets of their own (in an order they would sit between the first
-    group and every victim).
+    (:func:`_apart`).
 
     ``limit``: at most this many orders (default: ``GUIDED_ORDERS``, twice as many for a small
     suite, where a key may hold several values each of which fails another victim). A larger
@@ -153,12 +151,6 @@ def guided(
         chosen, covered = _disjoint_writers(uncovered, writers, leaves)
         if not chosen:
             break
-        if small and not forking:
-            # No ``after`` run will part them: a writer of their class that may clean up after
-            # them unseen (:func:`_apart`) waits for a set of its own, where in this one it
-            # would sit between them and every victim, in both orders.
-            chosen = _apart(chosen, leaves, near)[0]
-            covered = [m for m in covered if any(m in leaves[t] for t in chosen)]
         # Writers that also clear (a TestCase whose setUp empties the cache, then fills one
         # key) first: after the others, they would wipe what those left. A test of a class one
         # of whose tests was seen clearing a state clears it too: their setUp is one, and it
