@@ -332,6 +332,12 @@ def test_a_shared_path_built_elsewhere_falls_back_to_a_keyed_serial_mark(fixed: 
 
 def test_the_closing_campaign_and_the_quarantine(fixed: Fixed) -> None:
     assert fixed.report["quarantine"] == ["tests/test_fixable.py::test_sometimes"]
+    # fix writes no quarantine file (migrate does): it says how, not that it quarantined
+    assert not (fixed.root / "quarantine.toml").exists()
+    assert (
+        "non-deterministic, never rewritten: tests/test_fixable.py::test_sometimes "
+        "(to quarantine it: auditor quarantine add tests/test_fixable.py::test_sometimes)"
+    ) in fixed.fix.stdout
     runs = fixed.report["closing"]["runs"]
     assert [" -n 0 " in r["command"] for r in runs] == [True, False]
     assert all("--deselect=tests/test_fixable.py::test_sometimes" in r["command"] for r in runs)

@@ -12,6 +12,7 @@ Each step takes what the one before returned (a :class:`Fixed`); Ctrl-C stops a 
 from __future__ import annotations
 
 import random
+import shlex
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -236,6 +237,11 @@ def _summary(result: FixResult, marker: Marker | None, out: IO[str]) -> None:
     verb = "would change" if result.dry_run else "changed"
     print(f"{len(changed)} files {verb}: {', '.join(changed) or 'none'}", file=out)
     for test in result.quarantine:
-        print(f"quarantined (non-deterministic, never rewritten): {test}", file=out)
+        # fix writes no quarantine file (migrate does): say how, rather than "quarantined"
+        print(
+            f"non-deterministic, never rewritten: {test} "
+            f"(to quarantine it: auditor quarantine add {shlex.quote(test)})",
+            file=out,
+        )
     for test, why in result.remaining:
         print(f"remains: {test}: {why}", file=out)
