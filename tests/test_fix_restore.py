@@ -1596,14 +1596,25 @@ def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     files = {"conftest.py": "", "lib/__init__.py": "", "lib/config.py": XDG_CONFIG}
     files |= {"tests/test_factory.py": XDG_POLLUTER, "tests/test_paths.py": XDG_VICTIM}
+    files |= {"tests/test_more_paths.py": XDG_VICTIM}  # a second victim of the same polluter
     root = git_project(tmp_path / "project", files)
     audit = _victim_of(root, tmp_path, POLLUTER, VICTIM, state=["env:XDG_CACHE_HOME"])
+    report = json.loads(audit.read_text())
+    second = "tests/test_more_paths.py::test_default_base_dir"
+    report["findings"].append({**report["findings"][0], "test": second})
+    audit.write_text(json.dumps(report))
 
     fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
 
     assert fixed.returncode == 1, fixed.stdout + fixed.stderr
-    restore = json.loads((root / "reports" / "fix.json").read_text())["fixes"][-1]
+    report = json.loads((root / "reports" / "fix.json").read_text())
+    restore = [f for f in report["fixes"] if f["test"] == VICTIM][-1]
     assert restore["status"] == "kept", restore
+    # the second victim's evidence passes once the first fix is in: settled by it, not left
+    again = [f for f in report["fixes"] if f["test"] == second][-1]
+    assert again["status"] == "already", again
+    assert again["reason"].startswith("its evidence passes after an earlier fix of this run")
+    assert report["remaining"] == []
     assert "(in setUpClass, for the whole class: env:XDG_CACHE_HOME" in restore["fix"]
     text = (root / "tests" / "test_factory.py").read_text()
     assert (

@@ -74,6 +74,7 @@ class Applier:
         self.out = out
         #: each finding's evidence run as the files were: None when it failed, else the command
         self._before: dict[Evidence, str | None] = {}
+        self._kept: list[Fix] = []  #: the fixes kept so far in this run
 
     def attempt(self, fix: Fix) -> tuple[Applied, ...]:
         """The fix, then its fallback when the fix ended as its ``fallback_on`` says (could not
@@ -138,6 +139,10 @@ class Applier:
         if passing is not None:
             for path, (before, _) in applied.changed.items():
                 self.workspace.propose(path, before)  # nothing was written: the texts back
+            earlier = next((kept for kept in self._kept if _overlap(kept, fix)), None)
+            if earlier is not None:  # config-better: one class's restore fixed 12 victims
+                why = f"its evidence passes after an earlier fix of this run: {earlier.summary}"
+                return replace(applied, status="already", reason=why, changed={}, runs=())
             return replace(applied, status="skipped", reason=passing, changed={}, runs=())
         proven = self._prove(applied)
         absent = _absent(proven, fix)
@@ -153,6 +158,8 @@ class Applier:
             wider = self._attempt(replace(fix, whole_class=True))
             if wider.status == "kept":
                 return wider
+        if proven.status == "kept":
+            self._kept.append(proven.fix)
         return proven
 
     def _reproduced(self, fix: Fix) -> str | None:
@@ -197,6 +204,16 @@ class Applier:
             return replace(applied, runs=runs)
         why = f"already rewritten, yet {_unproven(failed)}"
         return replace(applied, status="unfixable", reason=why, runs=runs)
+
+
+def _overlap(a: Fix, b: Fix) -> bool:
+    """Whether two fixes rewrite or prove on a test in common, or put back the same state."""
+    tests = {e.test for e in a.edits} | set(a.evidence.tests)
+    states = {name for e in a.edits for name in e.state}
+    return bool(
+        tests & ({e.test for e in b.edits} | set(b.evidence.tests))
+        or states & {name for e in b.edits for name in e.state}
+    )
 
 
 def _restores(fix: Fix) -> bool:
