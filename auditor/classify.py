@@ -82,10 +82,11 @@ def triage(test: str, campaign: Sequence[RunOutcome], lab: Lab, command: Command
         evidence, fresh = _tally(source.observations(test)), _tally(reruns)
     else:
         evidence = fresh = _tally(lab.replay(source, test).observations(test))
-    if beside and not evidence.failures:
+    if beside and evidence.runs and not evidence.failures:
         # The forks' failure, not the test's (config-better: three tests no order ever failed,
-        # reported non-deterministic): the other runs that failed it decide, or none does.
-        rest = [o for o in campaign if not (o.plan.kind == "after" and test in o.failed())]
+        # reported non-deterministic): the other runs that failed it decide (another ``after``
+        # run among them, replayed in its turn), or none does.
+        rest = [o for o in campaign if o is not source]
         return triage(test, rest, lab, command) if any(test in o.failed() for o in rest) else None
     once = command(RunPlan("replay", seed=source.plan.seed, ids=prefix))
     if not evidence.failures:
@@ -168,8 +169,8 @@ def _cost_of_evidence(outcome: RunOutcome, test: str) -> tuple[bool, int, int, f
     before the test, and among those one whose checkpoints already reran it, then the quickest
     to replay. Its prefix is where locate looks for the polluters, a bisection each step of
     which runs about half of it: a victim a guided order failed after 1,900 tests, and an
-    ``after`` run right after its 12 writers, is searched among those 12 (replaying them, when
-    that run did not rerun it, costs less than one step among the 1,900)."""
+    ``after`` run right after its 12 writers, is searched among those 12 (replaying them costs
+    less than one step among the 1,900)."""
     reruns = len(outcome.observations(test, reruns_only=True))
     prefix = outcome.prefix(test)
     return (not outcome.plan.sequential, len(prefix), -reruns, outcome.prefix_seconds(test))

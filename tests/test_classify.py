@@ -346,3 +346,42 @@ def test_a_failure_an_after_run_replay_repeats_is_classified_from_the_replay() -
     lab = FakeLab(alone=["passed"] * 3, replay=FAILS)
     finding = classify([seq(BASE, ("v", "passed"), ("w", "passed")), after], lab)
     assert finding.kind == "order-dependent" and finding.sequence == ("w", "v")
+
+
+class PerSourceLab(FakeLab):
+    """Answers each replay by the source's prefix."""
+
+    def __init__(self, replays: dict[tuple[str, ...], list[str]], **answers: list[str]) -> None:
+        super().__init__(**answers)  # type: ignore[arg-type]
+        self.replays = replays
+
+    def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+        self.asked.append(("replay", source.plan))
+        first, *rest = self.replays[source.prefix(test)]
+        return outcome(RunPlan("replay", ids=source.prefix(test)), [(test, first, "r0", 0.0)], rest)
+
+
+def test_each_after_run_that_failed_a_test_is_replayed_in_its_turn() -> None:
+    # The cheapest after run failed it beside its forks; another one, after its real polluter.
+    forks = seq(RunPlan("after", ids=("v",), prefix=("w",)), ("w", "passed"), ("v", "failed"))
+    real = seq(
+        RunPlan("after", ids=("v",), prefix=("p", "q")),
+        ("p", "passed"),
+        ("q", "passed"),
+        ("v", "failed"),
+    )
+    lab = PerSourceLab({("w", "v"): ["passed"] * 3, ("p", "q", "v"): FAILS}, alone=["passed"] * 3)
+    finding = triage("v", [seq(BASE, ("v", "passed")), forks, real], lab, command)
+    assert finding is not None and finding.kind == "order-dependent"
+    assert finding.sequence == ("p", "q", "v")
+
+
+def test_an_after_run_failure_whose_replay_ran_nothing_is_still_triaged() -> None:
+    after = seq(RunPlan("after", ids=("v",), prefix=("w",)), ("w", "passed"), ("v", "failed"))
+
+    class Silent(FakeLab):
+        def replay(self, source: RunOutcome, test: str) -> RunOutcome:
+            return outcome(RunPlan("replay", ids=source.prefix(test)), [])
+
+    finding = triage("v", [seq(BASE, ("v", "passed")), after], Silent(), command)
+    assert finding is not None  # not dropped as "passed when replayed"

@@ -334,10 +334,12 @@ def test_the_closing_campaign_and_the_quarantine(fixed: Fixed) -> None:
     assert fixed.report["quarantine"] == ["tests/test_fixable.py::test_sometimes"]
     # fix writes no quarantine file (migrate does): it says how, not that it quarantined
     assert not (fixed.root / "quarantine.toml").exists()
-    assert (
+    said = next(line for line in fixed.fix.stdout.splitlines() if "never rewritten" in line)
+    assert said.startswith(
         "non-deterministic, never rewritten: tests/test_fixable.py::test_sometimes "
-        "(to quarantine it: auditor quarantine add tests/test_fixable.py::test_sometimes)"
-    ) in fixed.fix.stdout
+        "(to quarantine it: auditor quarantine add --from "  # the audit fix read
+    )
+    assert said.endswith("audit.json tests/test_fixable.py::test_sometimes)")
     runs = fixed.report["closing"]["runs"]
     assert [" -n 0 " in r["command"] for r in runs] == [True, False]
     assert all("--deselect=tests/test_fixable.py::test_sometimes" in r["command"] for r in runs)

@@ -647,6 +647,36 @@ def test_the_reason_says_what_was_chosen(state: tuple[str, ...], chosen: str) ->
     assert out.reason.startswith(chosen)
 
 
+@pytest.mark.parametrize(
+    ("setup", "made"),
+    [
+        ("    @classmethod\n    def setUpClass(klass):\n        pass\n", True),
+        ("    @staticmethod\n    def setUpClass():\n        pass\n", False),
+        ("", False),
+    ],
+    ids=["classmethod", "staticmethod", "none"],
+)
+def test_a_class_wide_restore_goes_into_the_classs_own_setupclass(setup: str, made: bool) -> None:
+    code = (
+        "import unittest\n\nfrom lib import factory\n\n\nclass TestA(unittest.TestCase):\n"
+        f"{setup}    def test_a(self):\n        pass\n"
+    )
+    target = Target.of("tests/test_shop.py::TestA::test_a")
+    out = rewrite(code, target, (BASE_DIR,), LIB, whole_class=True)
+    if made:
+        assert out.status == "changed"
+        assert out.reason.startswith("in setUpClass, for the whole class: ")
+        assert (
+            "    def setUpClass(klass):\n"
+            "        # put back what this class changes, when its tests end (auditor fix)\n"
+            "        klass.addClassCleanup(\n"
+            '            setattr, factory.FACTORY, "base_dir", factory.FACTORY.base_dir\n'
+        ) in out.code
+    else:
+        assert (out.status, out.code) == ("unfixable", code)
+        assert "defines no setUpClass(cls) of its own" in out.reason
+
+
 def test_a_second_fix_in_the_same_test_joins_the_first_under_one_note() -> None:
     code = _src(
         """

@@ -115,8 +115,10 @@ class Executor:
         each = plan.kind in ("alone", "after")
         width = self.width if each else 1
         # The run's own outcome of a failing test or a target is one observation of that state;
-        # its reruns make up the rest.
-        reruns = 0 if alone else self.reruns - 1
+        # its reruns make up the rest. Repeats are the observations of a replay (each in a
+        # fresh child): none reruns from a checkpoint, which shares the files its test's
+        # teardown removed outside the project.
+        reruns = 0 if alone or plan.repeats > 1 else self.reruns - 1
         return RunRequest(
             ids=ids or None,
             seed=plan.seed,

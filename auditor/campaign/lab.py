@@ -151,7 +151,8 @@ class Lab:
         prefix = source.prefix(test)
         # No checkpoints, or an ``after`` run's failure: its children share what its writers
         # made outside the project, and so would reruns from one checkpoint (classify.triage):
-        # the whole prefix again each time, in a fresh child.
+        # the whole prefix again each time, in a fresh child (with no rerun from a checkpoint
+        # in it: see Executor.request).
         if not self.forking or source.plan.kind == "after":
             plan = RunPlan("replay", seed=source.plan.seed, ids=prefix, repeats=self._reruns)
             return self.run(plan)

@@ -85,10 +85,12 @@ class Fixed:
     unquarantined: tuple[str, ...] = ()  #: quarantine entries removed: their tests are fixed
 
 
-def fix(options: FixOptions, out: IO[str] | None = None) -> FixResult:
+def fix(options: FixOptions, out: IO[str] | None = None, quarantines: bool = False) -> FixResult:
     """Apply the audit's fixes; write fix.json and fix.md. UsageError for an unusable audit.
 
-    ``out`` (default: stdout, as it is at the call) receives the progress and the summary.
+    ``out`` (default: stdout, as it is at the call) receives the progress and the summary;
+    ``quarantines``: the caller quarantines what is left (migrate), so the summary does not
+    say how to.
     """
     out = out or sys.stdout
     findings = load_findings(options.audit)
@@ -108,7 +110,9 @@ def fix(options: FixOptions, out: IO[str] | None = None) -> FixResult:
     fixed = _unquarantine(fixed, options, out)
     if fixed.interrupted:
         print("auditor: interrupted; every file is either as it was or fully fixed", file=out)
-    return _report(options, planned, workspace, fixed, out)
+    result = _report(options, planned, workspace, fixed)
+    _summary(result, fixed.marker, out, None if quarantines else _quarantine_command(options))
+    return result
 
 
 def _apply(planned: Plan, applier: Applier) -> Fixed:
@@ -173,10 +177,8 @@ def _unquarantine(fixed: Fixed, options: FixOptions, out: IO[str]) -> Fixed:
     return replace(fixed, unquarantined=gone)
 
 
-def _report(
-    options: FixOptions, planned: Plan, workspace: Workspace, fixed: Fixed, out: IO[str]
-) -> FixResult:
-    """fix.json and fix.md, the summary on ``out``, and the result."""
+def _report(options: FixOptions, planned: Plan, workspace: Workspace, fixed: Fixed) -> FixResult:
+    """fix.json and fix.md, and the result."""
     remaining = _remaining(planned, fixed)
     data = fix_report.build(
         source=options.audit,
@@ -206,8 +208,14 @@ def _report(
         exit_code=_exit_code(fixed, remaining, planned.quarantine),
         closing=fixed.closing,
     )
-    _summary(result, fixed.marker, out)
     return result
+
+
+def _quarantine_command(options: FixOptions) -> str:
+    """How the user quarantines a test fix leaves: its audit, when not the default one."""
+    default = options.root / "reports" / "audit.json"
+    same = options.audit.resolve() == default.resolve()
+    return "auditor quarantine add" + ("" if same else f" --from {shlex.quote(str(options.audit))}")
 
 
 def _remaining(planned: Plan, fixed: Fixed) -> tuple[tuple[str, str, str], ...]:
@@ -230,7 +238,9 @@ def _exit_code(fixed: Fixed, remaining: tuple[object, ...], quarantine: tuple[st
     return FixExit.CHANGED if left else FixExit.CLEAN
 
 
-def _summary(result: FixResult, marker: Marker | None, out: IO[str]) -> None:
+def _summary(
+    result: FixResult, marker: Marker | None, out: IO[str], quarantine: str | None
+) -> None:
     changed = list(result.files_changed)
     if marker is not None and marker.status in ("added", "proposed"):
         changed.append(f"{marker.file} (the serial marker)")
@@ -238,10 +248,7 @@ def _summary(result: FixResult, marker: Marker | None, out: IO[str]) -> None:
     print(f"{len(changed)} files {verb}: {', '.join(changed) or 'none'}", file=out)
     for test in result.quarantine:
         # fix writes no quarantine file (migrate does): say how, rather than "quarantined"
-        print(
-            f"non-deterministic, never rewritten: {test} "
-            f"(to quarantine it: auditor quarantine add {shlex.quote(test)})",
-            file=out,
-        )
+        how = f" (to quarantine it: {quarantine} {shlex.quote(test)})" if quarantine else ""
+        print(f"non-deterministic, never rewritten: {test}{how}", file=out)
     for test, why in result.remaining:
         print(f"remains: {test}: {why}", file=out)

@@ -44,7 +44,7 @@ def migrate(
     if audited.exit_code in stopped:
         return MigrateResult(audited, None, None, stopped[audited.exit_code])
     print("== 2/3 fix", file=out, flush=True)
-    fixed = fix(options, out)
+    fixed = fix(options, out, quarantines=True)
     if fixed.interrupted or options.dry_run:
         return MigrateResult(audited, fixed, None, fixed.exit_code)
     held = _quarantine(audited, fixed, options)

@@ -5,8 +5,12 @@ file still compiles and the test still asserts what it did. :class:`Applier` wri
 re-runs the finding's evidence, and keeps the rewrite only when every run passes; otherwise (or
 on Ctrl-C) it restores the files byte for byte, then tries the fix's fallback. A restore whose
 evidence failed on an attribute it saves (``AttributeError: … has no attribute 'a'``: the
-polluter creates it) is made once more first, saving that attribute's absence. Each attempt is
-an :class:`Applied` record, as ``fix.json`` lists it. :func:`register_serial` registers the
+polluter creates it) is made once more first, saving that attribute's absence; a restore (or a
+victim's reset) of a ``TestCase`` whose evidence failed is made once more in its class's
+``setUpClass`` (``cls.addClassCleanup``), and kept only when that passes. A finding whose
+evidence passes before its rewrite, after a fix kept earlier in the run on a test or state in
+common, is settled by that fix. Each attempt is an :class:`Applied` record, as ``fix.json``
+lists it. :func:`register_serial` registers the
 marker once a ``serial`` mark was added.
 """
 

@@ -95,8 +95,9 @@ class Fix:
     fallback_on: tuple[str, ...] = _UNPROVEN
     #: attributes its evidence found absent as a polluter started (restored absence-aware)
     absent: frozenset[str] = frozenset()
-    #: a TestCase's restore made in its class's ``setUpClass`` (``cls.addClassCleanup``): its
-    #: evidence failed with the state saved in ``setUp``, which runs after the class's setup
+    #: a TestCase's restore (or a victim's reset) made in its class's ``setUpClass``
+    #: (``cls.addClassCleanup``): its evidence failed with the statements in ``setUp`` or the
+    #: test, which run after the class's setup
     whole_class: bool = False
 
 

@@ -112,8 +112,8 @@ class _Restore:
         host = (set_up(found) or found.function) if unittest else found.function
         if whole_class:
             setup = set_up(found, "setUpClass") if unittest else None
-            if setup is None:
-                why = f"the class of {self.target} is no TestCase with a setUpClass of its own"
+            if setup is None or not param_names(setup):
+                why = f"the class of {self.target} defines no setUpClass(cls) of its own"
                 return Outcome(self.code, "unfixable", why)
             host = setup
         self.whole_class = whole_class

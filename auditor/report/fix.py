@@ -101,7 +101,7 @@ def markdown(report: dict[str, Any]) -> str:
     if report["skipped_files"]:
         lines += ["## files left alone", ""]
         lines += [f"- `{s['path']}`: {s['reason']}" for s in report["skipped_files"]] + [""]
-    lines += _listed("quarantined (non-deterministic, never rewritten)", report["quarantine"])
+    lines += _listed("non-deterministic, never rewritten (to quarantine)", report["quarantine"])
     remaining = [f"`{r['test']}` ({r['kind']}): {r['why']}" for r in report["remaining"]]
     lines += _listed("remaining", remaining, quote=False)
     lines += _closing(report["closing"])
