@@ -650,31 +650,39 @@ def test_the_reason_says_what_was_chosen(state: tuple[str, ...], chosen: str) ->
 @pytest.mark.parametrize(
     ("setup", "made"),
     [
-        ("    @classmethod\n    def setUpClass(klass):\n        pass\n", True),
-        ("    @staticmethod\n    def setUpClass():\n        pass\n", False),
-        ("", False),
+        ("    @classmethod\n    def setUpClass(klass):\n        pass\n\n", "klass"),
+        ("", "cls"),  # inherited (or none): one of its own, calling its base's
+        ("    @staticmethod\n    def setUpClass():\n        pass\n\n", None),
     ],
-    ids=["classmethod", "staticmethod", "none"],
+    ids=["classmethod", "inherited", "staticmethod"],
 )
-def test_a_class_wide_restore_goes_into_the_classs_own_setupclass(setup: str, made: bool) -> None:
+def test_a_class_wide_restore_goes_into_the_classs_own_setupclass(
+    setup: str, made: str | None
+) -> None:
     code = (
         "import unittest\n\nfrom lib import factory\n\n\nclass TestA(unittest.TestCase):\n"
-        f"{setup}    def test_a(self):\n        pass\n"
+        f'    """The shop."""\n\n{setup}    def test_a(self):\n        pass\n'
     )
     target = Target.of("tests/test_shop.py::TestA::test_a")
     out = rewrite(code, target, (BASE_DIR,), LIB, whole_class=True)
-    if made:
-        assert out.status == "changed"
-        assert out.reason.startswith("in setUpClass, for the whole class: ")
-        assert (
-            "    def setUpClass(klass):\n"
-            "        # put back what this class changes, when its tests end (auditor fix)\n"
-            "        klass.addClassCleanup(\n"
-            '            setattr, factory.FACTORY, "base_dir", factory.FACTORY.base_dir\n'
-        ) in out.code
-    else:
+    if made is None:
         assert (out.status, out.code) == ("unfixable", code)
-        assert "defines no setUpClass(cls) of its own" in out.reason
+        assert "defines a setUpClass without cls" in out.reason
+        return
+    assert out.status == "changed"
+    assert out.reason.startswith("in setUpClass, for the whole class: ")
+    assert (
+        '    """The shop."""\n\n'
+        "    @classmethod\n"
+        f"    def setUpClass({made}):\n"
+        "        # put back what this class changes, when its tests end (auditor fix)\n"
+        f"        {made}.addClassCleanup(\n"
+        '            setattr, factory.FACTORY, "base_dir", factory.FACTORY.base_dir\n'
+        "        )\n"
+    ) in out.code
+    if not setup:
+        assert "        super().setUpClass()\n\n    def test_a(self):\n" in out.code
+    compile(out.code, "test_shop.py", "exec")
 
 
 def test_a_second_fix_in_the_same_test_joins_the_first_under_one_note() -> None:
@@ -1620,12 +1628,34 @@ def test_default_base_dir():
 """
 
 
+# The same leak in a base class's setUpClass, which the polluter's class inherits.
+XDG_BASE_POLLUTER = """\
+import os
+import unittest
+
+from lib import config
+
+
+class XdgTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.environ["XDG_CACHE_HOME"] = "/srv/cache"
+
+
+class TestFactory(XdgTestCase):
+    def test_custom_base_dir(self):
+        self.assertEqual(config.cache_dir(), "/srv/cache")
+"""
+
+
+@pytest.mark.parametrize("where", ["own", "inherited"])
 def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    polluter = XDG_POLLUTER if where == "own" else XDG_BASE_POLLUTER
     files = {"conftest.py": "", "lib/__init__.py": "", "lib/config.py": XDG_CONFIG}
-    files |= {"tests/test_factory.py": XDG_POLLUTER, "tests/test_paths.py": XDG_VICTIM}
+    files |= {"tests/test_factory.py": polluter, "tests/test_paths.py": XDG_VICTIM}
     files |= {"tests/test_more_paths.py": XDG_VICTIM}  # a second victim of the same polluter
     root = git_project(tmp_path / "project", files)
     audit = _victim_of(root, tmp_path, POLLUTER, VICTIM, state=["env:XDG_CACHE_HOME"])
@@ -1654,6 +1684,11 @@ def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
     ) in text, text
     assert '            cls.addClassCleanup(os.environ.pop, "XDG_CACHE_HOME", None)\n' in text
     assert "    def test_custom_base_dir(self):\n        self.assertEqual(" in text  # not there
+    if where == "inherited":  # made for the polluter's class, calling its base's
+        assert (
+            "class TestFactory(XdgTestCase):\n    @classmethod\n    def setUpClass(cls):\n" in text
+        )
+        assert "        super().setUpClass()\n\n    def test_custom_base_dir" in text
     assert run_pytest(root, "-p", "no:randomly", POLLUTER, VICTIM).returncode == 0
 
 

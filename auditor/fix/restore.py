@@ -111,9 +111,16 @@ class _Restore:
         unittest = found.testcase(names)
         host = (set_up(found) or found.function) if unittest else found.function
         if whole_class:
-            setup = set_up(found, "setUpClass") if unittest else None
+            if not unittest:
+                why = f"{self.target} is no unittest.TestCase method: it has no setUpClass"
+                return Outcome(self.code, "unfixable", why)
+            if set_up(found, "setUpClass") is None:  # inherited, or none: one of its own
+                module = _with_set_up_class(module, found.classes[-1])
+                found = find(module, self.target)
+                assert found is not None
+            setup = set_up(found, "setUpClass")
             if setup is None or not param_names(setup):
-                why = f"the class of {self.target} defines no setUpClass(cls) of its own"
+                why = f"the class of {self.target} defines a setUpClass without cls"
                 return Outcome(self.code, "unfixable", why)
             host = setup
         self.whole_class = whole_class
@@ -255,6 +262,35 @@ class _Restore:
         left = f"; not restored: {'; '.join(self.why)}" if self.why else ""
         where = "in setUpClass, for the whole class: " if self.whole_class else ""
         return where + chosen + left
+
+
+def _with_set_up_class(module: cst.Module, cls: cst.ClassDef) -> cst.Module:
+    """``module`` with ``cls`` given a ``setUpClass`` of its own, before its first method, that
+    calls its base's: the saves go before that call (a base class's setup may be the leak)."""
+    i = module.default_indent
+    made = cst.parse_statement(
+        f"@classmethod\ndef setUpClass(cls):\n{i}super().setUpClass()\n",
+        config=module.config_for_parsing,
+    )
+    assert isinstance(made, cst.FunctionDef)
+    block = cls.body
+    assert isinstance(block, cst.IndentedBlock)  # a TestCase with a test method in it
+    body = list(block.body)
+    at = next(
+        (n for n, s in enumerate(body) if isinstance(s, (cst.FunctionDef, cst.ClassDef))),
+        len(body),
+    )
+    blank = cst.EmptyLine(indent=False, whitespace=cst.SimpleWhitespace(""))
+    first = body[at] if at < len(body) else None
+    if isinstance(first, (cst.FunctionDef, cst.ClassDef)):  # its place, blank lines included
+        made = made.with_changes(leading_lines=first.leading_lines)
+        body[at] = first.with_changes(leading_lines=[blank])
+    elif at:
+        made = made.with_changes(leading_lines=[blank])
+    body.insert(at, made)
+    result = module.deep_replace(cls, cls.with_changes(body=block.with_changes(body=body)))
+    assert isinstance(result, cst.Module)
+    return result
 
 
 def _statements(function: cst.FunctionDef) -> dict[str, int]:
