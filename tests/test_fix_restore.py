@@ -1648,12 +1648,14 @@ class TestFactory(XdgTestCase):
 """
 
 
-@pytest.mark.parametrize("where", ["own", "inherited"])
+@pytest.mark.parametrize("where", ["own", "inherited", "inherited from a base named otherwise"])
 def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     polluter = XDG_POLLUTER if where == "own" else XDG_BASE_POLLUTER
+    if where.endswith("otherwise"):  # a TestCase only through the module's own base class
+        polluter = polluter.replace("XdgTestCase", "XdgSetup")
     files = {"conftest.py": "", "lib/__init__.py": "", "lib/config.py": XDG_CONFIG}
     files |= {"tests/test_factory.py": polluter, "tests/test_paths.py": XDG_VICTIM}
     files |= {"tests/test_more_paths.py": XDG_VICTIM}  # a second victim of the same polluter
@@ -1684,10 +1686,8 @@ def test_state_a_class_setup_changes_is_put_back_when_the_class_ends(
     ) in text, text
     assert '            cls.addClassCleanup(os.environ.pop, "XDG_CACHE_HOME", None)\n' in text
     assert "    def test_custom_base_dir(self):\n        self.assertEqual(" in text  # not there
-    if where == "inherited":  # made for the polluter's class, calling its base's
-        assert (
-            "class TestFactory(XdgTestCase):\n    @classmethod\n    def setUpClass(cls):\n" in text
-        )
+    if where != "own":  # made for the polluter's class, calling its base's
+        assert "(Xdg" in text and "):\n    @classmethod\n    def setUpClass(cls):\n" in text
         assert "        super().setUpClass()\n\n    def test_custom_base_dir" in text
     assert run_pytest(root, "-p", "no:randomly", POLLUTER, VICTIM).returncode == 0
 

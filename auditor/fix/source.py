@@ -120,13 +120,28 @@ def _lines(
     return after if first_line is None else after.with_changes(first_line=first_line)
 
 
-def is_testcase(node: cst.ClassDef, names: Names) -> bool:
-    """A ``unittest.TestCase`` subclass (by its bases' names): its methods take no fixtures."""
+def is_testcase(node: cst.ClassDef, names: Names, seen: frozenset[str] = frozenset()) -> bool:
+    """A ``unittest.TestCase`` subclass (by its bases' names, and the bases of a base class the
+    module itself defines: ``class TestShop(ShopTest)`` after ``class ShopTest(TestCase)``):
+    its methods take no fixtures."""
     for base in node.bases:
         chain = names.qualified(base.value) or dotted(base.value) or ""
         if chain.split(".")[-1].endswith("TestCase"):
             return True
+        if isinstance(base.value, cst.Name) and base.value.value not in seen:
+            own = _top_class(names.module, base.value.value)
+            if own is not None and is_testcase(own, names, seen | {base.value.value}):
+                return True
     return False
+
+
+def _top_class(module: cst.Module, name: str) -> cst.ClassDef | None:
+    """The class ``name`` the module defines at its top (the last definition), if any."""
+    found = None
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            found = statement
+    return found
 
 
 def with_decorator(function: cst.FunctionDef, decorator: cst.Decorator) -> cst.FunctionDef:
