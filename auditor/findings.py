@@ -115,6 +115,24 @@ def load_findings(path: Path) -> tuple[Finding, ...]:
         raise ReportError(f"{path}: {exc}; rerun `auditor audit` or correct the entry") from None
 
 
+def load_latent(path: Path) -> dict[str, tuple[str, ...]]:
+    """Per resource, the tests the audit report's ``latent`` entries say use it (their
+    footprints), for a report :func:`load_findings` read; entries it cannot read are left out:
+    they only widen a ``serial`` fix."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for entry in data.get("latent", []) if isinstance(data, dict) else ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), str):
+            continue
+        tests = entry.get("tests")
+        if isinstance(tests, list) and all(isinstance(t, str) for t in tests):
+            found[entry["resource"]] = (*found.get(entry["resource"], ()), *tests)
+    return found
+
+
 def _text(entry: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     if key not in entry and default is not None:
         return default

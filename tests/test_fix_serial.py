@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from auditor.fix.serial import rewrite
 from auditor.fix.source import Target
+from tests.helpers import auditor, run_pytest
+from tests.test_fix import git_project
 
 TEST = Target("tests/test_s.py", None, "test_health")
 KEY = ("port:18765",)
@@ -273,3 +277,46 @@ def test_a_mark_above_a_wrapper_without_wraps_reaches_the_collected_test(
     (item,) = pytester.getitems(code)
     marker = item.get_closest_marker("serial")
     assert marker is not None and marker.args == ("port:18765",)
+
+
+PORT_TESTS = """\
+def test_a():
+    pass
+
+
+def test_b():
+    pass
+
+
+def test_c():
+    pass
+
+
+def test_other():
+    pass
+"""
+
+
+def test_every_test_whose_footprint_uses_the_resource_is_marked(tmp_path: Path) -> None:
+    """knack: 138 tests remake one folder, the audit saw 61 pairs clash; the others, which its
+    footprints saw using it (the report's ``latent`` entry), clashed under xdist after the fix."""
+    root = git_project(tmp_path / "project", {"tests/test_ports.py": PORT_TESTS})
+    a, b, c = (f"tests/test_ports.py::test_{n}" for n in "abc")
+    finding = {"kind": "shared-resource", "test": a, "tests": [a, b], "resources": ["port:18999"]}
+    latent = {"resource": "port:18999", "tests": [a, b, c], "coruns": 3}
+    audit = tmp_path / "audit.json"
+    audit.write_text(
+        json.dumps({"schema": "auditor.audit/1", "findings": [finding], "latent": [latent]})
+    )
+
+    fixed = auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    (serial,) = json.loads((root / "reports" / "fix.json").read_text())["fixes"]
+    assert serial["status"] == "kept", serial
+    assert serial["fix"].startswith("serial(port:18999): never run at the same time, and 1 more")
+    text = (root / "tests" / "test_ports.py").read_text()
+    for name in "abc":
+        assert f'@pytest.mark.serial("port:18999")\ndef test_{name}():' in text
+    assert "\n\n\ndef test_other():" in text
+    assert run_pytest(root, "-p", "xdist", "-n", "2", "--strict-markers").returncode == 0

@@ -21,7 +21,7 @@ from typing import IO
 
 from auditor import quarantine, report, select
 from auditor.exits import FixExit
-from auditor.findings import load_findings
+from auditor.findings import load_findings, load_latent
 from auditor.fix.apply import (
     Applied,
     Applier,
@@ -95,7 +95,7 @@ def fix(options: FixOptions, out: IO[str] | None = None, quarantines: bool = Fal
     out = out or sys.stdout
     findings = load_findings(options.audit)
     limits = read_limits(options.audit)
-    planned = plan(findings)
+    planned = plan(findings, load_latent(options.audit))
     options.report_dir.mkdir(parents=True, exist_ok=True)
     workspace = Workspace(options.root, options.force)
     with (

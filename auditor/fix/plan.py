@@ -19,7 +19,7 @@ validated them) and returns records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -108,8 +108,10 @@ class Plan:
     remaining: tuple[tuple[str, str, str], ...]  #: (kind, test, why) findings no fix addresses
 
 
-def plan(findings: Sequence[Finding]) -> Plan:
-    """The fixes for the findings of an audit, in the report's order."""
+def plan(findings: Sequence[Finding], latent: Mapping[str, Sequence[str]] | None = None) -> Plan:
+    """The fixes for the findings of an audit, in the report's order. ``latent``: per resource,
+    every test whose footprint uses it (the report's ``latent`` entries): a ``serial`` fix marks
+    them too."""
     fixes: list[Fix] = []
     quarantine: list[str] = []
     remaining: list[tuple[str, str, str]] = []
@@ -117,7 +119,7 @@ def plan(findings: Sequence[Finding]) -> Plan:
         if finding.kind == "non-deterministic":
             quarantine.append(finding.test)
             continue
-        made = _fix(finding)
+        made = _fix(finding, latent or {})
         if isinstance(made, Fix):
             fixes.append(made)
         else:
@@ -125,7 +127,7 @@ def plan(findings: Sequence[Finding]) -> Plan:
     return Plan(tuple(fixes), tuple(quarantine), tuple(remaining))
 
 
-def _fix(finding: Finding) -> Fix | str:
+def _fix(finding: Finding, latent: Mapping[str, Sequence[str]]) -> Fix | str:
     """A fix for one finding, or why there is none."""
     kind, test = finding.kind, finding.test
     if kind == "order-dependent":
@@ -140,7 +142,7 @@ def _fix(finding: Finding) -> Fix | str:
     if kind == "brittle":
         return _brittle(test, finding.state_setters, finding.state)
     if kind == "shared-resource":
-        return _shared(test, finding.tests or (test,), finding.resources)
+        return _shared(test, finding.tests or (test,), finding.resources, latent)
     if kind == "failing":
         return "fails in every run, alone too: not an isolation problem (never rewritten)"
     return f"no fix for {kind!r} findings"
@@ -274,16 +276,27 @@ def _brittle(test: str, setters: Sequence[str], state: Sequence[str]) -> Fix | s
     )
 
 
-def _shared(test: str, tests: Sequence[str], resources: Sequence[str]) -> Fix:
+def _shared(
+    test: str,
+    tests: Sequence[str],
+    resources: Sequence[str],
+    latent: Mapping[str, Sequence[str]],
+) -> Fix:
     together = Evidence("corun", tuple(tests))
     keys = tuple(resources)
+    # Every test whose footprint uses the resource holds its key too, not only the pair that
+    # clashed: under xdist any two of them can (knack: 138 tests remake /tmp/knack_temp; the
+    # 61 pairs the audit saw clash marked 67, and -n 2 still failed 8 to 13 of the rest).
+    marked = tuple(dict.fromkeys([*tests, *(t for key in keys for t in latent.get(key, ()))]))
+    more = len(marked) - len(tests)
+    also = f", and {more} more tests whose footprints use it" if more else ""
     serial = Fix(
         "shared-resource",
         test,
-        f"serial({', '.join(keys)}): never run at the same time"
+        f"serial({', '.join(keys)}): never run at the same time{also}"
         if keys
         else "serial: each runs alone (the shared resource is unknown)",
-        tuple(Edit("serial", t, keys=keys) for t in tests),
+        tuple(Edit("serial", t, keys=keys) for t in marked),
         together,
     )
     paths = [r.split(":", 1)[1] for r in resources if r.split(":", 1)[0] in _REWRITABLE_RESOURCES]
