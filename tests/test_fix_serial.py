@@ -10,7 +10,7 @@ import pytest
 
 from auditor.fix.serial import rewrite
 from auditor.fix.source import Target
-from tests.helpers import auditor, run_pytest
+from tests.helpers import auditor, git, run_pytest
 from tests.test_fix import git_project
 
 TEST = Target("tests/test_s.py", None, "test_health")
@@ -279,31 +279,16 @@ def test_a_mark_above_a_wrapper_without_wraps_reaches_the_collected_test(
     assert marker is not None and marker.args == ("port:18765",)
 
 
-PORT_TESTS = """\
-def test_a():
-    pass
-
-
-def test_b():
-    pass
-
-
-def test_c():
-    pass
-
-
-def test_other():
-    pass
-"""
+PORT_TESTS = "\n\n".join(f"def test_{n}():\n    pass\n" for n in [*"abcdefgh", "other"])
 
 
 def test_every_test_whose_footprint_uses_the_resource_is_marked(tmp_path: Path) -> None:
     """knack: 138 tests remake one folder, the audit saw 61 pairs clash; the others, which its
     footprints saw using it (the report's ``latent`` entry), clashed under xdist after the fix."""
     root = git_project(tmp_path / "project", {"tests/test_ports.py": PORT_TESTS})
-    a, b, c = (f"tests/test_ports.py::test_{n}" for n in "abc")
+    a, b, *more = (f"tests/test_ports.py::test_{n}" for n in "abcdefgh")
     finding = {"kind": "shared-resource", "test": a, "tests": [a, b], "resources": ["port:18999"]}
-    latent = {"resource": "port:18999", "tests": [a, b, c], "coruns": 3}
+    latent = {"resource": "port:18999", "tests": [a, b, *more], "coruns": 3}
     audit = tmp_path / "audit.json"
     audit.write_text(
         json.dumps({"schema": "auditor.audit/1", "findings": [finding], "latent": [latent]})
@@ -314,9 +299,15 @@ def test_every_test_whose_footprint_uses_the_resource_is_marked(tmp_path: Path) 
     assert fixed.returncode == 1, fixed.stdout + fixed.stderr
     (serial,) = json.loads((root / "reports" / "fix.json").read_text())["fixes"]
     assert serial["status"] == "kept", serial
-    assert serial["fix"].startswith("serial(port:18999): never run at the same time, and 1 more")
+    assert serial["fix"].startswith("serial(port:18999): never run at the same time, and 6 more")
     text = (root / "tests" / "test_ports.py").read_text()
-    for name in "abc":
+    for name in "abcdefgh":
         assert f'@pytest.mark.serial("port:18999")\ndef test_{name}():' in text
-    assert "\n\n\ndef test_other():" in text
+    assert "\n\ndef test_other():" in text and text.count("serial(") == 8
     assert run_pytest(root, "-p", "xdist", "-n", "2", "--strict-markers").returncode == 0
+    # once more: every mark in place, said in a few words, not once per test
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "fixed")
+    auditor(root, "fix", "--from", str(audit), "--closing-orders", "0")
+    (again,) = json.loads((root / "reports" / "fix.json").read_text())["fixes"]
+    assert again["status"] == "already" and again["reason"].endswith("; and 3 more"), again

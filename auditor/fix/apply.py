@@ -27,6 +27,8 @@ from auditor.fix.source import Outcome, Target
 from auditor.fix.workspace import Workspace
 from auditor.verify import Run, Verifier, assertions_kept, same_tests
 
+#: the reasons of a fix's edits said at most, the rest counted
+_REASONS = 5
 Status = Literal["kept", "reverted", "already", "unfixable", "skipped", "proposed"]
 SETTLED: frozenset[Status] = frozenset({"kept", "already", "proposed"})
 
@@ -280,7 +282,10 @@ def rewrite(fix: Fix, workspace: Workspace) -> Applied:
     if "skipped" in statuses:
         status = "skipped"
     # one reason per file left alone, not one per edit of it (a fix edits several polluters)
-    reason = "; ".join(dict.fromkeys(result.reason for result in results if result.reason))
+    reasons = list(dict.fromkeys(result.reason for result in results if result.reason))
+    # a serial fix of every test a resource's footprints name: 138 reasons on knack
+    more = f"; and {len(reasons) - _REASONS} more" if len(reasons) > _REASONS else ""
+    reason = "; ".join(reasons[:_REASONS]) + more
     return Applied(fix, status, reason, tuple(results))
 
 
