@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from auditor.fix.closure import every_node
-from auditor.fix.names import Names, code_of, dotted, short
+from auditor.fix.names import Names, code_of, dotted, names_of, short
 from auditor.fix.source import Outcome, Target, docstring, located, set_up
 
 #: calls a save-and-restore statement makes (another fix's, at the start of ``setUp``)
@@ -39,7 +39,7 @@ def rewrite(code: str, brittle: Target, setter: Target, state: Sequence[str]) ->
     if isinstance(where, Outcome):
         return where
     module, found = where
-    names = Names(module)
+    names = names_of(module)
     setup = set_up(found)
     if not found.testcase(names):
         return Outcome(code, "unfixable", f"{brittle}'s class is not a unittest.TestCase")

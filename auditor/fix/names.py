@@ -119,6 +119,21 @@ class Names(cst.MetadataDependent):
         return f"`{head}` is assigned in the module, not imported"
 
 
+def names_of(module: cst.Module) -> Names:
+    """``Names(module)``, made once for the edits that read one module (:func:`parse` gives
+    them the same tree): resolving its qualified names took most of a serial fix that marks
+    dozens of tests in one file."""
+    made = _NAMES.get(id(module))
+    if made is None or made.module is not module:
+        if len(_NAMES) >= 8:
+            _NAMES.pop(next(iter(_NAMES)))
+        made = _NAMES[id(module)] = Names(module)
+    return made
+
+
+_NAMES: dict[int, Names] = {}  #: module's id → its names, the last few modules
+
+
 def imported_names(module: cst.Module, annotations: bool = False) -> dict[str, str]:
     """Names the module's imports bind when it runs → what they name.
 

@@ -27,7 +27,7 @@ import libcst as cst
 from auditor.fix import forms, state
 from auditor.fix.imports import with_import, with_pytest
 from auditor.fix.library import Library
-from auditor.fix.names import Names, short, spelling
+from auditor.fix.names import Names, names_of, short, spelling
 from auditor.fix.source import (
     Found,
     Outcome,
@@ -107,7 +107,7 @@ class _Restore:
         found = find(module, self.target)
         if found is None:
             return Outcome(self.code, "unfixable", self._absent())
-        names = Names(module)
+        names = names_of(module)
         unittest = found.testcase(names)
         host = (set_up(found) or found.function) if unittest else found.function
         if whole_class:

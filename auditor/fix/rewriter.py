@@ -12,7 +12,7 @@ from typing import cast
 import libcst as cst
 
 from auditor.fix.imports import with_pytest, with_stdlib_import
-from auditor.fix.names import Names, code_of, dotted, short, spelling
+from auditor.fix.names import Names, code_of, dotted, names_of, short, spelling
 from auditor.fix.source import (
     Outcome,
     Target,
@@ -202,7 +202,7 @@ def apply(code: str, rewriter_for: Callable[[Names], FunctionRewriter]) -> Outco
     module = parse(code)
     if isinstance(module, Outcome):
         return module
-    names = Names(module)
+    names = names_of(module)
     rewriter = rewriter_for(names)
     found = find(module, rewriter.target)
     if found is None:

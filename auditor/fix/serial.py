@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from auditor.fix.imports import with_pytest
-from auditor.fix.names import Names, spelling
+from auditor.fix.names import Names, names_of, spelling
 from auditor.fix.source import Outcome, Target, located, with_decorator
 
 MARK = "pytest.mark.serial"
@@ -26,7 +26,7 @@ def rewrite(code: str, target: Target, keys: Sequence[str] = ()) -> Outcome:
     if isinstance(where, Outcome):
         return where
     module, found = where
-    names = Names(module)
+    names = names_of(module)
     have = _serial_keys(found.function, names)
     if have is not None and (not have or set(keys) <= set(have)):
         return Outcome(code, "already", f"{target} is already marked serial")
