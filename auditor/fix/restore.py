@@ -61,8 +61,7 @@ def rewrite(
     put it back when it ends; ``absent``: attributes that may not exist yet as it starts (their
     absence saved too: :func:`~auditor.fix.forms.save`); ``whole_class``: in its TestCase's
     ``setUpClass``, for the whole class."""
-    restore = _Restore(code, target, names, library, victim=False, absent=absent)
-    return restore.run(whole_class)
+    return _Restore(code, target, names, library, False, absent, whole_class).run()
 
 
 def defend(
@@ -71,7 +70,7 @@ def defend(
     """Make the victim ``target`` reset the state ``names`` to the values it had when pytest
     imported its module (and put back the values it replaced when it ends); ``whole_class``:
     in its TestCase's ``setUpClass``, before the class sets anything up from that state."""
-    return _Restore(code, target, names, library, victim=True).run(whole_class)
+    return _Restore(code, target, names, library, True, whole_class=whole_class).run()
 
 
 @dataclass
@@ -93,14 +92,14 @@ class _Restore:
         library: Library,
         victim: bool,
         absent: frozenset[str] = frozenset(),
+        whole_class: bool = False,
     ) -> None:
         self.code, self.target, self.names, self.library = code, target, names, library
-        self.victim, self.absent = victim, absent
+        self.victim, self.absent, self.whole_class = victim, absent, whole_class
         self.why: list[str] = []  #: the names left out, and why
         self.style = forms.Style(unittest=False)
-        self.whole_class = False
 
-    def run(self, whole_class: bool = False) -> Outcome:
+    def run(self) -> Outcome:
         module = parse(self.code)
         if isinstance(module, Outcome):
             return module
@@ -110,7 +109,7 @@ class _Restore:
         names = names_of(module)
         unittest = found.testcase(names)
         host = (set_up(found) or found.function) if unittest else found.function
-        if whole_class:
+        if self.whole_class:
             if not unittest:
                 why = f"{self.target} is no unittest.TestCase method: it has no setUpClass"
                 return Outcome(self.code, "unfixable", why)
@@ -123,12 +122,11 @@ class _Restore:
                 why = f"the class of {self.target} defines a setUpClass without cls"
                 return Outcome(self.code, "unfixable", why)
             host = setup
-        self.whole_class = whole_class
         speller = Speller(module, self.target, host)
         style = self.style = forms.Style(
             unittest,
             me=param_names(host)[0] if unittest and param_names(host) else "self",
-            cleanup="addClassCleanup" if whole_class else "addCleanup",
+            cleanup="addClassCleanup" if self.whole_class else "addCleanup",
             partial=speller.partial(),
             indent=module.default_indent,
         )
